@@ -1,0 +1,123 @@
+// Package mqttconn is the small layer over paho that the hub and the vehicle
+// agent share: it declares the few client methods they call (so unit tests
+// can pass a fake), builds client options from a typed config, and waits on
+// paho tokens without ever blocking past a context.
+package mqttconn
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+)
+
+// Client is the part of paho's mqtt.Client that Headway uses.
+type Client interface {
+	Connect() mqtt.Token
+	Disconnect(quiesce uint)
+	Publish(topic string, qos byte, retained bool, payload any) mqtt.Token
+	Subscribe(topic string, qos byte, callback mqtt.MessageHandler) mqtt.Token
+	IsConnectionOpen() bool
+}
+
+// Factory makes a client; production passes NewClient, tests a fake.
+type Factory func(*mqtt.ClientOptions) Client
+
+// NewClient is the production Factory.
+func NewClient(o *mqtt.ClientOptions) Client { return mqtt.NewClient(o) }
+
+// Config says how to reach a broker.
+type Config struct {
+	URLs     []string // tried in order; paho fails over between them
+	ClientID string
+	Username string
+	Password string
+	// TLS files; all optional. CA verifies the broker; Cert and Key
+	// authenticate this client.
+	CAFile, CertFile, KeyFile string
+	// CleanSession false keeps subscriptions and QoS 1 messages queued at
+	// the broker while this client is away.
+	CleanSession bool
+	KeepAlive    time.Duration
+}
+
+// Options builds paho client options from c. Reconnection is automatic with
+// backoff up to MaxReconnect; the caller adds handlers and a will.
+func (c Config) Options() (*mqtt.ClientOptions, error) {
+	if len(c.URLs) == 0 {
+		return nil, errors.New("mqtt: no broker URL")
+	}
+	o := mqtt.NewClientOptions()
+	for _, u := range c.URLs {
+		o.AddBroker(u)
+	}
+	o.SetClientID(c.ClientID)
+	o.SetUsername(c.Username)
+	o.SetPassword(c.Password)
+	o.SetCleanSession(c.CleanSession)
+	ka := c.KeepAlive
+	if ka == 0 {
+		ka = 30 * time.Second
+	}
+	o.SetKeepAlive(ka)
+	o.SetPingTimeout(10 * time.Second)
+	o.SetConnectTimeout(10 * time.Second)
+	o.SetWriteTimeout(10 * time.Second)
+	o.SetAutoReconnect(true)
+	o.SetConnectRetry(true)
+	o.SetConnectRetryInterval(time.Second)
+	o.SetMaxReconnectInterval(MaxReconnect)
+	o.SetOrderMatters(false) // handlers must not block each other
+	if c.CAFile != "" || c.CertFile != "" || c.KeyFile != "" {
+		t, err := c.tlsConfig()
+		if err != nil {
+			return nil, err
+		}
+		o.SetTLSConfig(t)
+	}
+	return o, nil
+}
+
+// MaxReconnect caps the reconnect backoff.
+const MaxReconnect = 10 * time.Second
+
+func (c Config) tlsConfig() (*tls.Config, error) {
+	t := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt tls ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mqtt tls ca %s: no PEM certificates found", c.CAFile)
+		}
+		t.RootCAs = pool
+	}
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		return nil, errors.New("mqtt tls: cert and key must be given together")
+	}
+	if c.CertFile != "" {
+		kp, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt tls client cert: %w", err)
+		}
+		t.Certificates = []tls.Certificate{kp}
+	}
+	return t, nil
+}
+
+// Wait blocks until the token completes or ctx is done.
+func Wait(ctx context.Context, t mqtt.Token) error {
+	select {
+	case <-t.Done():
+		return t.Error()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
