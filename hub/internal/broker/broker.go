@@ -1,0 +1,72 @@
+// Package broker runs the MQTT broker embedded in the hub (mochi-mqtt), so
+// a small deployment or the demo needs no separate Mosquitto.
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"syscall"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+)
+
+// Broker is a running embedded MQTT broker.
+type Broker struct {
+	srv  *mqtt.Server
+	tcp  *listeners.TCP
+	done chan error
+}
+
+// Start listens on addr (host:port; port 0 picks a free one) and serves
+// MQTT 3.1.1 and 5 until Close. Any client may connect: put the hub behind
+// a firewall, or use an external broker with authentication.
+func Start(addr string, logger *slog.Logger) (*Broker, error) {
+	// mochi logs every connection at info; keep that at debug for operators.
+	srv := mqtt.New(&mqtt.Options{
+		Logger:                   logger.With("component", "broker"),
+		InlineClient:             false,
+		Capabilities:             caps(),
+		ClientNetWriteBufferSize: 4096,
+		ClientNetReadBufferSize:  4096,
+	})
+	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
+	if err := srv.AddListener(tcp); err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("mqtt.listen %s is in use (another MQTT broker, such as a system Mosquitto?): "+
+				"set mqtt.listen to a free port, or set mqtt.url to use that broker: %w", addr, err)
+		}
+		return nil, fmt.Errorf("broker listen %s: %w", addr, err)
+	}
+	b := &Broker{srv: srv, tcp: tcp, done: make(chan error, 1)}
+	go func() { b.done <- srv.Serve() }()
+	return b, nil
+}
+
+func caps() *mqtt.Capabilities {
+	c := mqtt.NewDefaultServerCapabilities()
+	// Bound what one client can make the broker hold.
+	c.MaximumMessageExpiryInterval = 24 * 60 * 60
+	c.MaximumPacketSize = 256 << 10
+	return c
+}
+
+// Addr is the address the broker listens on (with the real port).
+func (b *Broker) Addr() string { return b.tcp.Address() }
+
+// URL is the tcp:// URL clients use to reach the broker.
+func (b *Broker) URL() string { return "tcp://" + b.Addr() }
+
+// Clients returns how many clients are connected.
+func (b *Broker) Clients() int64 { return atomic.LoadInt64(&b.srv.Info.ClientsConnected) }
+
+// Close stops the broker and disconnects every client.
+func (b *Broker) Close() error {
+	return b.srv.Close()
+}

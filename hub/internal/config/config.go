@@ -1,0 +1,176 @@
+// Package config is the hub's typed configuration, loaded strictly from YAML
+// (see configs/hub.yaml for the commented example).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/headway-transit/headway/internal/wire"
+	"github.com/headway-transit/headway/internal/yamlconf"
+)
+
+// Config is the whole hub configuration.
+type Config struct {
+	// GTFS is the schedule: a .zip file or a folder.
+	GTFS string `yaml:"gtfs"`
+	HTTP HTTP   `yaml:"http"`
+	MQTT MQTT   `yaml:"mqtt"`
+	// Vehicles assigns trips to vehicles that report none, by vehicle id.
+	Vehicles map[string]VehicleAssignment `yaml:"vehicles"`
+	Boards   Boards                       `yaml:"boards"`
+	Tracking Tracking                     `yaml:"tracking"`
+}
+
+// HTTP configures the hub's web server (WebSocket, API, dashboard, metrics).
+type HTTP struct {
+	Listen string `yaml:"listen"`
+	// AllowedOrigins lists the Origin values browsers may open /ws from, in
+	// addition to same-host pages. Signs run the agent, which sends no
+	// Origin, and are always allowed.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// MQTT chooses between the embedded broker and an external one.
+type MQTT struct {
+	// Listen is the embedded broker's address. Used when URL is empty.
+	Listen string `yaml:"listen"`
+	// URL of an external broker (tcp://host:1883, ssl://host:8883). When set,
+	// no broker is embedded.
+	URL      string `yaml:"url"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	ClientID string `yaml:"client_id"`
+	Prefix   string `yaml:"prefix"`
+	// Queue bounds how many received messages wait for the tracker; beyond
+	// it messages are dropped and counted, never blocking the MQTT client.
+	Queue int `yaml:"queue"`
+}
+
+// VehicleAssignment pins a vehicle to a trip.
+type VehicleAssignment struct {
+	Trip string `yaml:"trip"`
+}
+
+// Boards tunes the arrival boards pushed to signs.
+type Boards struct {
+	Horizon Duration `yaml:"horizon"`  // how far ahead a board looks
+	MaxRows int      `yaml:"max_rows"` // arrivals per board
+	Refresh Duration `yaml:"refresh"`  // rebuild period for schedule-only changes
+}
+
+// Tracking tunes vehicle tracking.
+type Tracking struct {
+	// MaxOffRoute is how far from its trip's shape a position may be and
+	// still count as on the trip, in metres.
+	MaxOffRoute float64 `yaml:"max_off_route_m"`
+	// Stale is how long after its last fix a vehicle stops feeding predictions.
+	Stale Duration `yaml:"stale"`
+	// MaxFuture rejects fixes stamped further than this ahead of the hub's clock.
+	MaxFuture Duration `yaml:"max_future"`
+}
+
+// Duration is a time.Duration written as "90s" in YAML.
+type Duration time.Duration
+
+// UnmarshalText parses Go duration syntax.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Default returns the configuration used for unset fields.
+func Default() Config {
+	return Config{
+		HTTP: HTTP{Listen: "127.0.0.1:8080"},
+		MQTT: MQTT{Listen: "127.0.0.1:1883", ClientID: "headway-hub", Prefix: wire.DefaultPrefix, Queue: 4096},
+		Boards: Boards{
+			Horizon: Duration(90 * time.Minute),
+			MaxRows: 20,
+			Refresh: Duration(15 * time.Second),
+		},
+		Tracking: Tracking{
+			MaxOffRoute: 150,
+			Stale:       Duration(5 * time.Minute),
+			MaxFuture:   Duration(2 * time.Minute),
+		},
+	}
+}
+
+// Load reads and validates the config file at path.
+func Load(path string) (Config, error) {
+	c := Default()
+	if err := yamlconf.Load(path, &c); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate checks every field; errors name the field.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.GTFS == "" {
+		errs = append(errs, errors.New("gtfs: is required (a GTFS .zip or folder)"))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("http.listen: %w", err))
+	}
+	if c.MQTT.URL == "" {
+		if _, _, err := net.SplitHostPort(c.MQTT.Listen); err != nil {
+			errs = append(errs, fmt.Errorf("mqtt.listen: %w", err))
+		}
+	} else {
+		u, err := url.Parse(c.MQTT.URL)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("mqtt.url: %w", err))
+		case u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "mqtt" && u.Scheme != "mqtts":
+			errs = append(errs, fmt.Errorf("mqtt.url: scheme %q, want tcp, ssl, tls, mqtt or mqtts", u.Scheme))
+		case u.Host == "":
+			errs = append(errs, errors.New("mqtt.url: no host"))
+		}
+	}
+	if c.MQTT.ClientID == "" {
+		errs = append(errs, errors.New("mqtt.client_id: must not be empty"))
+	}
+	if c.MQTT.Queue < 1 {
+		errs = append(errs, fmt.Errorf("mqtt.queue: %d, must be at least 1", c.MQTT.Queue))
+	}
+	for v, a := range c.Vehicles {
+		if err := wire.ValidID("vehicle", v); err != nil {
+			errs = append(errs, fmt.Errorf("vehicles: %w", err))
+		}
+		if err := wire.ValidID("trip", a.Trip); err != nil {
+			errs = append(errs, fmt.Errorf("vehicles.%s.trip: %w", v, err))
+		}
+	}
+	if c.Boards.Horizon.D() < time.Minute || c.Boards.Horizon.D() > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("boards.horizon: %v, want 1m to 24h", c.Boards.Horizon.D()))
+	}
+	if c.Boards.MaxRows < 1 || c.Boards.MaxRows > 200 {
+		errs = append(errs, fmt.Errorf("boards.max_rows: %d, want 1 to 200", c.Boards.MaxRows))
+	}
+	if c.Boards.Refresh.D() < time.Second {
+		errs = append(errs, fmt.Errorf("boards.refresh: %v, want at least 1s", c.Boards.Refresh.D()))
+	}
+	if c.Tracking.MaxOffRoute <= 0 {
+		errs = append(errs, fmt.Errorf("tracking.max_off_route_m: %v, must be positive", c.Tracking.MaxOffRoute))
+	}
+	if c.Tracking.Stale.D() <= 0 {
+		errs = append(errs, errors.New("tracking.stale: must be positive"))
+	}
+	if c.Tracking.MaxFuture.D() < 0 {
+		errs = append(errs, errors.New("tracking.max_future: must not be negative"))
+	}
+	return errors.Join(errs...)
+}

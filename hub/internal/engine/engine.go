@@ -1,0 +1,323 @@
+// Package engine is the hub's core loop: it takes vehicle messages from
+// MQTT, feeds them to the tracker, predicts arrivals, rebuilds the boards of
+// the stops whose arrivals changed and hands each changed board to the
+// publishers (WebSocket signs, retained MQTT topics).
+//
+// One goroutine (Run) owns the tracker and the predictions. Boards and
+// snapshots for the HTTP API are published under a mutex for readers.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/headway-transit/headway/hub/internal/boards"
+	"github.com/headway-transit/headway/hub/internal/ingest"
+	"github.com/headway-transit/headway/hub/internal/predict"
+	"github.com/headway-transit/headway/hub/internal/tracker"
+	"github.com/headway-transit/headway/internal/gtfs"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// Publisher receives every changed board as an encoded message.
+type Publisher func(stop string, msg []byte)
+
+// Options configures an Engine.
+type Options struct {
+	Feed       *gtfs.Feed
+	Tracker    tracker.Config
+	Topics     wire.Topics
+	Horizon    time.Duration // how far ahead boards look
+	MaxRows    int
+	Refresh    time.Duration // rebuild period for boards whose schedule moved on
+	Stale      time.Duration // vehicles silent this long stop feeding predictions
+	Publish    []Publisher
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+	Now        func() time.Time
+}
+
+// TimetableSpan is how far ahead timetables reach; the contract asks for at
+// least 24 hours, a little more covers the hour until the next resend.
+const TimetableSpan = 26 * time.Hour
+
+// flushEvery batches board rebuilds: a bus's fix changes every stop ahead
+// of it, and many fixes a second must not mean many rebuilds per stop.
+const flushEvery = 200 * time.Millisecond
+
+// Engine turns positions into boards.
+type Engine struct {
+	opts    Options
+	log     *slog.Logger
+	tracker *tracker.Tracker
+	builder boards.Builder
+
+	// Owned by Run.
+	preds    boards.Predictions
+	runOf    map[string]boards.TripKey // vehicle -> trip run it predicts
+	dirty    map[string]bool
+	lastRows map[string]string // stop -> encoded arrivals of its last board
+
+	mu        sync.RWMutex
+	boardMsg  map[string][]byte
+	ttMsg     map[string]timetable
+	vehicles  []VehicleView
+	lastFixAt time.Time
+
+	// watch carries stops first asked for by a sign to Run, which builds
+	// their boards with realtime rows and keeps them current.
+	watch chan string
+
+	m metrics
+}
+
+type timetable struct {
+	from time.Time
+	msg  []byte
+}
+
+// New builds an engine over a loaded feed.
+func New(opts Options) *Engine {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	e := &Engine{
+		opts:     opts,
+		log:      opts.Logger.With("component", "engine"),
+		tracker:  tracker.New(opts.Feed, opts.Tracker),
+		builder:  boards.Builder{Feed: opts.Feed, Horizon: opts.Horizon, MaxRows: opts.MaxRows},
+		preds:    boards.Predictions{},
+		runOf:    map[string]boards.TripKey{},
+		dirty:    map[string]bool{},
+		lastRows: map[string]string{},
+		boardMsg: map[string][]byte{},
+		ttMsg:    map[string]timetable{},
+		watch:    make(chan string, 1024),
+		m:        newMetrics(),
+	}
+	if opts.Registerer != nil {
+		e.m.register(opts.Registerer)
+	}
+	return e
+}
+
+// KnownStop reports whether stop is in the schedule.
+func (e *Engine) KnownStop(stop string) bool { return e.opts.Feed.Stops[stop] != nil }
+
+// Board returns stop's current board message, building it if no board has
+// been built yet.
+func (e *Engine) Board(stop string) []byte {
+	e.mu.RLock()
+	b := e.boardMsg[stop]
+	e.mu.RUnlock()
+	if b != nil || !e.KnownStop(stop) {
+		return b
+	}
+	// First request for this stop: Run builds it with realtime rows within
+	// a flush; until then the schedule-only board will do.
+	select {
+	case e.watch <- stop:
+	default:
+	}
+	board := e.builder.Board(stop, e.opts.Now(), nil)
+	msg, _ := json.Marshal(board)
+	return msg
+}
+
+// Timetable returns stop's timetable message, rebuilt when older than an hour.
+func (e *Engine) Timetable(stop string) []byte {
+	if !e.KnownStop(stop) {
+		return nil
+	}
+	now := e.opts.Now()
+	e.mu.RLock()
+	tt, ok := e.ttMsg[stop]
+	e.mu.RUnlock()
+	if ok && now.Sub(tt.from) < 30*time.Minute && !now.Before(tt.from) {
+		return tt.msg
+	}
+	msg, err := json.Marshal(e.builder.Timetable(stop, now, TimetableSpan))
+	if err != nil {
+		return nil
+	}
+	e.mu.Lock()
+	e.ttMsg[stop] = timetable{from: now, msg: msg}
+	e.mu.Unlock()
+	return msg
+}
+
+// Run consumes msgs until ctx is done.
+func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
+	flush := time.NewTicker(flushEvery)
+	defer flush.Stop()
+	refresh := time.NewTicker(e.opts.Refresh)
+	defer refresh.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m := <-msgs:
+			e.Handle(m)
+		case st := <-e.watch:
+			e.dirty[st] = true
+		case <-flush.C:
+			e.Flush()
+		case <-refresh.C:
+			e.Refresh()
+		}
+	}
+}
+
+// Handle applies one MQTT message. Exported for tests and replay, which
+// drive the engine without its Run loop.
+func (e *Engine) Handle(m ingest.Message) {
+	vehicle, kind, err := e.opts.Topics.ParseVehicleTopic(m.Topic)
+	if err != nil {
+		e.reject("topic", m, err)
+		return
+	}
+	now := e.opts.Now()
+	switch kind {
+	case wire.KindStatus:
+		s, err := wire.DecodeStatus(m.Payload)
+		if err != nil {
+			e.reject("status", m, err)
+			return
+		}
+		e.tracker.SetStatus(vehicle, s, now)
+		e.m.messages.WithLabelValues("status").Inc()
+	case wire.KindPosition:
+		p, err := wire.DecodePosition(m.Payload)
+		if err != nil {
+			e.reject("payload", m, err)
+			return
+		}
+		if p.Vehicle != vehicle {
+			e.reject("vehicle_mismatch", m, errors.New("payload vehicle differs from topic"))
+			return
+		}
+		changed, err := e.tracker.Update(p, now)
+		switch {
+		case errors.Is(err, tracker.ErrDuplicate), errors.Is(err, tracker.ErrStale):
+			e.m.messages.WithLabelValues("duplicate").Inc()
+		case errors.Is(err, tracker.ErrFuture):
+			e.reject("future", m, err)
+		case errors.Is(err, tracker.ErrFarAway):
+			e.reject("far_away", m, err)
+		case err != nil:
+			e.reject("other", m, err)
+		case p.Backfill:
+			e.m.messages.WithLabelValues("backfill").Inc()
+		default:
+			e.m.messages.WithLabelValues("accepted").Inc()
+			e.mu.Lock()
+			e.lastFixAt = now
+			e.mu.Unlock()
+		}
+		if changed {
+			e.predict(e.tracker.Vehicle(vehicle), now)
+		}
+		e.snapshotVehicles()
+	}
+}
+
+func (e *Engine) reject(reason string, m ingest.Message, err error) {
+	e.m.messages.WithLabelValues("rejected_" + reason).Inc()
+	e.log.Debug("message rejected", "reason", reason, "topic", m.Topic, "err", err)
+}
+
+// predict replaces v's predictions and marks the stops they touch.
+func (e *Engine) predict(v *tracker.Vehicle, now time.Time) {
+	if old, ok := e.runOf[v.ID]; ok {
+		e.markTrip(old)
+		delete(e.preds, old)
+		delete(e.runOf, v.ID)
+	}
+	if v.Trip == nil || now.Sub(v.FixTime) > e.opts.Stale {
+		return
+	}
+	key := boards.TripKey{Trip: v.Trip.ID, DayStart: v.DayStart.Unix()}
+	run := map[int]boards.Realtime{}
+	for _, a := range predict.DelayPropagation(v, now) {
+		run[a.Index] = boards.Realtime{Vehicle: v.ID, Predicted: a.Predicted}
+	}
+	e.preds[key] = run
+	e.runOf[v.ID] = key
+	e.markTrip(key)
+}
+
+func (e *Engine) markTrip(k boards.TripKey) {
+	tr := e.opts.Feed.Trips[k.Trip]
+	if tr == nil {
+		return
+	}
+	for _, st := range tr.StopTimes {
+		e.dirty[st.StopID] = true
+	}
+}
+
+// Flush rebuilds the boards of dirty stops and publishes those that changed.
+func (e *Engine) Flush() {
+	if len(e.dirty) == 0 {
+		return
+	}
+	now := e.opts.Now()
+	stops := make([]string, 0, len(e.dirty))
+	for st := range e.dirty {
+		stops = append(stops, st)
+	}
+	sort.Strings(stops)
+	clear(e.dirty)
+	for _, st := range stops {
+		e.rebuild(st, now)
+	}
+}
+
+// Refresh drops predictions of silent vehicles and rebuilds every board
+// that has been built, so schedule-only rows move on with the clock.
+func (e *Engine) Refresh() {
+	now := e.opts.Now()
+	for _, v := range e.tracker.Vehicles() {
+		if _, ok := e.runOf[v.ID]; ok && now.Sub(v.FixTime) > e.opts.Stale {
+			e.predict(v, now) // removes them
+		}
+	}
+	e.mu.RLock()
+	for st := range e.boardMsg {
+		e.dirty[st] = true
+	}
+	e.mu.RUnlock()
+	e.Flush()
+}
+
+// rebuild builds stop's board and publishes it if its arrivals changed.
+func (e *Engine) rebuild(stop string, now time.Time) {
+	b := e.builder.Board(stop, now, e.preds)
+	rows, _ := json.Marshal(b.Arrivals)
+	if string(rows) == e.lastRows[stop] {
+		return
+	}
+	e.lastRows[stop] = string(rows)
+	msg, err := json.Marshal(b)
+	if err != nil {
+		e.log.Error("encode board", "stop", stop, "err", err)
+		return
+	}
+	e.mu.Lock()
+	e.boardMsg[stop] = msg
+	e.mu.Unlock()
+	e.m.boards.Inc()
+	for _, p := range e.opts.Publish {
+		p(stop, msg)
+	}
+}

@@ -1,0 +1,170 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/headway-transit/headway/hub/internal/engine"
+	"github.com/headway-transit/headway/hub/internal/ingest"
+	"github.com/headway-transit/headway/hub/internal/testfeed"
+	"github.com/headway-transit/headway/hub/internal/tracker"
+	"github.com/headway-transit/headway/internal/geo"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func newEngine(t *testing.T, clk *clock, published map[string]wire.Board) (*engine.Engine, *prometheus.Registry) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	e := engine.New(engine.Options{
+		Feed:    testfeed.Line(t),
+		Tracker: tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute},
+		Horizon: 30 * time.Minute, MaxRows: 10, Refresh: time.Minute, Stale: 5 * time.Minute,
+		Publish: []engine.Publisher{func(stop string, msg []byte) {
+			b, err := wire.DecodeBoard(msg)
+			if err != nil {
+				t.Errorf("published board for %s does not decode: %v", stop, err)
+			}
+			published[stop] = b
+		}},
+		Registerer: reg,
+		Now:        clk.now,
+	})
+	return e, reg
+}
+
+func position(t *testing.T, seq uint64, d float64, at time.Time) ingest.Message {
+	t.Helper()
+	p := geo.Offset(testfeed.Origin, 90, d)
+	b, err := (&wire.Position{V: 1, Vehicle: "bus-1", Seq: seq, Time: at, Lat: p.Lat, Lon: p.Lon, Mode: 3, Speed: wire.Float(8), Track: wire.Float(90)}).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ingest.Message{Topic: wire.Topics{}.Position("bus-1"), Payload: b, Received: at}
+}
+
+func realtimeAt(b wire.Board, trip string) *wire.Arrival {
+	for i, a := range b.Arrivals {
+		if a.Trip == trip && a.Source == wire.SourceRealtime {
+			return &b.Arrivals[i]
+		}
+	}
+	return nil
+}
+
+func TestPositionsBecomeBoards(t *testing.T) {
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	clk := &clock{day.Add(8*time.Hour + 4*time.Minute + 10*time.Second)}
+	published := map[string]wire.Board{}
+	e, reg := newEngine(t, clk, published)
+
+	e.Handle(position(t, 1, 1500, clk.t))
+	e.Flush()
+	b, ok := published["S3"]
+	if !ok {
+		t.Fatalf("no board published for S3; published %v", keys(published))
+	}
+	a := realtimeAt(b, "E0800")
+	if a == nil || a.Vehicle != "bus-1" {
+		t.Fatalf("S3 board has no realtime E0800: %+v", b.Arrivals)
+	}
+	first := *a.Predicted
+	// 60 s late: S3 is scheduled 08:06, predicted 08:07.
+	if want := day.Add(8*time.Hour + 7*time.Minute); !first.Equal(want) {
+		t.Errorf("predicted %v, want %v", first, want)
+	}
+
+	// The bus makes up time: 20 s later it is 400 m on (fast), so the
+	// prediction moves earlier and S3's board is republished.
+	clk.t = clk.t.Add(20 * time.Second)
+	e.Handle(position(t, 2, 1900, clk.t))
+	e.Flush()
+	a = realtimeAt(published["S3"], "E0800")
+	if a == nil || !a.Predicted.Before(first) {
+		t.Fatalf("prediction did not move earlier: %+v (was %v)", a, first)
+	}
+
+	// Hostile and duplicate messages change nothing and are counted.
+	before := published["S3"].GeneratedAt
+	e.Handle(position(t, 2, 1900, clk.t))                                                                 // duplicate
+	e.Handle(ingest.Message{Topic: wire.Topics{}.Position("bus-1"), Payload: []byte(`{"v":1,"lat":"x"`)}) // broken
+	e.Handle(ingest.Message{Topic: "headway/v1/vehicles/bus-9/position", Payload: position(t, 3, 1, clk.t).Payload})
+	e.Flush()
+	if !published["S3"].GeneratedAt.Equal(before) {
+		t.Errorf("board republished after rejected messages")
+	}
+	got := map[string]float64{}
+	for _, r := range []string{"accepted", "duplicate", "rejected_payload", "rejected_vehicle_mismatch"} {
+		got[r] = counter(t, reg, r)
+	}
+	if got["accepted"] != 2 || got["duplicate"] != 1 || got["rejected_payload"] != 1 || got["rejected_vehicle_mismatch"] != 1 {
+		t.Errorf("message counters %v", got)
+	}
+
+	vs := e.Vehicles()
+	if len(vs) != 1 || vs[0].Trip != "E0800" || vs[0].Accepted != 2 || vs[0].Duplicates != 1 {
+		t.Errorf("vehicles %+v", vs)
+	}
+
+	// Silent for longer than Stale: predictions go, schedule rows remain.
+	clk.t = clk.t.Add(6 * time.Minute)
+	e.Refresh()
+	if a := realtimeAt(published["S4"], "E0800"); a != nil {
+		t.Errorf("stale vehicle still predicted at S4: %+v", a)
+	}
+}
+
+func TestBoardAndTimetableForSigns(t *testing.T) {
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	clk := &clock{day.Add(9 * time.Hour)}
+	e, _ := newEngine(t, clk, map[string]wire.Board{})
+	if e.Board("nope") != nil || e.Timetable("nope") != nil {
+		t.Error("unknown stop served")
+	}
+	var b wire.Board
+	if err := json.Unmarshal(e.Board("S1"), &b); err != nil || len(b.Arrivals) == 0 {
+		t.Fatalf("board %v %+v", err, b)
+	}
+	tt, err := wire.DecodeTimetable(e.Timetable("S1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tt.Until.Sub(tt.From) < 24*time.Hour {
+		t.Errorf("timetable spans %v, want at least 24h", tt.Until.Sub(tt.From))
+	}
+}
+
+func counter(t *testing.T, reg *prometheus.Registry, result string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "headway_vehicle_messages_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

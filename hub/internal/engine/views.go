@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/headway-transit/headway/hub/internal/tracker"
+)
+
+// VehicleView is a vehicle as the HTTP API shows it.
+type VehicleView struct {
+	ID         string    `json:"vehicle"`
+	Online     bool      `json:"online"`
+	LastSeen   time.Time `json:"last_seen"`
+	FixTime    time.Time `json:"fix_time,omitzero"`
+	Lat        float64   `json:"lat"`
+	Lon        float64   `json:"lon"`
+	Speed      *float64  `json:"speed,omitempty"`
+	Seq        uint64    `json:"seq"`
+	Trip       string    `json:"trip,omitempty"`
+	Route      string    `json:"route,omitempty"`
+	TripSource string    `json:"trip_source,omitempty"`
+	DistM      float64   `json:"dist_m"`
+	DelayS     float64   `json:"delay_s"`
+	Accepted   uint64    `json:"accepted"`
+	Duplicates uint64    `json:"duplicates"`
+	Gaps       uint64    `json:"gaps"`
+	Backfill   uint64    `json:"backfill"`
+	Rejected   uint64    `json:"rejected"`
+}
+
+func viewOf(v *tracker.Vehicle) VehicleView {
+	vv := VehicleView{
+		ID: v.ID, Online: v.Online, LastSeen: v.LastSeen.UTC(), FixTime: v.Pos.Time,
+		Lat: v.Pos.Lat, Lon: v.Pos.Lon, Speed: v.Pos.Speed, Seq: v.LastSeq,
+		Accepted: v.Accepted, Duplicates: v.Duplicates, Gaps: v.Gaps, Backfill: v.Backfill, Rejected: v.Rejected,
+	}
+	if v.Trip != nil {
+		vv.Trip, vv.Route, vv.TripSource = v.Trip.ID, v.Trip.RouteID, v.TripSource
+		vv.DistM, vv.DelayS = v.Dist, v.Delay.Seconds()
+	}
+	return vv
+}
+
+func (e *Engine) snapshotVehicles() {
+	vs := e.tracker.Vehicles()
+	out := make([]VehicleView, len(vs))
+	for i, v := range vs {
+		out[i] = viewOf(v)
+	}
+	e.mu.Lock()
+	e.vehicles = out
+	e.mu.Unlock()
+}
+
+// Vehicles returns the latest view of every vehicle.
+func (e *Engine) Vehicles() []VehicleView {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return append([]VehicleView(nil), e.vehicles...)
+}
+
+// LastFixAt is when the hub last accepted a live fix.
+func (e *Engine) LastFixAt() time.Time {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.lastFixAt
+}

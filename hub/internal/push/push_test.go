@@ -1,0 +1,261 @@
+package push_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/headway-transit/headway/hub/internal/push"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+type source struct {
+	mu     sync.Mutex
+	boards map[string][]byte
+}
+
+func (s *source) KnownStop(stop string) bool { return stop != "nope" }
+func (s *source) Board(stop string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.boards[stop]; ok {
+		return b
+	}
+	b, _ := json.Marshal(wire.Board{Type: wire.TypeBoard, Stop: stop, GeneratedAt: time.Now().UTC(), Arrivals: []wire.Arrival{}})
+	return b
+}
+func (s *source) Timetable(stop string) []byte {
+	now := time.Now().UTC()
+	b, _ := json.Marshal(wire.Timetable{Type: wire.TypeTimetable, Stop: stop, From: now, Until: now.Add(25 * time.Hour), Departures: []wire.Departure{}})
+	return b
+}
+
+func start(t *testing.T, opts push.Options) (*push.Server, string) {
+	t.Helper()
+	if opts.Source == nil {
+		opts.Source = &source{}
+	}
+	s := push.New(opts)
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() {
+		s.Close()
+		ts.Close()
+	})
+	return s, "ws" + strings.TrimPrefix(ts.URL, "http")
+}
+
+func dial(t *testing.T, url string, hdr http.Header) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial(url, hdr)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func read(t *testing.T, c *websocket.Conn) (string, []byte) {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, msg, err := c.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	typ, err := wire.MessageType(msg)
+	if err != nil {
+		t.Fatalf("bad message from hub: %v", err)
+	}
+	return typ, msg
+}
+
+func subscribe(t *testing.T, c *websocket.Conn, display string, stops ...string) {
+	t.Helper()
+	if err := c.WriteJSON(wire.Subscribe{Type: wire.TypeSubscribe, Display: display, Stops: stops}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSubscribeBoardsAndHeartbeat(t *testing.T) {
+	s, url := start(t, push.Options{})
+	c := dial(t, url, nil)
+	subscribe(t, c, "sign-1", "A", "B")
+	seen := map[string]int{}
+	for i := 0; i < 4; i++ {
+		typ, msg := read(t, c)
+		seen[typ]++
+		if typ == wire.TypeTimetable {
+			if _, err := wire.DecodeTimetable(msg); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if seen[wire.TypeBoard] != 2 || seen[wire.TypeTimetable] != 2 {
+		t.Fatalf("on subscribe got %v, want 2 boards and 2 timetables", seen)
+	}
+	b, _ := json.Marshal(wire.Board{Type: wire.TypeBoard, Stop: "B", StopName: "changed", GeneratedAt: time.Now().UTC(), Arrivals: []wire.Arrival{}})
+	s.Publish("B", b)
+	s.Publish("C", b) // not subscribed: must not arrive
+	if _, msg := read(t, c); !strings.Contains(string(msg), "changed") {
+		t.Fatalf("got %s, want the changed board", msg)
+	}
+	if err := c.WriteJSON(wire.Heartbeat{Type: wire.TypeHeartbeat, Display: "sign-1", CacheAgeS: 12, Version: "v9"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ds := s.Displays()
+		if len(ds) == 1 && ds[0].Version == "v9" && ds[0].CacheAgeS == 12 && ds[0].Connected {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("displays %+v", ds)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestHostileClients(t *testing.T) {
+	tests := []struct {
+		name     string
+		send     func(*websocket.Conn) error
+		wantCode string
+	}{
+		{"junk", func(c *websocket.Conn) error { return c.WriteMessage(websocket.TextMessage, []byte("\x00\xffjunk")) }, wire.CodeBadMessage},
+		{"binary", func(c *websocket.Conn) error { return c.WriteMessage(websocket.BinaryMessage, []byte(`{"type":"subscribe"}`)) }, wire.CodeBadMessage},
+		{"unknown type", func(c *websocket.Conn) error { return c.WriteMessage(websocket.TextMessage, []byte(`{"type":"reboot"}`)) }, wire.CodeBadMessage},
+		{"oversized", func(c *websocket.Conn) error {
+			return c.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","display":"`+strings.Repeat("x", 2*wire.MaxPayload)+`"}`))
+		}, wire.CodeTooLarge},
+		{"thousands of stops", func(c *websocket.Conn) error {
+			stops := make([]string, 5000)
+			for i := range stops {
+				stops[i] = "s"
+			}
+			return c.WriteJSON(wire.Subscribe{Type: wire.TypeSubscribe, Display: "d", Stops: stops})
+		}, wire.CodeTooManyStop},
+		{"unknown stop", func(c *websocket.Conn) error {
+			return c.WriteJSON(wire.Subscribe{Type: wire.TypeSubscribe, Display: "d", Stops: []string{"nope"}})
+		}, wire.CodeUnknownStop},
+	}
+	_, url := start(t, push.Options{})
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, url, nil)
+			if err := tc.send(c); err != nil {
+				if tc.wantCode == wire.CodeTooLarge {
+					return // the hub stopped reading and reset the connection mid-write
+				}
+				t.Fatal(err)
+			}
+			if tc.wantCode == wire.CodeTooLarge {
+				// gorilla answers an over-limit frame itself, with close 1009.
+				_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				_, msg, err := c.ReadMessage()
+				if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) && !strings.Contains(string(msg), wire.CodeTooLarge) {
+					t.Fatalf("oversized: got %s, %v", msg, err)
+				}
+				return
+			}
+			typ, msg := read(t, c)
+			if typ != wire.TypeError {
+				t.Fatalf("got %s, want an error message", msg)
+			}
+			e, err := wire.DecodeError(msg)
+			if err != nil || e.Code != tc.wantCode {
+				t.Fatalf("error %+v (%v), want code %s", e, err, tc.wantCode)
+			}
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, _, err := c.ReadMessage(); !websocket.IsCloseError(err, websocket.ClosePolicyViolation, websocket.CloseUnsupportedData, websocket.CloseMessageTooBig) {
+				t.Fatalf("want a close frame, got %v", err)
+			}
+		})
+	}
+	// After all that, a good client is served.
+	c := dial(t, url, nil)
+	subscribe(t, c, "sign-ok", "A")
+	if typ, _ := read(t, c); typ != wire.TypeBoard {
+		t.Fatalf("good client got %s", typ)
+	}
+}
+
+func TestSlowClientDropped(t *testing.T) {
+	s, url := start(t, push.Options{Queue: 4})
+	slow := dial(t, url, nil)
+	subscribe(t, slow, "slow", "A")
+	fast := dial(t, url, nil)
+	subscribe(t, fast, "fast", "A")
+	read(t, fast)
+	read(t, fast)
+	// Large boards fill the slow client's socket buffers, then its queue.
+	big, _ := json.Marshal(wire.Board{Type: wire.TypeBoard, Stop: "A", StopName: strings.Repeat("x", 64<<10), GeneratedAt: time.Now().UTC(), Arrivals: []wire.Arrival{}})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 300; i++ {
+			_, msg, err := fast.ReadMessage()
+			if err != nil || !strings.Contains(string(msg), `"stop":"A"`) {
+				t.Errorf("fast client: %v", err)
+				return
+			}
+		}
+	}()
+	for i := 0; i < 300; i++ {
+		s.Publish("A", big)
+		time.Sleep(10 * time.Millisecond) // a busy stop, not a burst
+	}
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("fast client starved by a slow one")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ds := s.Displays()
+		gone := false
+		for _, d := range ds {
+			if d.ID == "slow" && !d.Connected {
+				gone = true
+			}
+		}
+		if gone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("slow client never dropped: %+v", ds)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestOriginCheck(t *testing.T) {
+	_, url := start(t, push.Options{AllowedOrigins: []string{"https://signs.example.org"}})
+	for _, tc := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"", true},
+		{"https://signs.example.org", true},
+		{"https://evil.example.com", false},
+	} {
+		hdr := http.Header{}
+		if tc.origin != "" {
+			hdr.Set("Origin", tc.origin)
+		}
+		c, resp, err := websocket.DefaultDialer.Dial(url, hdr)
+		if (err == nil) != tc.ok {
+			t.Errorf("origin %q: err %v, want ok=%v", tc.origin, err, tc.ok)
+		}
+		if c != nil {
+			c.Close()
+		}
+		if !tc.ok && (resp == nil || resp.StatusCode != http.StatusForbidden) {
+			t.Errorf("origin %q: want 403, got %v", tc.origin, resp)
+		}
+	}
+}

@@ -1,0 +1,322 @@
+package push
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// Source supplies the current board and timetable of a stop as encoded
+// JSON messages. It is called from connection goroutines.
+type Source interface {
+	KnownStop(stop string) bool
+	Board(stop string) []byte
+	Timetable(stop string) []byte
+}
+
+// Options configures a Server.
+type Options struct {
+	Source         Source
+	AllowedOrigins []string
+	Logger         *slog.Logger
+	Registerer     prometheus.Registerer
+	Now            func() time.Time
+	// Queue is each connection's send queue length; a client whose queue is
+	// full is dropped.
+	Queue int
+	// TimetableEvery is how often timetables are re-sent (at most an hour).
+	TimetableEvery time.Duration
+}
+
+// Timing of the keep-alive.
+const (
+	pingEvery    = 25 * time.Second
+	readTimeout  = 60 * time.Second
+	writeTimeout = 10 * time.Second
+)
+
+// Server is the /ws endpoint.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	byStop   map[string]map[*conn]struct{}
+	displays map[string]*Display
+	closed   bool
+	wg       sync.WaitGroup
+
+	m metrics
+}
+
+// Display is a sign the hub has heard from.
+type Display struct {
+	ID            string    `json:"display"`
+	Stops         []string  `json:"stops"`
+	Remote        string    `json:"remote"`
+	Connected     bool      `json:"connected"`
+	ConnectedAt   time.Time `json:"connected_at"`
+	LastHeartbeat time.Time `json:"last_heartbeat,omitzero"`
+	CacheAgeS     float64   `json:"cache_age_s"`
+	Version       string    `json:"version"`
+}
+
+type metrics struct {
+	conns     prometheus.Gauge
+	sent      prometheus.Counter
+	dropped   prometheus.Counter
+	badFrames *prometheus.CounterVec
+}
+
+// New builds a Server.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Queue <= 0 {
+		opts.Queue = 64
+	}
+	if opts.TimetableEvery <= 0 || opts.TimetableEvery > time.Hour {
+		opts.TimetableEvery = time.Hour
+	}
+	s := &Server{
+		opts:     opts,
+		log:      opts.Logger.With("component", "push"),
+		conns:    map[*conn]struct{}{},
+		byStop:   map[string]map[*conn]struct{}{},
+		displays: map[string]*Display{},
+	}
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.checkOrigin,
+	}
+	s.m = metrics{
+		conns:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "headway_ws_connections", Help: "Open sign WebSocket connections."}),
+		sent:      prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_ws_messages_sent_total", Help: "Messages queued to signs."}),
+		dropped:   prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_ws_slow_clients_dropped_total", Help: "Sign connections dropped because their send queue was full."}),
+		badFrames: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headway_ws_bad_messages_total", Help: "Messages from signs rejected, by reason."}, []string{"reason"}),
+	}
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(s.m.conns, s.m.sent, s.m.dropped, s.m.badFrames)
+	}
+	return s
+}
+
+// checkOrigin lets in clients that send no Origin (sign agents, tools),
+// pages served by the hub itself, and the configured origins.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, o := range s.opts.AllowedOrigins {
+		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeHTTP upgrades the request and serves the connection until it closes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.m.badFrames.WithLabelValues("upgrade").Inc()
+		return // the upgrader has answered with an HTTP error
+	}
+	c := newConn(s, ws, r.RemoteAddr)
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	s.m.conns.Inc()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.writeLoop()
+	}()
+	c.readLoop()
+	c.close()
+	<-done
+	s.remove(c)
+	s.m.conns.Dec()
+}
+
+func (s *Server) remove(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	for _, st := range c.stops {
+		if m := s.byStop[st]; m != nil {
+			delete(m, c)
+			if len(m) == 0 {
+				delete(s.byStop, st)
+			}
+		}
+	}
+	if c.display != "" {
+		if d := s.displays[c.display]; d != nil && d.Remote == c.remote {
+			d.Connected = false
+		}
+	}
+}
+
+// subscribe replaces c's stops.
+func (s *Server) subscribe(c *conn, sub wire.Subscribe) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range c.stops {
+		delete(s.byStop[st], c)
+	}
+	c.stops = dedupe(sub.Stops)
+	c.display = sub.Display
+	for _, st := range c.stops {
+		m := s.byStop[st]
+		if m == nil {
+			m = map[*conn]struct{}{}
+			s.byStop[st] = m
+		}
+		m[c] = struct{}{}
+	}
+	d := s.displays[sub.Display]
+	if d == nil {
+		d = &Display{ID: sub.Display}
+		s.displays[sub.Display] = d
+	}
+	d.Stops, d.Remote, d.Connected, d.ConnectedAt = c.stops, c.remote, true, s.opts.Now().UTC()
+}
+
+func (s *Server) heartbeat(c *conn, h wire.Heartbeat) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.displays[h.Display]
+	if d == nil {
+		d = &Display{ID: h.Display, Remote: c.remote, Connected: true}
+		s.displays[h.Display] = d
+	}
+	d.LastHeartbeat, d.CacheAgeS, d.Version = s.opts.Now().UTC(), h.CacheAgeS, h.Version
+}
+
+// Displays lists the signs the hub knows, sorted by id.
+func (s *Server) Displays() []Display {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Display, 0, len(s.displays))
+	for _, d := range s.displays {
+		out = append(out, *d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Subscribed reports whether any sign is subscribed to stop.
+func (s *Server) Subscribed(stop string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byStop[stop]) > 0
+}
+
+// SubscribedStops lists the stops some sign is subscribed to.
+func (s *Server) SubscribedStops() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.byStop))
+	for st := range s.byStop {
+		out = append(out, st)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Publish sends an encoded message about stop to every sign subscribed to it.
+func (s *Server) Publish(stop string, msg []byte) {
+	s.mu.Lock()
+	targets := make([]*conn, 0, len(s.byStop[stop]))
+	for c := range s.byStop[stop] {
+		targets = append(targets, c)
+	}
+	s.mu.Unlock()
+	for _, c := range targets {
+		c.send(msg)
+	}
+}
+
+// Run re-sends every subscribed stop's timetable periodically, until ctx is
+// done; then it closes every connection and waits for them.
+func (s *Server) Run(ctx context.Context) error {
+	t := time.NewTicker(s.opts.TimetableEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.Close()
+			return nil
+		case <-t.C:
+			for _, st := range s.SubscribedStops() {
+				if tt := s.opts.Source.Timetable(st); tt != nil {
+					s.Publish(st, tt)
+				}
+			}
+		}
+	}
+}
+
+// Close closes every connection and waits for their goroutines.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.closeWith(websocket.CloseGoingAway, "hub shutting down")
+	}
+	s.wg.Wait()
+}
+
+func dedupe(in []string) []string {
+	seen := make(map[string]bool, len(in))
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

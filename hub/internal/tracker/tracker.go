@@ -1,0 +1,298 @@
+package tracker
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/headway-transit/headway/internal/geo"
+	"github.com/headway-transit/headway/internal/gtfs"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// Config tunes tracking.
+type Config struct {
+	MaxOffRoute float64           // metres from the shape still counted as on the trip
+	MaxFuture   time.Duration     // fixes further ahead of the clock are rejected
+	Assigned    map[string]string // vehicle -> trip, for vehicles that report none
+}
+
+// Reasons a position is not used for the live view.
+var (
+	ErrDuplicate = errors.New("duplicate seq")
+	ErrFuture    = errors.New("fix time is in the future")
+	ErrFarAway   = errors.New("position is outside the service area")
+	ErrStale     = errors.New("fix is older than the vehicle's latest")
+)
+
+// Trip sources.
+const (
+	SourceReported   = "reported"
+	SourceConfigured = "configured"
+	SourceInferred   = "inferred"
+)
+
+// Vehicle is what the hub knows about one vehicle.
+type Vehicle struct {
+	ID       string
+	LastSeen time.Time     // hub clock, last accepted message of any kind
+	Pos      wire.Position // latest live position
+	LastSeq  uint64
+	Online   bool
+
+	Accepted, Duplicates, Gaps, Backfill, Rejected uint64
+
+	// Trip progress; Trip is nil when the vehicle is on no known trip.
+	Trip       *gtfs.Trip
+	TripSource string
+	DayStart   time.Time // service day the trip instance runs on
+	Dist       float64   // metres along Trip.Path
+	Offset     float64   // metres from the path
+	Delay      time.Duration
+	FixTime    time.Time // time of the fix Dist and Delay were measured at
+}
+
+// Tracker holds every vehicle's state.
+type Tracker struct {
+	feed     *gtfs.Feed
+	cfg      Config
+	vehicles map[string]*Vehicle
+	area     bbox
+	trips    []*gtfs.Trip // every trip with a path, for inference
+}
+
+type bbox struct{ minLat, maxLat, minLon, maxLon float64 }
+
+func (b bbox) contains(p geo.Point) bool {
+	return p.Lat >= b.minLat && p.Lat <= b.maxLat && p.Lon >= b.minLon && p.Lon <= b.maxLon
+}
+
+// serviceMargin widens the feed's bounding box to tolerate depots and detours.
+const serviceMargin = 0.3 // degrees, about 30 km
+
+// New builds a tracker over a feed.
+func New(feed *gtfs.Feed, cfg Config) *Tracker {
+	t := &Tracker{feed: feed, cfg: cfg, vehicles: map[string]*Vehicle{}}
+	b := bbox{math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)}
+	for _, s := range feed.Stops {
+		b.minLat, b.maxLat = math.Min(b.minLat, s.Lat), math.Max(b.maxLat, s.Lat)
+		b.minLon, b.maxLon = math.Min(b.minLon, s.Lon), math.Max(b.maxLon, s.Lon)
+	}
+	b.minLat -= serviceMargin
+	b.maxLat += serviceMargin
+	b.minLon -= serviceMargin
+	b.maxLon += serviceMargin
+	t.area = b
+	for _, tr := range feed.Trips {
+		if tr.Path != nil && len(tr.StopTimes) >= 2 {
+			t.trips = append(t.trips, tr)
+		}
+	}
+	sort.Slice(t.trips, func(i, j int) bool { return t.trips[i].ID < t.trips[j].ID })
+	return t
+}
+
+// Vehicle returns the vehicle's state, or nil.
+func (t *Tracker) Vehicle(id string) *Vehicle { return t.vehicles[id] }
+
+// Vehicles returns every vehicle, sorted by id.
+func (t *Tracker) Vehicles() []*Vehicle {
+	out := make([]*Vehicle, 0, len(t.vehicles))
+	for _, v := range t.vehicles {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func (t *Tracker) vehicle(id string) *Vehicle {
+	v := t.vehicles[id]
+	if v == nil {
+		v = &Vehicle{ID: id}
+		t.vehicles[id] = v
+	}
+	return v
+}
+
+// SetStatus records a vehicle's online/offline status message.
+func (t *Tracker) SetStatus(id string, s wire.Status, now time.Time) {
+	v := t.vehicle(id)
+	v.Online = s.State == wire.StateOnline
+	v.LastSeen = now
+}
+
+// Update applies one position received at now. It returns whether the live
+// view changed; an error says why the position was not used live (the
+// position may still have been counted, as history or as a duplicate).
+func (t *Tracker) Update(p wire.Position, now time.Time) (bool, error) {
+	if p.Time.After(now.Add(t.cfg.MaxFuture)) {
+		t.vehicle(p.Vehicle).Rejected++
+		return false, fmt.Errorf("%w: %s is %v ahead of the hub", ErrFuture, p.Time.Format(time.RFC3339), p.Time.Sub(now).Round(time.Second))
+	}
+	pt := geo.Point{Lat: p.Lat, Lon: p.Lon}
+	if !t.area.contains(pt) {
+		t.vehicle(p.Vehicle).Rejected++
+		return false, fmt.Errorf("%w: %.5f,%.5f", ErrFarAway, p.Lat, p.Lon)
+	}
+	v := t.vehicle(p.Vehicle)
+	v.LastSeen = now
+	v.Online = true
+	switch {
+	case v.LastSeq != 0 && p.Seq == v.LastSeq:
+		v.Duplicates++
+		return false, ErrDuplicate
+	case v.LastSeq != 0 && p.Seq > v.LastSeq+1 && !p.Backfill:
+		v.Gaps += p.Seq - v.LastSeq - 1
+	}
+	if p.Backfill {
+		v.Backfill++
+		return false, nil
+	}
+	if !v.Pos.Time.IsZero() && !p.Time.After(v.Pos.Time) {
+		v.Duplicates++
+		return false, fmt.Errorf("%w: %s", ErrStale, p.Time.Format(time.RFC3339))
+	}
+	if p.Seq > v.LastSeq {
+		v.LastSeq = p.Seq
+	}
+	v.Accepted++
+	v.Pos = p
+	t.locate(v, p)
+	return true, nil
+}
+
+// locate finds v's trip and its progress along it.
+func (t *Tracker) locate(v *Vehicle, p wire.Position) {
+	pt := geo.Point{Lat: p.Lat, Lon: p.Lon}
+	want := p.Trip
+	src := SourceReported
+	if want == "" {
+		want, src = t.cfg.Assigned[v.ID], SourceConfigured
+	}
+	if want != "" {
+		if tr := t.feed.Trips[want]; tr != nil && tr.Path != nil {
+			c, ok := t.match(tr, pt, p, v)
+			if ok || v.Trip != tr {
+				t.apply(v, c, src)
+				return
+			}
+		}
+	}
+	// Keep an inferred trip while the vehicle stays on it.
+	if v.Trip != nil && v.TripSource == SourceInferred {
+		if c, ok := t.match(v.Trip, pt, p, v); ok && c.dist < v.Trip.Path.Length()-20 {
+			t.apply(v, c, SourceInferred)
+			return
+		}
+	}
+	if c, ok := t.infer(pt, p); ok {
+		t.apply(v, c, SourceInferred)
+		return
+	}
+	v.Trip, v.TripSource = nil, ""
+}
+
+type candidate struct {
+	trip     *gtfs.Trip
+	dayStart time.Time
+	dist     float64
+	offset   float64
+	delay    time.Duration
+}
+
+func (t *Tracker) apply(v *Vehicle, c candidate, src string) {
+	v.Trip, v.TripSource, v.DayStart = c.trip, src, c.dayStart
+	v.Dist, v.Offset, v.Delay, v.FixTime = c.dist, c.offset, c.delay, v.Pos.Time
+}
+
+// match places p on trip tr, choosing the service day whose schedule fits
+// best. For the trip the vehicle is already on, the search window starts a
+// little behind its last distance so it cannot jump back along a shape that
+// passes the same street twice.
+func (t *Tracker) match(tr *gtfs.Trip, pt geo.Point, p wire.Position, v *Vehicle) (candidate, bool) {
+	from, to := 0.0, tr.Path.Length()
+	if v != nil && v.Trip == tr {
+		from = math.Max(0, v.Dist-100)
+	}
+	pr := tr.Path.Project(pt, from, to)
+	best := candidate{trip: tr, dist: pr.Dist, offset: pr.Offset}
+	bestAbs := time.Duration(math.MaxInt64)
+	if v != nil && v.Trip == tr {
+		best.dayStart = v.DayStart
+		best.delay = p.Time.Sub(best.dayStart.Add(ScheduledAt(tr, pr.Dist)))
+		bestAbs = 0
+	} else {
+		day := gtfs.DateOf(p.Time, t.feed.Location)
+		for _, d := range []gtfs.Date{day.AddDays(-1), day, day.AddDays(1)} {
+			if !t.feed.ServiceRunsOn(tr.ServiceID, d) {
+				continue
+			}
+			ds := t.feed.ServiceDayStart(d)
+			delay := p.Time.Sub(ds.Add(ScheduledAt(tr, pr.Dist)))
+			if a := absDur(delay); a < bestAbs {
+				best.dayStart, best.delay, bestAbs = ds, delay, a
+			}
+		}
+	}
+	ok := bestAbs != time.Duration(math.MaxInt64) && pr.Offset <= t.cfg.MaxOffRoute
+	if ok && p.Speed != nil && p.Track != nil && *p.Speed > 3 {
+		ok = geo.AngleDiff(*p.Track, pr.Bearing) <= 75
+	}
+	return best, ok
+}
+
+// maxInferDelay bounds how far off schedule an inferred trip may be.
+const maxInferDelay = 30 * time.Minute
+
+// infer picks the trip whose shape the position lies on, heading the same
+// way, and whose schedule at that point is closest to the fix time.
+func (t *Tracker) infer(pt geo.Point, p wire.Position) (candidate, bool) {
+	var best candidate
+	bestScore := math.Inf(1)
+	for _, tr := range t.trips {
+		c, ok := t.match(tr, pt, p, nil)
+		if !ok || absDur(c.delay) > maxInferDelay {
+			continue
+		}
+		// A minute of schedule difference weighs like 50 m off the shape.
+		score := absDur(c.delay).Minutes()*50 + c.offset
+		if score < bestScore {
+			best, bestScore = c, score
+		}
+	}
+	return best, !math.IsInf(bestScore, 1)
+}
+
+// ScheduledAt returns the scheduled time, as an offset from the service day
+// start, at which trip tr passes dist metres along its path: interpolated
+// between the departure from one stop and the arrival at the next.
+func ScheduledAt(tr *gtfs.Trip, dist float64) time.Duration {
+	st := tr.StopTimes
+	if dist <= st[0].Dist {
+		return secs(st[0].Departure)
+	}
+	for i := 0; i+1 < len(st); i++ {
+		a, b := st[i], st[i+1]
+		if dist > b.Dist {
+			continue
+		}
+		span := b.Dist - a.Dist
+		f := 0.0
+		if span > 0 {
+			f = (dist - a.Dist) / span
+		}
+		return secs(a.Departure) + time.Duration(f*float64(b.Arrival-a.Departure)*float64(time.Second))
+	}
+	return secs(st[len(st)-1].Arrival)
+}
+
+func secs(s int) time.Duration { return time.Duration(s) * time.Second }
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}

@@ -1,0 +1,173 @@
+package tracker_test
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/headway-transit/headway/hub/internal/testfeed"
+	"github.com/headway-transit/headway/hub/internal/tracker"
+	"github.com/headway-transit/headway/internal/geo"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+var day = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+
+// pos is a fix d metres east of S0 at clock time hh:mm:ss, heading east.
+func pos(seq uint64, d float64, at time.Duration, track float64) wire.Position {
+	p := geo.Offset(testfeed.Origin, 90, d)
+	return wire.Position{
+		V: 1, Vehicle: "bus-1", Seq: seq, Time: day.Add(at), Lat: p.Lat, Lon: p.Lon, Mode: 3,
+		Speed: wire.Float(8), Track: wire.Float(track),
+	}
+}
+
+func hm(h, m, s int) time.Duration {
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second
+}
+
+func TestInferTripAndDelay(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	// 1500 m east at 08:04:10. Trip E0800 is scheduled there at 08:03:10
+	// (departs S1 08:02:20, reaches S2 08:04:00: halfway is 08:03:10), so it
+	// runs 60 s late; E0810 would be 9 minutes early. E0800 it is.
+	at := hm(8, 4, 10)
+	p := pos(1, 1500, at, 90)
+	if _, err := tr.Update(p, day.Add(at)); err != nil {
+		t.Fatal(err)
+	}
+	v := tr.Vehicle("bus-1")
+	if v.Trip == nil || v.Trip.ID != "E0800" || v.TripSource != tracker.SourceInferred {
+		t.Fatalf("trip = %v (%s), want E0800 inferred", v.Trip, v.TripSource)
+	}
+	if math.Abs(v.Dist-1500) > 2 {
+		t.Errorf("dist = %.1f, want 1500", v.Dist)
+	}
+	if d := v.Delay - 60*time.Second; d < -time.Second || d > time.Second {
+		t.Errorf("delay = %v, want 60s", v.Delay)
+	}
+	// Heading west at the same place and time is the westbound trip
+	// W0800 (at 2500 m along its own path, scheduled 08:05:10: 60 s early).
+	q := pos(1, 1500, at, 270)
+	q.Vehicle = "bus-2"
+	if _, err := tr.Update(q, day.Add(at)); err != nil {
+		t.Fatal(err)
+	}
+	if v := tr.Vehicle("bus-2"); v.Trip == nil || v.Trip.ID != "W0800" {
+		t.Fatalf("westbound trip = %v, want W0800", v.Trip)
+	}
+}
+
+func TestReportedTripWins(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	at := hm(8, 4, 10)
+	p := pos(1, 1500, at, 90)
+	p.Trip = "E0810" // the driver says so; nine minutes early is possible
+	if _, err := tr.Update(p, day.Add(at)); err != nil {
+		t.Fatal(err)
+	}
+	v := tr.Vehicle("bus-1")
+	if v.Trip.ID != "E0810" || v.TripSource != tracker.SourceReported {
+		t.Fatalf("trip = %s (%s), want E0810 reported", v.Trip.ID, v.TripSource)
+	}
+	if v.Delay > -8*time.Minute {
+		t.Errorf("delay = %v, want about -9m", v.Delay)
+	}
+}
+
+func TestConfiguredTrip(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute, Assigned: map[string]string{"bus-1": "E0820"}})
+	at := hm(8, 4, 10)
+	if _, err := tr.Update(pos(1, 1500, at, 90), day.Add(at)); err != nil {
+		t.Fatal(err)
+	}
+	if v := tr.Vehicle("bus-1"); v.Trip.ID != "E0820" || v.TripSource != tracker.SourceConfigured {
+		t.Fatalf("trip = %s (%s), want E0820 configured", v.Trip.ID, v.TripSource)
+	}
+}
+
+func TestUpdateRejects(t *testing.T) {
+	feed := testfeed.Line(t)
+	at := hm(8, 4, 10)
+	now := day.Add(at)
+	tests := []struct {
+		name    string
+		prep    []wire.Position
+		p       wire.Position
+		wantErr error
+		changed bool
+	}{
+		{name: "future", p: pos(1, 1500, at+time.Hour, 90), wantErr: tracker.ErrFuture},
+		{name: "far away", p: func() wire.Position { p := pos(1, 0, at, 90); p.Lat = -33; return p }(), wantErr: tracker.ErrFarAway},
+		{name: "duplicate seq", prep: []wire.Position{pos(5, 1400, at-time.Second, 90)}, p: pos(5, 1400, at-time.Second, 90), wantErr: tracker.ErrDuplicate},
+		{name: "older than latest", prep: []wire.Position{pos(5, 1500, at, 90)}, p: pos(6, 1400, at-5*time.Second, 90), wantErr: tracker.ErrStale},
+		{name: "backfill stays out of the live view", prep: []wire.Position{pos(5, 1500, at, 90)},
+			p: func() wire.Position { p := pos(3, 1400, at-5*time.Second, 90); p.Backfill = true; return p }()},
+		{name: "next", prep: []wire.Position{pos(5, 1400, at-time.Second, 90)}, p: pos(6, 1500, at, 90), changed: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+			for _, p := range tc.prep {
+				if _, err := tr.Update(p, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := tr.Vehicle("bus-1")
+			var live wire.Position
+			if before != nil {
+				live = before.Pos
+			}
+			changed, err := tr.Update(tc.p, now)
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if changed != tc.changed {
+				t.Errorf("changed = %v, want %v", changed, tc.changed)
+			}
+			if !tc.changed && before != nil && tr.Vehicle("bus-1").Pos != live {
+				t.Errorf("live position moved on a rejected fix")
+			}
+		})
+	}
+}
+
+func TestGapsCounted(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	at := hm(8, 4, 0)
+	for i, seq := range []uint64{1, 2, 5, 6} {
+		if _, err := tr.Update(pos(seq, 1400+float64(i)*10, at+time.Duration(i)*time.Second, 90), day.Add(at+10*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := tr.Vehicle("bus-1"); v.Gaps != 2 || v.Accepted != 4 {
+		t.Errorf("gaps %d accepted %d, want 2 and 4", v.Gaps, v.Accepted)
+	}
+}
+
+func TestScheduledAt(t *testing.T) {
+	feed := testfeed.Line(t)
+	trip := feed.Trips["E0800"]
+	for _, tc := range []struct {
+		dist float64
+		want time.Duration
+	}{
+		{-10, hm(8, 0, 0)},
+		{0, hm(8, 0, 0)},
+		{500, hm(8, 1, 0)},   // halfway from 08:00:00 to 08:02:00
+		{1500, hm(8, 3, 10)}, // halfway from 08:02:20 to 08:04:00
+		{99999, hm(8, 8, 0)}, // clamped to the last arrival
+		{4000, hm(8, 8, 0)},  // at the terminus
+	} {
+		got := tracker.ScheduledAt(trip, tc.dist)
+		// Stop distances are projections and can be off by centimetres.
+		if d := got - tc.want; d < -time.Second || d > time.Second {
+			t.Errorf("ScheduledAt(%v) = %v, want %v", tc.dist, got, tc.want)
+		}
+	}
+}

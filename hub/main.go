@@ -1,0 +1,211 @@
+// Command hub is Headway's hub: it ingests vehicle positions over MQTT,
+// tracks vehicles on their GTFS trips, predicts arrivals and pushes boards
+// to station signs over WebSocket.
+//
+//	hub serve -config configs/hub.yaml
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/headway-transit/headway/hub/internal/broker"
+	"github.com/headway-transit/headway/hub/internal/config"
+	"github.com/headway-transit/headway/hub/internal/engine"
+	"github.com/headway-transit/headway/hub/internal/ingest"
+	"github.com/headway-transit/headway/hub/internal/push"
+	"github.com/headway-transit/headway/hub/internal/server"
+	"github.com/headway-transit/headway/hub/internal/tracker"
+	"github.com/headway-transit/headway/internal/gtfs"
+	"github.com/headway-transit/headway/internal/mqttconn"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// version is stamped by the Makefile with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: hub <command> [flags]
+
+commands:
+  serve -config FILE   run the hub (see configs/hub.yaml)
+  version              print the version
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serveCmd(ctx, os.Args[2:])
+	case "version":
+		fmt.Println(version)
+	case "-h", "-help", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "hub: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "hub: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func serveCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	cfgPath := fs.String("config", "configs/hub.yaml", "config `file`")
+	verbose := fs.Bool("v", false, "debug logging")
+	_ = fs.Parse(args)
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	feed, err := gtfs.Load(cfg.GTFS)
+	if err != nil {
+		return err
+	}
+	logger.Info("gtfs loaded", "feed", cfg.GTFS, "stops", len(feed.Stops), "trips", len(feed.Trips), "took", time.Since(start).Round(time.Millisecond))
+	return serve(ctx, cfg, feed, logger)
+}
+
+func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog.Logger) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	mqttURL := cfg.MQTT.URL
+	var brk *broker.Broker
+	if mqttURL == "" {
+		var err error
+		brk, err = broker.Start(cfg.MQTT.Listen, logger)
+		if err != nil {
+			return err
+		}
+		defer brk.Close()
+		mqttURL = brk.URL()
+		logger.Info("embedded mqtt broker listening", "addr", brk.Addr())
+	}
+
+	topics := wire.Topics{Prefix: cfg.MQTT.Prefix}
+	in, err := ingest.New(ingest.Options{
+		Conn: mqttconn.Config{
+			URLs: []string{mqttURL}, ClientID: cfg.MQTT.ClientID,
+			Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, CleanSession: true,
+		},
+		Topics: topics,
+		Queue:  cfg.MQTT.Queue,
+		Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	assigned := map[string]string{}
+	for v, a := range cfg.Vehicles {
+		assigned[v] = a.Trip
+	}
+	var pushSrv *push.Server
+	eng := engine.New(engine.Options{
+		Feed:    feed,
+		Tracker: tracker.Config{MaxOffRoute: cfg.Tracking.MaxOffRoute, MaxFuture: cfg.Tracking.MaxFuture.D(), Assigned: assigned},
+		Topics:  topics,
+		Horizon: cfg.Boards.Horizon.D(),
+		MaxRows: cfg.Boards.MaxRows,
+		Refresh: cfg.Boards.Refresh.D(),
+		Stale:   cfg.Tracking.Stale.D(),
+		Publish: []engine.Publisher{
+			func(stop string, msg []byte) { pushSrv.Publish(stop, msg) },
+			in.PublishBoard,
+		},
+		Logger:     logger,
+		Registerer: reg,
+	})
+	pushSrv = push.New(push.Options{Source: eng, AllowedOrigins: cfg.HTTP.AllowedOrigins, Logger: logger, Registerer: reg})
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "headway_mqtt_dropped_total", Help: "MQTT messages dropped because the engine's queue was full.",
+	}, func() float64 { return float64(in.Dropped()) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "headway_mqtt_connected", Help: "1 when the hub's MQTT client is connected.",
+	}, func() float64 {
+		if in.Connected() {
+			return 1
+		}
+		return 0
+	}))
+
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w (is another hub running? set http.listen to a free port)", cfg.HTTP.Listen, err)
+	}
+	httpSrv := &http.Server{
+		Handler: server.Handler(server.Options{
+			Engine: eng, Push: pushSrv, Gatherer: reg, Version: version,
+			Health: func() (bool, map[string]any) {
+				d := map[string]any{"mqtt_connected": in.Connected(), "vehicles": len(eng.Vehicles()), "displays": len(pushSrv.Displays())}
+				if t := eng.LastFixAt(); !t.IsZero() {
+					d["last_fix_age_s"] = time.Since(t).Seconds()
+				}
+				return in.Connected(), d
+			},
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	logger.Info("hub listening", "http", "http://"+ln.Addr().String(), "mqtt", mqttURL, "version", version)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	run := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+	run("mqtt", func() error { return in.Run(ctx) })
+	run("engine", func() error { return eng.Run(ctx, in.Messages()) })
+	run("push", func() error { return pushSrv.Run(ctx) })
+	run("http", func() error {
+		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	<-ctx.Done()
+	logger.Info("hub shutting down")
+	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	pushSrv.Close()
+	_ = httpSrv.Shutdown(shutdownCtx)
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
