@@ -127,8 +127,12 @@ func TestHostileClients(t *testing.T) {
 		wantCode string
 	}{
 		{"junk", func(c *websocket.Conn) error { return c.WriteMessage(websocket.TextMessage, []byte("\x00\xffjunk")) }, wire.CodeBadMessage},
-		{"binary", func(c *websocket.Conn) error { return c.WriteMessage(websocket.BinaryMessage, []byte(`{"type":"subscribe"}`)) }, wire.CodeBadMessage},
-		{"unknown type", func(c *websocket.Conn) error { return c.WriteMessage(websocket.TextMessage, []byte(`{"type":"reboot"}`)) }, wire.CodeBadMessage},
+		{"binary", func(c *websocket.Conn) error {
+			return c.WriteMessage(websocket.BinaryMessage, []byte(`{"type":"subscribe"}`))
+		}, wire.CodeBadMessage},
+		{"unknown type", func(c *websocket.Conn) error {
+			return c.WriteMessage(websocket.TextMessage, []byte(`{"type":"reboot"}`))
+		}, wire.CodeBadMessage},
 		{"oversized", func(c *websocket.Conn) error {
 			return c.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","display":"`+strings.Repeat("x", 2*wire.MaxPayload)+`"}`))
 		}, wire.CodeTooLarge},
