@@ -48,9 +48,11 @@ type Options struct {
 // least 24 hours, a little more covers the hour until the next resend.
 const TimetableSpan = 26 * time.Hour
 
-// flushEvery batches board rebuilds: a bus's fix changes every stop ahead
-// of it, and many fixes a second must not mean many rebuilds per stop.
-const flushEvery = 200 * time.Millisecond
+// maxBatch bounds how many queued messages are applied before the boards
+// they touched are rebuilt. A bus's fix changes every stop ahead of it:
+// under load, draining the queue first means one rebuild per stop for many
+// fixes; when idle, a lone fix is on the signs at once.
+const maxBatch = 1024
 
 // Engine turns positions into boards.
 type Engine struct {
@@ -158,8 +160,6 @@ func (e *Engine) Timetable(stop string) []byte {
 
 // Run consumes msgs until ctx is done.
 func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
-	flush := time.NewTicker(flushEvery)
-	defer flush.Stop()
 	refresh := time.NewTicker(e.opts.Refresh)
 	defer refresh.Stop()
 	for {
@@ -168,9 +168,18 @@ func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 			return nil
 		case m := <-msgs:
 			e.Handle(m)
+		drain:
+			for n := 1; n < maxBatch; n++ {
+				select {
+				case m = <-msgs:
+					e.Handle(m)
+				default:
+					break drain
+				}
+			}
+			e.Flush()
 		case st := <-e.watch:
 			e.dirty[st] = true
-		case <-flush.C:
 			e.Flush()
 		case <-refresh.C:
 			e.Refresh()

@@ -1,0 +1,143 @@
+package vehicle
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/headway-transit/headway/internal/wire"
+	"github.com/headway-transit/headway/internal/yamlconf"
+)
+
+// Config is the vehicle agent's configuration (configs/vehicle.yaml).
+type Config struct {
+	Vehicle string  `yaml:"vehicle"`
+	GPS     GPS     `yaml:"gps"`
+	MQTT    MQTT    `yaml:"mqtt"`
+	Publish Publish `yaml:"publish"`
+	Quality Quality `yaml:"quality"`
+	// Trip optionally pins the vehicle to a GTFS trip; empty lets the hub
+	// infer it.
+	Trip string `yaml:"trip"`
+	// Listen serves /healthz and /metrics; empty disables them.
+	Listen string `yaml:"listen"`
+}
+
+// GPS is the receiver's serial port.
+type GPS struct {
+	Port string `yaml:"port"`
+	Baud int    `yaml:"baud"`
+}
+
+// MQTT says how to reach the broker.
+type MQTT struct {
+	URLs     []string `yaml:"urls"`
+	Username string   `yaml:"username"`
+	Password string   `yaml:"password"`
+	Prefix   string   `yaml:"prefix"`
+	CAFile   string   `yaml:"ca_file"`
+	CertFile string   `yaml:"cert_file"`
+	KeyFile  string   `yaml:"key_file"`
+}
+
+// Publish throttles what is sent.
+type Publish struct {
+	Interval    Duration `yaml:"interval"`       // at most one fix per interval
+	MinDistance float64  `yaml:"min_distance_m"` // skip fixes closer than this to the last sent, while the interval allows
+}
+
+// Quality gates which fixes are accepted.
+type Quality struct {
+	MinMode int     `yaml:"min_mode"` // 2 or 3
+	MaxHDOP float64 `yaml:"max_hdop"`
+}
+
+// Duration is a time.Duration written as "1s" in YAML.
+type Duration time.Duration
+
+// UnmarshalText parses Go duration syntax.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultConfig is used for unset fields.
+func DefaultConfig() Config {
+	return Config{
+		GPS:     GPS{Baud: 9600},
+		MQTT:    MQTT{URLs: []string{"tcp://127.0.0.1:1883"}, Prefix: wire.DefaultPrefix},
+		Publish: Publish{Interval: Duration(time.Second)},
+		Quality: Quality{MinMode: 2, MaxHDOP: 20},
+	}
+}
+
+// LoadConfig reads and validates a vehicle config file.
+func LoadConfig(path string) (Config, error) {
+	c := DefaultConfig()
+	if err := yamlconf.Load(path, &c); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate checks every field; errors name the field.
+func (c *Config) Validate() error {
+	var errs []error
+	if err := wire.ValidID("vehicle", c.Vehicle); err != nil {
+		errs = append(errs, fmt.Errorf("vehicle: %w", err))
+	}
+	if c.GPS.Port == "" {
+		errs = append(errs, errors.New("gps.port: is required (e.g. /dev/ttyUSB0)"))
+	}
+	switch c.GPS.Baud {
+	case 4800, 9600, 19200, 38400, 57600, 115200:
+	default:
+		errs = append(errs, fmt.Errorf("gps.baud: %d, want 4800, 9600, 19200, 38400, 57600 or 115200", c.GPS.Baud))
+	}
+	if len(c.MQTT.URLs) == 0 {
+		errs = append(errs, errors.New("mqtt.urls: at least one broker URL is required"))
+	}
+	for i, s := range c.MQTT.URLs {
+		u, err := url.Parse(s)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("mqtt.urls[%d]: %w", i, err))
+		case u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "mqtt" && u.Scheme != "mqtts":
+			errs = append(errs, fmt.Errorf("mqtt.urls[%d]: scheme %q, want tcp, ssl, tls, mqtt or mqtts", i, u.Scheme))
+		case u.Host == "":
+			errs = append(errs, fmt.Errorf("mqtt.urls[%d]: no host", i))
+		}
+	}
+	if (c.MQTT.CertFile == "") != (c.MQTT.KeyFile == "") {
+		errs = append(errs, errors.New("mqtt.cert_file, mqtt.key_file: give both or neither"))
+	}
+	if time.Duration(c.Publish.Interval) < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("publish.interval: %v, want at least 100ms", time.Duration(c.Publish.Interval)))
+	}
+	if c.Publish.MinDistance < 0 {
+		errs = append(errs, errors.New("publish.min_distance_m: must not be negative"))
+	}
+	if c.Quality.MinMode != 2 && c.Quality.MinMode != 3 {
+		errs = append(errs, fmt.Errorf("quality.min_mode: %d, want 2 or 3", c.Quality.MinMode))
+	}
+	if c.Quality.MaxHDOP <= 0 {
+		errs = append(errs, errors.New("quality.max_hdop: must be positive"))
+	}
+	if c.Trip != "" {
+		if err := wire.ValidID("trip", c.Trip); err != nil {
+			errs = append(errs, fmt.Errorf("trip: %w", err))
+		}
+	}
+	if c.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			errs = append(errs, fmt.Errorf("listen: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,78 @@
+package ingest_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/headway-transit/headway/hub/internal/broker"
+	"github.com/headway-transit/headway/hub/internal/ingest"
+	"github.com/headway-transit/headway/internal/mqttconn"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+func TestReceivesAndDropsWhenFull(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	in, err := ingest.New(ingest.Options{
+		Conn:   mqttconn.Config{URLs: []string{b.URL()}, ClientID: "hub-test", CleanSession: true},
+		Topics: wire.Topics{},
+		Queue:  4,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- in.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !in.Connected() {
+		if time.Now().After(deadline) {
+			t.Fatal("ingest never connected")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // subscriptions are made in OnConnect
+
+	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(b.URL()).SetClientID("bus"))
+	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer pub.Disconnect(100)
+	topic := wire.Topics{}.Position("bus-1")
+	for i := 0; i < 20; i++ {
+		if tok := pub.Publish(topic, 1, false, []byte(`{"n":1}`)); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+	}
+	pub.Publish("headway/v1/other", 1, false, []byte("ignored")).WaitTimeout(time.Second)
+	deadline = time.Now().Add(10 * time.Second)
+	for in.Received() < 20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("received %d of 20", in.Received())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := len(in.Messages()); got != 4 {
+		t.Errorf("queue holds %d, want 4 (its bound)", got)
+	}
+	if d := in.Dropped(); d != 16 {
+		t.Errorf("dropped %d, want 16", d)
+	}
+	m := <-in.Messages()
+	if m.Topic != topic || string(m.Payload) != `{"n":1}` || m.Received.IsZero() {
+		t.Errorf("message %+v", m)
+	}
+}
