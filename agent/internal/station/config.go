@@ -1,0 +1,161 @@
+package station
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/headway-transit/headway/internal/wire"
+	"github.com/headway-transit/headway/internal/yamlconf"
+)
+
+// Config is the station role's configuration (configs/station.yaml).
+type Config struct {
+	Display    string        // sign id sent to the hub; required, a wire id
+	Stops      []string      // 1..wire.MaxStopsPerSubscribe stop ids, shown in this order
+	Hub        []string      // hub WebSocket URLs (ws or wss), tried in order
+	Cache      string        // bbolt cache file
+	Listen     string        // host:port of the sign page, /board.json, /healthz, /metrics
+	Rows       int           // arrivals shown per stop, 1..MaxRows
+	Clock      string        // "24h" or "12h"
+	StaleAfter time.Duration // data older than this is flagged stale on the sign
+}
+
+// Defaults for the optional fields.
+const (
+	DefaultListen     = "127.0.0.1:8090"
+	DefaultRows       = 8
+	DefaultClock      = "24h"
+	DefaultStaleAfter = 90 * time.Second
+)
+
+// MaxRows bounds Rows: no sign shows more, and it bounds /board.json.
+const MaxRows = 50
+
+// Clock formats.
+const (
+	Clock24h = "24h"
+	Clock12h = "12h"
+)
+
+// DefaultConfig returns a Config with the defaults of the optional fields.
+func DefaultConfig() Config {
+	return Config{
+		Listen:     DefaultListen,
+		Rows:       DefaultRows,
+		Clock:      DefaultClock,
+		StaleAfter: DefaultStaleAfter,
+	}
+}
+
+// LoadConfig reads a station config file strictly (unknown keys are errors),
+// applies defaults and validates it. Errors name the file and the field.
+func LoadConfig(path string) (Config, error) {
+	fc := fileConfig{
+		Listen:     DefaultListen,
+		Rows:       DefaultRows,
+		Clock:      DefaultClock,
+		StaleAfter: DefaultStaleAfter.String(),
+	}
+	if err := yamlconf.Load(path, &fc); err != nil {
+		return Config{}, err
+	}
+	return fc.cfg, nil
+}
+
+// fileConfig is the YAML shape. Durations are read as strings and parsed in
+// Validate, so a bad one is reported with its field name rather than as a
+// bare YAML type error.
+type fileConfig struct {
+	Display    string   `yaml:"display"`
+	Stops      []string `yaml:"stops"`
+	Hub        []string `yaml:"hub"`
+	Cache      string   `yaml:"cache"`
+	Listen     string   `yaml:"listen"`
+	Rows       int      `yaml:"rows"`
+	Clock      string   `yaml:"clock"`
+	StaleAfter string   `yaml:"stale_after"`
+
+	cfg Config // the result, set by Validate
+}
+
+func (fc *fileConfig) Validate() error {
+	stale, err := time.ParseDuration(fc.StaleAfter)
+	if err != nil {
+		return fmt.Errorf("stale_after: %q is not a duration (write it like 90s or 2m)", fc.StaleAfter)
+	}
+	cfg := Config{
+		Display:    fc.Display,
+		Stops:      fc.Stops,
+		Hub:        fc.Hub,
+		Cache:      fc.Cache,
+		Listen:     fc.Listen,
+		Rows:       fc.Rows,
+		Clock:      fc.Clock,
+		StaleAfter: stale,
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	fc.cfg = cfg
+	return nil
+}
+
+// Validate checks every field; errors name the field as it is spelled in
+// the YAML file.
+func (c *Config) Validate() error {
+	if c.Display == "" {
+		return errors.New("display: is required (the sign's id, e.g. sign-42)")
+	}
+	if err := wire.ValidID("display", c.Display); err != nil {
+		return fmt.Errorf("display: %w", err)
+	}
+	if len(c.Stops) == 0 {
+		return errors.New("stops: at least one stop id is required")
+	}
+	if len(c.Stops) > wire.MaxStopsPerSubscribe {
+		return fmt.Errorf("stops: %d stops, at most %d", len(c.Stops), wire.MaxStopsPerSubscribe)
+	}
+	for i, s := range c.Stops {
+		if err := wire.ValidID("stop", s); err != nil {
+			return fmt.Errorf("stops[%d]: %w", i, err)
+		}
+		if slices.Index(c.Stops, s) != i {
+			return fmt.Errorf("stops[%d]: %q is listed twice", i, s)
+		}
+	}
+	if len(c.Hub) == 0 {
+		return errors.New("hub: at least one hub URL is required (e.g. ws://127.0.0.1:8080/ws)")
+	}
+	for i, h := range c.Hub {
+		u, err := url.Parse(h)
+		if err != nil {
+			return fmt.Errorf("hub[%d]: %w", i, err)
+		}
+		if u.Scheme != "ws" && u.Scheme != "wss" {
+			return fmt.Errorf("hub[%d]: %q: scheme must be ws or wss", i, h)
+		}
+		if u.Host == "" {
+			return fmt.Errorf("hub[%d]: %q has no host", i, h)
+		}
+	}
+	if c.Cache == "" {
+		return errors.New("cache: is required (path of the sign's cache file, e.g. /var/lib/headway/sign.db)")
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen: %q: want host:port, e.g. 127.0.0.1:8090", c.Listen)
+	}
+	if c.Rows < 1 || c.Rows > MaxRows {
+		return fmt.Errorf("rows: %d, want 1 to %d", c.Rows, MaxRows)
+	}
+	if c.Clock != Clock24h && c.Clock != Clock12h {
+		return fmt.Errorf("clock: %q, want 24h or 12h", c.Clock)
+	}
+	if c.StaleAfter <= 0 {
+		return fmt.Errorf("stale_after: %v, must be positive", c.StaleAfter)
+	}
+	return nil
+}

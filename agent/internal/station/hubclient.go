@@ -1,0 +1,204 @@
+package station
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+const (
+	backoffMin       = 500 * time.Millisecond
+	backoffMax       = 30 * time.Second
+	handshakeTimeout = 10 * time.Second
+	writeTimeout     = 10 * time.Second
+
+	defaultHeartbeatEvery = 30 * time.Second
+	// defaultReadTimeout is how long a connection may be silent (no
+	// message, ping or pong) before the sign gives up on it. The sign pings
+	// every pingEvery itself, so a live hub always answers well inside it.
+	defaultReadTimeout = 75 * time.Second
+	defaultPingEvery   = 30 * time.Second
+)
+
+// backoff returns the wait before retry number attempt (0-based):
+// exponential from backoffMin, capped at backoffMax, with jitter in
+// [d/2, d) so that signs cut off together do not reconnect together.
+// rnd returns a number in [0, 1).
+func backoff(attempt int, rnd func() float64) time.Duration {
+	d := backoffMax
+	if attempt < 16 {
+		d = min(backoffMin<<attempt, backoffMax)
+	}
+	return d/2 + time.Duration(rnd()*float64(d/2))
+}
+
+// runHub keeps the sign connected to one of the configured hubs until ctx
+// is done. A hub that fails is left for the next one in the list; a hub
+// that worked is retried first after a drop.
+func (s *Station) runHub(ctx context.Context) {
+	dialer := &websocket.Dialer{
+		HandshakeTimeout: handshakeTimeout,
+		Proxy:            http.ProxyFromEnvironment,
+	}
+	idx, attempt := 0, 0
+	for dials := 0; ; dials++ {
+		if dials > 0 {
+			s.metrics.reconnects.Inc()
+		}
+		url := s.cfg.Hub[idx]
+		useful, err := s.session(ctx, dialer, url)
+		if ctx.Err() != nil {
+			return
+		}
+		if useful {
+			attempt = 0
+		} else {
+			idx = (idx + 1) % len(s.cfg.Hub)
+		}
+		wait := backoff(attempt, rand.Float64)
+		attempt++
+		s.logger.Warn("hub connection ended; retrying", "hub", url, "error", err,
+			"next_hub", s.cfg.Hub[idx], "retry_in", wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// session runs one connection: subscribe, then read until it fails or ctx
+// is done. useful reports whether the hub sent anything valid, which resets
+// the backoff (a hub that accepts and immediately drops us does not).
+func (s *Station) session(ctx context.Context, dialer *websocket.Dialer, url string) (useful bool, err error) {
+	conn, resp, err := dialer.DialContext(ctx, url, nil)
+	if err != nil {
+		if resp != nil {
+			return false, fmt.Errorf("dial %s: %w (HTTP %s)", url, err, resp.Status)
+		}
+		return false, fmt.Errorf("dial %s: %w", url, err)
+	}
+	defer conn.Close()
+	s.logger.Info("connected to hub", "hub", url)
+
+	conn.SetReadLimit(wire.MaxServerMessage)
+	extend := func() { _ = conn.SetReadDeadline(time.Now().Add(s.readTimeout)) }
+	extend()
+	conn.SetPongHandler(func(string) error { extend(); return nil })
+	conn.SetPingHandler(func(data string) error {
+		extend()
+		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeTimeout))
+		var ne net.Error
+		if errors.Is(err, websocket.ErrCloseSent) || (errors.As(err, &ne) && ne.Timeout()) {
+			return nil // as gorilla's default handler: the read loop will see the failure
+		}
+		return err
+	})
+
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var writeErr error
+	wg.Go(func() {
+		writeErr = s.writeLoop(sctx, conn)
+		cancel()
+	})
+	wg.Go(func() {
+		// Closing the connection is the only way to unblock ReadMessage.
+		<-sctx.Done()
+		_ = conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseGoingAway, ""), time.Now().Add(time.Second))
+		conn.Close()
+	})
+	defer func() {
+		cancel()
+		wg.Wait()
+		s.state.setOnline(false)
+		s.metrics.connected.Set(0)
+		if err == nil && ctx.Err() == nil {
+			err = writeErr
+		}
+	}()
+
+	for {
+		typ, msg, rerr := conn.ReadMessage()
+		if rerr != nil {
+			if ctx.Err() != nil {
+				return useful, nil
+			}
+			return useful, fmt.Errorf("read from %s: %w", url, rerr)
+		}
+		extend()
+		if typ != websocket.TextMessage {
+			s.logger.Debug("ignoring non-text hub message", "hub", url, "frame_type", typ)
+			continue
+		}
+		if herr := s.handler.handle(msg); herr != nil {
+			s.logger.Warn("rejected hub message", "hub", url, "error", herr)
+			continue
+		}
+		useful = true
+	}
+}
+
+// writeLoop is the connection's only writer of data frames (gorilla allows
+// one): the subscribe, then heartbeats and keep-alive pings until ctx ends.
+func (s *Station) writeLoop(ctx context.Context, conn *websocket.Conn) error {
+	write := func(v any) error {
+		_ = conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+		return conn.WriteJSON(v)
+	}
+	sub := wire.Subscribe{Type: wire.TypeSubscribe, Display: s.cfg.Display, Stops: s.cfg.Stops}
+	if err := write(sub); err != nil {
+		return fmt.Errorf("send subscribe: %w", err)
+	}
+	s.state.setOnline(true)
+	s.metrics.connected.Set(1)
+
+	hb := time.NewTicker(s.heartbeatEvery)
+	defer hb.Stop()
+	ping := time.NewTicker(s.pingEvery)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hb.C:
+			if err := write(s.heartbeat()); err != nil {
+				return fmt.Errorf("send heartbeat: %w", err)
+			}
+		case <-ping.C:
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
+				return fmt.Errorf("send ping: %w", err)
+			}
+		}
+	}
+}
+
+// heartbeat reports the age of what the sign shows. With no board ever
+// received, that is how long the sign has been running without one (the
+// contract has no "unknown", and 0 would claim fresh data).
+func (s *Station) heartbeat() wire.Heartbeat {
+	_, last := s.state.status()
+	now := s.now()
+	if last.IsZero() {
+		last = s.started
+	}
+	return wire.Heartbeat{
+		Type:      wire.TypeHeartbeat,
+		Display:   s.cfg.Display,
+		CacheAgeS: max(now.Sub(last).Seconds(), 0),
+		Version:   s.version,
+	}
+}

@@ -1,0 +1,88 @@
+package station
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// store is what message handling needs from the sign cache.
+type store interface {
+	PutBoard(b wire.Board, receivedAt time.Time) error
+	PutTimetable(t wire.Timetable) error
+}
+
+// handler applies hub messages to the cache and the in-memory state. It
+// is separate from the connection so it can be fuzzed with arbitrary bytes.
+type handler struct {
+	stops   []string
+	store   store
+	state   *state
+	now     func() time.Time
+	logger  *slog.Logger
+	metrics *metrics
+}
+
+// handle applies one message from the hub. An error means the message was
+// rejected; the connection stays up, since one bad message from a hub
+// should not blank a sign.
+func (h *handler) handle(msg []byte) error {
+	typ, err := wire.MessageType(msg)
+	if err != nil {
+		return err
+	}
+	switch typ {
+	case wire.TypeBoard:
+		b, err := wire.DecodeBoard(msg)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(h.stops, b.Stop) {
+			return fmt.Errorf("board for stop %s, which this sign did not subscribe to", b.Stop)
+		}
+		now := h.now()
+		h.metrics.boardsReceived.Inc()
+		// Memory first: the sign shows the new board even when the disk
+		// write fails; the cache only matters after a restart.
+		h.state.putBoard(b, now)
+		if err := h.store.PutBoard(b, now); err != nil {
+			h.metrics.cacheWriteErrors.Inc()
+			h.logger.Error("caching board failed", "stop", b.Stop, "error", err)
+		}
+	case wire.TypeTimetable:
+		tt, err := wire.DecodeTimetable(msg)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(h.stops, tt.Stop) {
+			return fmt.Errorf("timetable for stop %s, which this sign did not subscribe to", tt.Stop)
+		}
+		h.state.putTimetable(tt)
+		if err := h.store.PutTimetable(tt); err != nil {
+			h.metrics.cacheWriteErrors.Inc()
+			h.logger.Error("caching timetable failed", "stop", tt.Stop, "error", err)
+		}
+	case wire.TypeError:
+		e, err := wire.DecodeError(msg)
+		if err != nil {
+			return err
+		}
+		h.logger.Error("hub reported an error", "code", e.Code, "message", e.Message)
+	default:
+		// A newer hub may send types this sign does not know; ignoring
+		// them keeps old signs working through a hub upgrade.
+		h.logger.Debug("ignoring message of unknown type", "type", truncate(typ, 64))
+	}
+	return nil
+}
+
+// truncate bounds hub-supplied strings before they reach the log.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

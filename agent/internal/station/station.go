@@ -1,0 +1,193 @@
+package station
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/headway-transit/headway/agent/internal/signcache"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// Options are a Station's dependencies.
+type Options struct {
+	Logger  *slog.Logger     // default: discard
+	Now     func() time.Time // the clock that decides minutes and staleness; default time.Now
+	Version string           // reported in heartbeats; at most wire.MaxIDLen bytes
+}
+
+// Station is the station role of the edge agent: it keeps a sign's boards
+// fresh from a hub over WebSocket, caches them on disk, and serves the sign
+// page. Create it with New and run it once with Run.
+type Station struct {
+	cfg     Config
+	logger  *slog.Logger
+	now     func() time.Time
+	version string
+
+	state   *state
+	metrics *metrics
+	handler *handler
+
+	ready    chan struct{}
+	stopping chan struct{} // closed when Run begins shutting down, ends SSE streams
+	addr     net.Addr      // set before ready is closed
+	started  time.Time
+	running  atomic.Bool
+
+	sseClients atomic.Int32
+
+	// Tunable by tests in this package.
+	heartbeatEvery time.Duration
+	pingEvery      time.Duration
+	readTimeout    time.Duration
+	ssePeriod      time.Duration
+}
+
+// New checks cfg and returns a Station ready to Run.
+func New(cfg Config, opts Options) (*Station, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("station config: %w", err)
+	}
+	if len(opts.Version) > wire.MaxIDLen {
+		return nil, fmt.Errorf("version %q: longer than %d bytes", opts.Version, wire.MaxIDLen)
+	}
+	cfg.Stops = append([]string(nil), cfg.Stops...)
+	cfg.Hub = append([]string(nil), cfg.Hub...)
+	s := &Station{
+		cfg:            cfg,
+		logger:         opts.Logger,
+		now:            opts.Now,
+		version:        opts.Version,
+		state:          newState(),
+		ready:          make(chan struct{}),
+		stopping:       make(chan struct{}),
+		heartbeatEvery: defaultHeartbeatEvery,
+		pingEvery:      defaultPingEvery,
+		readTimeout:    defaultReadTimeout,
+		ssePeriod:      defaultSSEPeriod,
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	s.logger = s.logger.With("role", "station", "display", cfg.Display)
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.metrics = newMetrics(func() float64 {
+		_, last := s.state.status()
+		return cacheAgeSeconds(s.now(), last)
+	})
+	return s, nil
+}
+
+// Ready is closed once Run is serving HTTP; Addr is valid from then on. If
+// Run fails before that, Ready is never closed: wait on Run's result too.
+func (s *Station) Ready() <-chan struct{} { return s.ready }
+
+// Addr is the address the HTTP server listens on (useful with port 0). It
+// is nil until Ready is closed.
+func (s *Station) Addr() net.Addr {
+	select {
+	case <-s.ready:
+		return s.addr
+	default:
+		return nil
+	}
+}
+
+// Run opens the cache, serves the sign's HTTP endpoints and keeps a hub
+// connection until ctx is done; then it closes everything, waits for its
+// goroutines and returns nil. It returns an error if it cannot start.
+// Run may be called once.
+func (s *Station) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("station: Run called twice")
+	}
+	s.started = s.now()
+
+	cache, err := signcache.Open(s.cfg.Cache, s.logger)
+	if err != nil {
+		return fmt.Errorf("station: %w", err)
+	}
+	defer func() {
+		if err := cache.Close(); err != nil {
+			s.logger.Error("closing cache", "error", err)
+		}
+	}()
+	// Cached data goes on the sign before the first dial, so a sign
+	// restarted during a hub outage shows its last boards at once.
+	if err := s.loadCache(cache); err != nil {
+		return fmt.Errorf("station: %w", err)
+	}
+	s.handler = &handler{
+		stops:   s.cfg.Stops,
+		store:   cache,
+		state:   s.state,
+		now:     s.now,
+		logger:  s.logger,
+		metrics: s.metrics,
+	}
+
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("station: %w (is another agent or service on %s? set listen to a free host:port)", err, s.cfg.Listen)
+	}
+	srv := &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	s.addr = ln.Addr()
+	close(s.ready)
+	s.logger.Info("sign page serving", "url", "http://"+s.addr.String()+"/")
+
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var serveErr error
+	wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serveErr = err
+			cancel()
+		}
+	})
+	wg.Go(func() { s.runHub(rctx) })
+
+	<-rctx.Done()
+	close(s.stopping)
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	wg.Wait()
+	if serveErr != nil {
+		return fmt.Errorf("station: http: %w", serveErr)
+	}
+	return nil
+}
+
+func (s *Station) loadCache(c *signcache.Cache) error {
+	boards, err := c.Boards()
+	if err != nil {
+		return err
+	}
+	tts, err := c.Timetables()
+	if err != nil {
+		return err
+	}
+	last, err := c.LastUpdate()
+	if err != nil {
+		return err
+	}
+	s.state.load(boards, tts, last)
+	s.logger.Info("loaded sign cache", "boards", len(boards), "timetables", len(tts), "last_update", last)
+	return nil
+}
