@@ -1,0 +1,162 @@
+// Command agent is Headway's edge agent. On a bus it reads the GPS receiver
+// and publishes positions to the hub (vehicle role); at a stop it keeps a
+// sign's arrivals from the hub and serves the sign page (station role). It
+// also carries the technicians' tools for receivers and NMEA logs.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/headway-transit/headway/agent/internal/station"
+	"github.com/headway-transit/headway/agent/internal/tpv"
+	"github.com/headway-transit/headway/agent/internal/vehicle"
+	"github.com/headway-transit/headway/drivers/gps"
+	"github.com/headway-transit/headway/drivers/nmea"
+)
+
+// version is stamped by the Makefile with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: agent <command> [flags]
+
+roles:
+  vehicle -config FILE   read the GPS receiver, publish positions over MQTT (configs/vehicle.yaml)
+  station -config FILE   keep a sign's arrivals from the hub, serve the sign page (configs/station.yaml)
+
+technician tools:
+  nmea [FILE|-]          decode an NMEA 0183 log into gpsd-style TPV JSON lines
+  version                print the version
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "vehicle":
+		err = vehicleCmd(ctx, args)
+	case "station":
+		err = stationCmd(ctx, args)
+	case "nmea":
+		err = nmeaCmd(args, os.Stdin, os.Stdout)
+	case "version":
+		fmt.Println(version)
+	case "-h", "-help", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "agent: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "agent: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func logger(verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func vehicleCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("vehicle", flag.ExitOnError)
+	cfgPath := fs.String("config", "configs/vehicle.yaml", "config `file`")
+	verbose := fs.Bool("v", false, "debug logging")
+	_ = fs.Parse(args)
+	cfg, err := vehicle.LoadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := logger(*verbose)
+	rx := gps.New(gps.Config{Path: cfg.GPS.Port, Baud: cfg.GPS.Baud, Logger: log})
+	a, err := vehicle.New(cfg, vehicle.Options{GPS: rx, Logger: log, Version: version})
+	if err != nil {
+		return err
+	}
+	log.Info("vehicle agent starting", "vehicle", cfg.Vehicle, "gps", cfg.GPS.Port, "mqtt", cfg.MQTT.URLs, "version", version)
+	return a.Run(ctx)
+}
+
+func stationCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("station", flag.ExitOnError)
+	cfgPath := fs.String("config", "configs/station.yaml", "config `file`")
+	verbose := fs.Bool("v", false, "debug logging")
+	_ = fs.Parse(args)
+	cfg, err := station.LoadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := logger(*verbose)
+	s, err := station.New(cfg, station.Options{Logger: log, Version: version})
+	if err != nil {
+		return err
+	}
+	go func() {
+		select {
+		case <-s.Ready():
+			log.Info("sign page ready", "url", "http://"+s.Addr().String()+"/")
+		case <-ctx.Done():
+		}
+	}()
+	return s.Run(ctx)
+}
+
+// nmeaCmd decodes a log (a file, or - / nothing for stdin) into TPV lines.
+func nmeaCmd(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("nmea", flag.ExitOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: agent nmea [FILE|-]\n\nDecodes NMEA 0183 (gpsd .log files too: # lines are skipped) into one gpsd-style TPV JSON line per epoch.")
+	}
+	_ = fs.Parse(args)
+	in := stdin
+	if p := fs.Arg(0); p != "" && p != "-" {
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	w := bufio.NewWriter(stdout)
+	defer w.Flush()
+	dec := nmea.NewDecoder(in)
+	var buf []byte
+	for {
+		f, err := dec.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		buf = tpv.Append(buf[:0], f)
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	st := dec.Stats()
+	var rejects uint64
+	for _, n := range st.Rejects {
+		rejects += n
+	}
+	if rejects > 0 {
+		fmt.Fprintf(os.Stderr, "agent nmea: %d sentences rejected: %v\n", rejects, st.Rejects)
+	}
+	return nil
+}
