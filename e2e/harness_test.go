@@ -1,0 +1,329 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// bins holds the paths of the binaries built by TestMain.
+var bins struct {
+	dir                   string
+	agent, hub, sim, root string
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "headway-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	root, _ := filepath.Abs("..")
+	bins.dir, bins.root = dir, root
+	bins.agent, bins.hub, bins.sim = filepath.Join(dir, "agent"), filepath.Join(dir, "hub"), filepath.Join(dir, "firmware-sim")
+	if !testing.Short() {
+		cmd := exec.Command("go", "build", "-o", dir+"/", "./agent", "./hub", "./firmware-sim")
+		cmd.Dir = root
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: building the binaries:", err)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+}
+
+// freePort returns a TCP port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// proc is a child process whose output goes to a log file in the test's
+// temporary directory, dumped on failure.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+	err  error
+}
+
+func start(t testing.TB, name string, args ...string) *proc {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Dir = bins.root
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.stop(t)
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			if len(b) > 8000 {
+				b = b[len(b)-8000:]
+			}
+			t.Logf("--- %s log (tail) ---\n%s", name, b)
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM and waits; SIGKILL after 10 s.
+func (p *proc) stop(t testing.TB) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Errorf("%s did not stop on SIGTERM; killing it", p.name)
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+func (p *proc) output() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
+}
+
+// eventually polls cond until it returns true or the deadline passes.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func httpOK(url string) bool {
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+func getJSON(t testing.TB, url string, v any) error {
+	t.Helper()
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func writeFile(t testing.TB, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// mosquitto starts a real Mosquitto broker on a free port and returns its URL.
+func mosquitto(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("mosquitto")
+	if err != nil {
+		if _, err := os.Stat("/usr/sbin/mosquitto"); err != nil {
+			t.Skip("mosquitto is not installed (apt-get install mosquitto); .ci/run installs it")
+		}
+		path = "/usr/sbin/mosquitto"
+	}
+	port := freePort(t)
+	dir := t.TempDir()
+	conf := writeFile(t, dir, "mosquitto.conf", fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", port))
+	start(t, "mosquitto", path, "-c", conf)
+	eventually(t, 10*time.Second, "mosquitto to listen", func() bool {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return fmt.Sprintf("tcp://127.0.0.1:%d", port)
+}
+
+// system is a running hub and station agent.
+type system struct {
+	dir      string
+	hubHTTP  string // http://127.0.0.1:port
+	mqttURL  string
+	signHTTP string
+	hub      *proc
+	station  *proc
+	cache    string
+}
+
+// startHub starts the hub; with brokerURL empty it embeds its broker.
+func startHub(t testing.TB, brokerURL string) *system {
+	t.Helper()
+	s := &system{dir: t.TempDir()}
+	httpPort := freePort(t)
+	s.hubHTTP = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	mqtt := ""
+	if brokerURL == "" {
+		mport := freePort(t)
+		s.mqttURL = fmt.Sprintf("tcp://127.0.0.1:%d", mport)
+		mqtt = fmt.Sprintf("{listen: \"127.0.0.1:%d\"}", mport)
+	} else {
+		s.mqttURL = brokerURL
+		mqtt = fmt.Sprintf("{url: %q}", brokerURL)
+	}
+	cfg := writeFile(t, s.dir, "hub.yaml", fmt.Sprintf("gtfs: configs/demo-feed\nhttp: {listen: \"127.0.0.1:%d\"}\nmqtt: %s\nboards: {refresh: 2s}\n", httpPort, mqtt))
+	s.hub = start(t, "hub", bins.hub, "serve", "-config", cfg)
+	eventually(t, 20*time.Second, "the hub's /healthz", func() bool { return httpOK(s.hubHTTP + "/healthz") })
+	return s
+}
+
+// startStation starts a station agent showing stops.
+func (s *system) startStation(t testing.TB, stops ...string) {
+	t.Helper()
+	port := freePort(t)
+	s.signHTTP = fmt.Sprintf("http://127.0.0.1:%d", port)
+	s.cache = filepath.Join(s.dir, "sign.db")
+	q := make([]string, len(stops))
+	for i, st := range stops {
+		q[i] = fmt.Sprintf("%q", st)
+	}
+	cfg := writeFile(t, s.dir, "station.yaml", fmt.Sprintf("display: e2e-sign\nstops: [%s]\nhub: [\"ws%s/ws\"]\ncache: %s\nlisten: \"127.0.0.1:%d\"\n",
+		strings.Join(q, ","), strings.TrimPrefix(s.hubHTTP, "http"), s.cache, port))
+	s.station = start(t, "station", bins.agent, "station", "-config", cfg)
+	eventually(t, 20*time.Second, "the sign's /healthz", func() bool { return httpOK(s.signHTTP + "/healthz") })
+}
+
+// startVehicle starts a vehicle agent reading port.
+func (s *system) startVehicle(t testing.TB, id, port, trip string) *proc {
+	t.Helper()
+	extra := ""
+	if trip != "" {
+		extra = fmt.Sprintf("trip: %q\n", trip)
+	}
+	cfg := writeFile(t, s.dir, id+".yaml", fmt.Sprintf("vehicle: %s\ngps: {port: %q}\nmqtt: {urls: [%q]}\n%s", id, port, s.mqttURL, extra))
+	return start(t, id, bins.agent, "vehicle", "-config", cfg)
+}
+
+// signBoard is /board.json as the sign page reads it.
+type signBoard struct {
+	Online bool `json:"online"`
+	Stops  []struct {
+		Stop     string `json:"stop"`
+		Arrivals []struct {
+			Trip      string     `json:"trip"`
+			Vehicle   string     `json:"vehicle"`
+			Source    string     `json:"source"`
+			Predicted *time.Time `json:"predicted"`
+			Scheduled time.Time  `json:"scheduled"`
+			Minutes   int        `json:"minutes"`
+		} `json:"arrivals"`
+	} `json:"stops"`
+}
+
+// realtime returns the predicted time the sign shows for trip at stop.
+func (b signBoard) realtime(stop, trip string) (time.Time, string, bool) {
+	for _, st := range b.Stops {
+		if st.Stop != stop {
+			continue
+		}
+		for _, a := range st.Arrivals {
+			if a.Trip == trip && a.Source == "realtime" && a.Predicted != nil {
+				return *a.Predicted, a.Vehicle, true
+			}
+		}
+	}
+	return time.Time{}, "", false
+}
+
+// sse reads the sign's /events stream, sending each event's data.
+func sse(ctx context.Context, t testing.TB, url string, out chan<- []byte) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		if ctx.Err() == nil {
+			t.Errorf("events: %v", err)
+		}
+		return
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 8<<20)
+	var data []byte
+	for sc.Scan() {
+		line := sc.Bytes()
+		switch {
+		case len(line) == 0:
+			if data != nil {
+				select {
+				case out <- data:
+				case <-ctx.Done():
+					return
+				}
+			}
+			data = nil
+		case strings.HasPrefix(string(line), "data:"):
+			data = append(data, strings.TrimSpace(string(line[5:]))...)
+		}
+	}
+	if err := sc.Err(); err != nil && ctx.Err() == nil && err != io.EOF {
+		t.Logf("events stream ended: %v", err)
+	}
+}
