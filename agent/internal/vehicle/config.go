@@ -55,17 +55,7 @@ type Quality struct {
 }
 
 // Duration is a time.Duration written as "1s" in YAML.
-type Duration time.Duration
-
-// UnmarshalText parses Go duration syntax.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
+type Duration = yamlconf.Duration
 
 // DefaultConfig is used for unset fields.
 func DefaultConfig() Config {

@@ -74,20 +74,7 @@ type Tracking struct {
 }
 
 // Duration is a time.Duration written as "90s" in YAML.
-type Duration time.Duration
-
-// UnmarshalText parses Go duration syntax.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
+type Duration = yamlconf.Duration
 
 // Default returns the configuration used for unset fields.
 func Default() Config {
