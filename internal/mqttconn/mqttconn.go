@@ -72,7 +72,10 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 	o.SetConnectRetry(true)
 	o.SetConnectRetryInterval(time.Second)
 	o.SetMaxReconnectInterval(MaxReconnect)
-	o.SetOrderMatters(false) // handlers must not block each other
+	// In order: a vehicle's fixes must reach the hub's queue in the order
+	// they arrived. Handlers therefore must never block (they only copy
+	// into bounded queues).
+	o.SetOrderMatters(true)
 	if c.CAFile != "" || c.CertFile != "" || c.KeyFile != "" {
 		t, err := c.tlsConfig()
 		if err != nil {

@@ -88,3 +88,20 @@ func ValidID(what, id string) error {
 	}
 	return nil
 }
+
+// ValidPrefix checks a topic prefix: one or more non-empty levels with no
+// MQTT wildcards, so the subscriptions built on it are valid.
+func ValidPrefix(prefix string) error {
+	if prefix == "" {
+		return nil // DefaultPrefix
+	}
+	for _, level := range strings.Split(strings.TrimSuffix(prefix, "/"), "/") {
+		if level == "" {
+			return fmt.Errorf("topic prefix %q has an empty level", prefix)
+		}
+		if strings.ContainsAny(level, "+#\x00") {
+			return fmt.Errorf("topic prefix %q: MQTT wildcards (+ #) are not allowed", prefix)
+		}
+	}
+	return nil
+}

@@ -217,3 +217,14 @@ func FuzzClientMessages(f *testing.F) {
 		}
 	})
 }
+
+func TestValidPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		prefix string
+		ok     bool
+	}{{"", true}, {"headway/v1", true}, {"city/bus/", true}, {"a//b", false}, {"a/+", false}, {"#", false}} {
+		if err := ValidPrefix(tc.prefix); (err == nil) != tc.ok {
+			t.Errorf("ValidPrefix(%q) = %v, want ok=%v", tc.prefix, err, tc.ok)
+		}
+	}
+}

@@ -104,6 +104,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("mqtt.urls[%d]: no host", i))
 		}
 	}
+	if err := wire.ValidPrefix(c.MQTT.Prefix); err != nil {
+		errs = append(errs, fmt.Errorf("mqtt.prefix: %w", err))
+	}
 	if (c.MQTT.CertFile == "") != (c.MQTT.KeyFile == "") {
 		errs = append(errs, errors.New("mqtt.cert_file, mqtt.key_file: give both or neither"))
 	}

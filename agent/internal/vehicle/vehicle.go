@@ -219,6 +219,17 @@ func (a *Agent) handleFix(ctx context.Context, wg *sync.WaitGroup, f nmea.Fix) {
 	a.lastFix.Store(now.UnixNano())
 	if a.last != nil {
 		dt := f.Time.Sub(a.last.Time)
+		if dt < 0 {
+			// GPS time went backwards: the fix sent last was wrong (a bad
+			// date at cold start, say; the hub rejects those). Throttling
+			// against it would silence the bus until its time came round.
+			a.log.Warn("fix time went backwards", "from", a.last.Time, "to", f.Time)
+			a.m.fixes.WithLabelValues("time_backwards").Inc()
+			a.last = nil
+		}
+	}
+	if a.last != nil {
+		dt := f.Time.Sub(a.last.Time)
 		if dt < time.Duration(a.cfg.Publish.Interval) {
 			a.m.fixes.WithLabelValues("throttled").Inc()
 			return

@@ -112,6 +112,8 @@ func TestPublishesGatedNumberedFixes(t *testing.T) {
 		fix(2, nmea.Mode3D, 50), // HDOP too high
 		fix(3, nmea.Mode3D, 1),  // sent: seq 2
 		fix(5, nmea.Mode2D, 1),  // 2D is allowed by default: seq 3
+		func() nmea.Fix { f := fix(7, nmea.Mode3D, 1); f.Time = f.Time.Add(24 * time.Hour); return f }(), // bad date: seq 4
+		fix(9, nmea.Mode3D, 1), // back to the right time: seq 5, not throttled for a day
 	}}
 	var client *fakeClient
 	a, err := New(cfg, Options{GPS: gps, Factory: func(o *mqtt.ClientOptions) mqttconn.Client {
@@ -143,7 +145,7 @@ func TestPublishesGatedNumberedFixes(t *testing.T) {
 				positions = append(positions, pos)
 			}
 		}
-		if len(positions) >= 3 {
+		if len(positions) >= 5 {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -152,8 +154,8 @@ func TestPublishesGatedNumberedFixes(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if len(positions) != 3 {
-		t.Fatalf("published %d positions, want 3", len(positions))
+	if len(positions) != 5 {
+		t.Fatalf("published %d positions, want 5", len(positions))
 	}
 	for i, p := range positions {
 		if p.Seq != uint64(i+1) || p.Vehicle != "bus-7" || p.Trip != "1-0-0800" || p.Backfill {
@@ -198,6 +200,7 @@ func TestConfig(t *testing.T) {
 		{"interval", func(c *Config) { c.Publish.Interval = Duration(time.Millisecond) }, "publish.interval"},
 		{"mode", func(c *Config) { c.Quality.MinMode = 1 }, "quality.min_mode"},
 		{"listen", func(c *Config) { c.Listen = "nope" }, "listen"},
+		{"prefix", func(c *Config) { c.MQTT.Prefix = "a/+/b" }, "mqtt.prefix"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -63,7 +63,12 @@ func (b *Builder) Board(stopID string, now time.Time, pred Predictions) wire.Boa
 			if !ok {
 				return // the vehicle has passed this stop
 			}
+			// A prediction that has come due while its vehicle still reports
+			// is "due now", not gone.
 			p := rt.Predicted.UTC()
+			if p.Before(now) {
+				p = now.UTC().Truncate(time.Second)
+			}
 			a.Predicted, a.Vehicle, a.Source = &p, rt.Vehicle, wire.SourceRealtime
 		}
 		if w := a.When(); w.Before(from) || !w.Before(until) {

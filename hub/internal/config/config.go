@@ -127,6 +127,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("mqtt.url: no host"))
 		}
 	}
+	if err := wire.ValidPrefix(c.MQTT.Prefix); err != nil {
+		errs = append(errs, fmt.Errorf("mqtt.prefix: %w", err))
+	}
 	if c.MQTT.ClientID == "" {
 		errs = append(errs, errors.New("mqtt.client_id: must not be empty"))
 	}

@@ -40,6 +40,7 @@ func TestLoadBad(t *testing.T) {
 		"bad-duration.yaml": "soon",
 		"bad-vehicle.yaml":  "vehicles",
 		"rows.yaml":         "boards.max_rows",
+		"prefix.yaml":       "mqtt.prefix",
 	}
 	files, _ := filepath.Glob("testdata/bad/*.yaml")
 	if len(files) != len(want) {

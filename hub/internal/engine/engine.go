@@ -44,6 +44,9 @@ type Options struct {
 	Now        func() time.Time
 }
 
+// ForgetAfter is how long a silent vehicle stays listed.
+const ForgetAfter = 24 * time.Hour
+
 // TimetableSpan is how far ahead timetables reach; the contract asks for at
 // least 24 hours, a little more covers the hour until the next resend.
 const TimetableSpan = 26 * time.Hour
@@ -64,7 +67,9 @@ type Engine struct {
 	// Owned by Run.
 	preds    boards.Predictions
 	runOf    map[string]boards.TripKey // vehicle -> trip run it predicts
+	owner    map[boards.TripKey]string // trip run -> vehicle predicting it
 	dirty    map[string]bool
+	snapshot bool              // the vehicles' API view is out of date
 	lastRows map[string]string // stop -> encoded arrivals of its last board
 
 	mu        sync.RWMutex
@@ -100,6 +105,7 @@ func New(opts Options) *Engine {
 		builder:  boards.Builder{Feed: opts.Feed, Horizon: opts.Horizon, MaxRows: opts.MaxRows},
 		preds:    boards.Predictions{},
 		runOf:    map[string]boards.TripKey{},
+		owner:    map[boards.TripKey]string{},
 		dirty:    map[string]bool{},
 		lastRows: map[string]string{},
 		boardMsg: map[string][]byte{},
@@ -116,23 +122,29 @@ func New(opts Options) *Engine {
 // KnownStop reports whether stop is in the schedule.
 func (e *Engine) KnownStop(stop string) bool { return e.opts.Feed.Stops[stop] != nil }
 
-// Board returns stop's current board message, building it if no board has
-// been built yet.
+// Board returns stop's current board message, or nil when none has been
+// built yet: then Run builds it, with realtime rows, and publishes it to
+// the signs that asked within moments.
 func (e *Engine) Board(stop string) []byte {
 	e.mu.RLock()
 	b := e.boardMsg[stop]
 	e.mu.RUnlock()
-	if b != nil || !e.KnownStop(stop) {
+	if b == nil && e.KnownStop(stop) {
+		select {
+		case e.watch <- stop:
+		default:
+		}
+	}
+	return b
+}
+
+// CurrentBoard is Board for callers that need an answer now (the HTTP API):
+// a schedule-only board when none has been built yet.
+func (e *Engine) CurrentBoard(stop string) []byte {
+	if b := e.Board(stop); b != nil || !e.KnownStop(stop) {
 		return b
 	}
-	// First request for this stop: Run builds it with realtime rows within
-	// a flush; until then the schedule-only board will do.
-	select {
-	case e.watch <- stop:
-	default:
-	}
-	board := e.builder.Board(stop, e.opts.Now(), nil)
-	msg, _ := json.Marshal(board)
+	msg, _ := json.Marshal(e.builder.Board(stop, e.opts.Now(), nil))
 	return msg
 }
 
@@ -236,8 +248,8 @@ func (e *Engine) Handle(m ingest.Message) {
 		if changed {
 			e.predict(e.tracker.Vehicle(vehicle), now)
 		}
-		e.snapshotVehicles()
 	}
+	e.snapshot = true
 }
 
 func (e *Engine) reject(reason string, m ingest.Message, err error) {
@@ -245,24 +257,54 @@ func (e *Engine) reject(reason string, m ingest.Message, err error) {
 	e.log.Debug("message rejected", "reason", reason, "topic", m.Topic, "err", err)
 }
 
-// predict replaces v's predictions and marks the stops they touch.
+// predict replaces v's predictions and marks the stops they touch. One
+// vehicle predicts a trip run: if two claim the same run, the one whose trip
+// was reported or configured wins over an inferred one, then the one that
+// claimed it first, while its fixes are fresh.
 func (e *Engine) predict(v *tracker.Vehicle, now time.Time) {
-	if old, ok := e.runOf[v.ID]; ok {
-		e.markTrip(old)
-		delete(e.preds, old)
-		delete(e.runOf, v.ID)
-	}
+	e.release(v.ID)
 	if v.Trip == nil || now.Sub(v.FixTime) > e.opts.Stale {
 		return
 	}
 	key := boards.TripKey{Trip: v.Trip.ID, DayStart: v.DayStart.Unix()}
+	if other, ok := e.owner[key]; ok {
+		ov := e.tracker.Vehicle(other)
+		if ov != nil && now.Sub(ov.FixTime) <= e.opts.Stale && rank(ov) >= rank(v) {
+			e.m.conflicts.Inc()
+			e.log.Debug("trip run already predicted by another vehicle", "trip", key.Trip, "vehicle", v.ID, "by", other)
+			return
+		}
+		e.release(other)
+	}
 	run := map[int]boards.Realtime{}
 	for _, a := range predict.DelayPropagation(v, now) {
 		run[a.Index] = boards.Realtime{Vehicle: v.ID, Predicted: a.Predicted}
 	}
 	e.preds[key] = run
 	e.runOf[v.ID] = key
+	e.owner[key] = v.ID
 	e.markTrip(key)
+}
+
+// release removes the predictions vehicle made.
+func (e *Engine) release(vehicle string) {
+	key, ok := e.runOf[vehicle]
+	if !ok {
+		return
+	}
+	delete(e.runOf, vehicle)
+	if e.owner[key] == vehicle {
+		delete(e.owner, key)
+		delete(e.preds, key)
+		e.markTrip(key)
+	}
+}
+
+func rank(v *tracker.Vehicle) int {
+	if v.TripSource == tracker.SourceInferred {
+		return 1
+	}
+	return 2
 }
 
 func (e *Engine) markTrip(k boards.TripKey) {
@@ -277,6 +319,10 @@ func (e *Engine) markTrip(k boards.TripKey) {
 
 // Flush rebuilds the boards of dirty stops and publishes those that changed.
 func (e *Engine) Flush() {
+	if e.snapshot {
+		e.snapshotVehicles()
+		e.snapshot = false
+	}
 	if len(e.dirty) == 0 {
 		return
 	}
@@ -298,8 +344,13 @@ func (e *Engine) Refresh() {
 	now := e.opts.Now()
 	for _, v := range e.tracker.Vehicles() {
 		if _, ok := e.runOf[v.ID]; ok && now.Sub(v.FixTime) > e.opts.Stale {
-			e.predict(v, now) // removes them
+			e.release(v.ID)
 		}
+	}
+	before := len(e.tracker.Vehicles())
+	e.tracker.Forget(now.Add(-ForgetAfter))
+	if len(e.tracker.Vehicles()) != before {
+		e.snapshot = true
 	}
 	e.mu.RLock()
 	for st := range e.boardMsg {

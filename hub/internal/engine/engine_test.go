@@ -25,7 +25,7 @@ func newEngine(t *testing.T, clk *clock, published map[string]wire.Board) (*engi
 	e := engine.New(engine.Options{
 		Feed:    testfeed.Line(t),
 		Tracker: tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute},
-		Horizon: 30 * time.Minute, MaxRows: 10, Refresh: time.Minute, Stale: 5 * time.Minute,
+		Horizon: 30 * time.Minute, MaxRows: 10, Refresh: time.Minute, Stale: time.Minute,
 		Publish: []engine.Publisher{func(stop string, msg []byte) {
 			b, err := wire.DecodeBoard(msg)
 			if err != nil {
@@ -41,12 +41,17 @@ func newEngine(t *testing.T, clk *clock, published map[string]wire.Board) (*engi
 
 func position(t *testing.T, seq uint64, d float64, at time.Time) ingest.Message {
 	t.Helper()
+	return positionOf(t, "bus-1", seq, d, at)
+}
+
+func positionOf(t *testing.T, vehicle string, seq uint64, d float64, at time.Time) ingest.Message {
+	t.Helper()
 	p := geo.Offset(testfeed.Origin, 90, d)
-	b, err := (&wire.Position{V: 1, Vehicle: "bus-1", Seq: seq, Time: at, Lat: p.Lat, Lon: p.Lon, Mode: 3, Speed: wire.Float(8), Track: wire.Float(90)}).Encode()
+	b, err := (&wire.Position{V: 1, Vehicle: vehicle, Seq: seq, Time: at, Lat: p.Lat, Lon: p.Lon, Mode: 3, Speed: wire.Float(8), Track: wire.Float(90)}).Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ingest.Message{Topic: wire.Topics{}.Position("bus-1"), Payload: b, Received: at}
+	return ingest.Message{Topic: wire.Topics{}.Position(vehicle), Payload: b, Received: at}
 }
 
 func realtimeAt(b wire.Board, trip string) *wire.Arrival {
@@ -113,10 +118,13 @@ func TestPositionsBecomeBoards(t *testing.T) {
 	}
 
 	// Silent for longer than Stale: predictions go, schedule rows remain.
-	clk.t = clk.t.Add(6 * time.Minute)
+	clk.t = clk.t.Add(70 * time.Second)
 	e.Refresh()
-	if a := realtimeAt(published["S4"], "E0800"); a != nil {
-		t.Errorf("stale vehicle still predicted at S4: %+v", a)
+	if !hasTrip(published["S3"], "E0800") {
+		t.Fatalf("S3 lost E0800 altogether: %+v", published["S3"].Arrivals)
+	}
+	if a := realtimeAt(published["S3"], "E0800"); a != nil {
+		t.Errorf("stale vehicle still predicted at S3: %+v", a)
 	}
 }
 
@@ -124,11 +132,14 @@ func TestBoardAndTimetableForSigns(t *testing.T) {
 	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 	clk := &clock{day.Add(9 * time.Hour)}
 	e, _ := newEngine(t, clk, map[string]wire.Board{})
-	if e.Board("nope") != nil || e.Timetable("nope") != nil {
+	if e.CurrentBoard("nope") != nil || e.Timetable("nope") != nil {
 		t.Error("unknown stop served")
 	}
+	if e.Board("S1") != nil {
+		t.Error("Board of a stop never built should be nil: Run builds and publishes it")
+	}
 	var b wire.Board
-	if err := json.Unmarshal(e.Board("S1"), &b); err != nil || len(b.Arrivals) == 0 {
+	if err := json.Unmarshal(e.CurrentBoard("S1"), &b); err != nil || len(b.Arrivals) == 0 {
 		t.Fatalf("board %v %+v", err, b)
 	}
 	tt, err := wire.DecodeTimetable(e.Timetable("S1"))
@@ -167,4 +178,62 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+func TestOneVehiclePerTripRun(t *testing.T) {
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	clk := &clock{day.Add(8*time.Hour + 4*time.Minute + 10*time.Second)}
+	published := map[string]wire.Board{}
+	e, reg := newEngine(t, clk, published)
+	// Both are inferred onto E0800; bus-1 claimed it first and keeps it.
+	e.Handle(positionOf(t, "bus-1", 1, 1500, clk.t))
+	e.Handle(positionOf(t, "bus-2", 1, 1700, clk.t))
+	e.Flush()
+	for i := 2; i < 5; i++ {
+		clk.t = clk.t.Add(time.Second)
+		e.Handle(positionOf(t, "bus-1", uint64(i), 1500+float64(i), clk.t))
+		e.Handle(positionOf(t, "bus-2", uint64(i), 1700+float64(i), clk.t))
+		e.Flush()
+		if a := realtimeAt(published["S3"], "E0800"); a == nil || a.Vehicle != "bus-1" {
+			t.Fatalf("fix %d: S3 shows %+v, want E0800 predicted by bus-1 only", i, a)
+		}
+	}
+	if got := gauge(t, reg, "headway_trip_conflicts_total"); got < 4 {
+		t.Errorf("conflicts counted %v, want at least 4", got)
+	}
+	// bus-1 falls silent: after Stale, bus-2 takes the run over.
+	clk.t = clk.t.Add(70 * time.Second)
+	e.Refresh()
+	e.Handle(positionOf(t, "bus-2", 9, 1900, clk.t))
+	e.Flush()
+	if a := realtimeAt(published["S3"], "E0800"); a == nil || a.Vehicle != "bus-2" {
+		t.Fatalf("after bus-1 went silent S3 shows %+v, want bus-2", a)
+	}
+}
+
+func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
+			m := mf.GetMetric()[0]
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return 0
+}
+
+func hasTrip(b wire.Board, trip string) bool {
+	for _, a := range b.Arrivals {
+		if a.Trip == trip {
+			return true
+		}
+	}
+	return false
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,6 +47,14 @@ type Ingest struct {
 	received  atomic.Uint64
 	connected atomic.Bool
 	log       *slog.Logger
+
+	// Boards waiting to be published, latest per stop, and every board
+	// published so far, to publish again after a reconnect.
+	bmu      sync.Mutex
+	latest   map[string][]byte
+	dirty    map[string]bool
+	wakeBrd  chan struct{}
+	pubFails atomic.Uint64
 }
 
 // New builds the client; Run connects it.
@@ -60,9 +69,12 @@ func New(opts Options) (*Ingest, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	in := &Ingest{
-		opts:  opts,
-		queue: make(chan Message, opts.Queue),
-		log:   opts.Logger.With("component", "ingest"),
+		opts:    opts,
+		queue:   make(chan Message, opts.Queue),
+		log:     opts.Logger.With("component", "ingest"),
+		latest:  map[string][]byte{},
+		dirty:   map[string]bool{},
+		wakeBrd: make(chan struct{}, 1),
 	}
 	o, err := opts.Conn.Options()
 	if err != nil {
@@ -82,6 +94,13 @@ func New(opts Options) (*Ingest, error) {
 func (in *Ingest) onConnect(c mqtt.Client) {
 	in.connected.Store(true)
 	in.log.Info("mqtt connected")
+	// Retained boards published while away never reached the broker.
+	in.bmu.Lock()
+	for st := range in.latest {
+		in.dirty[st] = true
+	}
+	in.bmu.Unlock()
+	in.wakeBoards()
 	for _, f := range []string{in.opts.Topics.AllPositions(), in.opts.Topics.AllStatus()} {
 		f := f
 		t := in.client.Subscribe(f, 1, in.onMessage)
@@ -125,23 +144,67 @@ func (in *Ingest) Received() uint64 { return in.received.Load() }
 func (in *Ingest) Connected() bool { return in.connected.Load() }
 
 // Run connects (paho retries until it succeeds) and stays connected until
-// ctx is done.
+// ctx is done, publishing boards as they change.
 func (in *Ingest) Run(ctx context.Context) error {
 	t := in.client.Connect()
 	if err := mqttconn.Wait(ctx, t); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("mqtt connect: %w", err)
 	}
-	<-ctx.Done()
-	in.client.Disconnect(250)
-	return nil
+	for {
+		select {
+		case <-ctx.Done():
+			in.client.Disconnect(250)
+			return nil
+		case <-in.wakeBrd:
+			in.publishBoards(ctx)
+		}
+	}
 }
 
-// PublishBoard publishes a stop's board, retained, QoS 1. It does not wait
-// for the broker: boards are superseded by the next one, and the engine
-// must not stall on a slow broker.
+// PublishBoard queues a stop's board for publishing, retained, QoS 1. It
+// never blocks the caller: a paho publish can wait seconds on a slow
+// broker, and the engine must not. A board not yet sent is replaced by a
+// newer one of its stop.
 func (in *Ingest) PublishBoard(stop string, payload []byte) {
-	if !in.client.IsConnectionOpen() {
-		return
+	in.bmu.Lock()
+	in.latest[stop] = payload
+	in.dirty[stop] = true
+	in.bmu.Unlock()
+	in.wakeBoards()
+}
+
+func (in *Ingest) wakeBoards() {
+	select {
+	case in.wakeBrd <- struct{}{}:
+	default:
 	}
-	in.client.Publish(in.opts.Topics.Board(stop), 1, true, payload)
+}
+
+// PublishFailures counts board publishes the broker did not acknowledge.
+func (in *Ingest) PublishFailures() uint64 { return in.pubFails.Load() }
+
+func (in *Ingest) publishBoards(ctx context.Context) {
+	if !in.client.IsConnectionOpen() {
+		return // onConnect queues them all again
+	}
+	in.bmu.Lock()
+	batch := make(map[string][]byte, len(in.dirty))
+	for st := range in.dirty {
+		batch[st] = in.latest[st]
+	}
+	clear(in.dirty)
+	in.bmu.Unlock()
+	for st, b := range batch {
+		t := in.client.Publish(in.opts.Topics.Board(st), 1, true, b)
+		if err := mqttconn.Wait(ctx, t); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			in.pubFails.Add(1)
+			in.log.Warn("publish board", "stop", st, "err", err)
+			in.bmu.Lock()
+			in.dirty[st] = true // again after the next change or reconnect
+			in.bmu.Unlock()
+		}
+	}
 }

@@ -76,3 +76,57 @@ func TestReceivesAndDropsWhenFull(t *testing.T) {
 		t.Errorf("message %+v", m)
 	}
 }
+
+func TestBoardsAreRetained(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	in, err := ingest.New(ingest.Options{
+		Conn:   mqttconn.Config{URLs: []string{b.URL()}, ClientID: "hub-test", CleanSession: true},
+		Topics: wire.Topics{},
+		Queue:  4,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- in.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	// Queued before the connection may be up: the broker ends up
+	// retaining the latest board of the stop.
+	in.PublishBoard("S1", []byte(`{"n":1}`))
+	in.PublishBoard("S1", []byte(`{"n":2}`))
+	got := make(chan string, 4)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(b.URL()).SetClientID("sign"))
+		if tok := sub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+		tok := sub.Subscribe(wire.Topics{}.Board("S1"), 1, func(_ mqtt.Client, m mqtt.Message) {
+			if m.Retained() {
+				got <- string(m.Payload())
+			}
+		})
+		tok.WaitTimeout(5 * time.Second)
+		select {
+		case p := <-got:
+			sub.Disconnect(100)
+			if p != `{"n":2}` {
+				t.Fatalf("retained board %s, want the latest", p)
+			}
+			return
+		case <-time.After(300 * time.Millisecond):
+		}
+		sub.Disconnect(100)
+		if time.Now().After(deadline) {
+			t.Fatal("no retained board")
+		}
+	}
+}

@@ -13,11 +13,18 @@ import (
 )
 
 // conn is one sign connection. Only writeLoop writes to ws.
+//
+// Outgoing messages are coalesced by stop and kind: a board replaces the
+// board of its stop whole, so a board that has not been written yet is
+// simply replaced by a newer one. The pending set is therefore bounded by
+// the subscription, a burst (a subscribe to many stops, the hourly
+// timetables) never overflows it, and a sign that cannot keep up sees the
+// latest state rather than a backlog. A sign that stops reading is dropped
+// when a write times out.
 type conn struct {
 	s      *Server
 	ws     *websocket.Conn
 	remote string
-	queue  chan []byte
 	quit   chan struct{}
 	once   sync.Once
 
@@ -25,30 +32,54 @@ type conn struct {
 	stops   []string
 	display string
 
+	mu      sync.Mutex
+	pending map[msgKey][]byte
+	order   []msgKey // first-queued first, so a subscribe's boards go in stop order
+	wake    chan struct{}
 	// closeMsg is the close frame writeLoop sends on its way out.
-	closeMu  sync.Mutex
 	closeMsg []byte
 }
 
+type msgKey struct{ stop, kind string }
+
 func newConn(s *Server, ws *websocket.Conn, remote string) *conn {
-	return &conn{s: s, ws: ws, remote: remote, queue: make(chan []byte, s.opts.Queue), quit: make(chan struct{})}
+	return &conn{s: s, ws: ws, remote: remote, quit: make(chan struct{}), pending: map[msgKey][]byte{}, wake: make(chan struct{}, 1)}
 }
 
-// send queues msg, dropping the client if its queue is full.
-func (c *conn) send(msg []byte) {
+// send queues msg about stop, replacing any unwritten message of the same
+// stop and kind.
+func (c *conn) send(k msgKey, msg []byte) {
 	select {
 	case <-c.quit:
 		return
 	default:
 	}
-	select {
-	case c.queue <- msg:
-		c.s.m.sent.Inc()
-	default:
-		c.s.m.dropped.Inc()
-		c.s.log.Warn("dropping slow sign", "remote", c.remote, "display", c.displayID())
-		c.closeWith(websocket.ClosePolicyViolation, "too slow")
+	c.mu.Lock()
+	if _, ok := c.pending[k]; !ok {
+		c.order = append(c.order, k)
+	} else {
+		c.s.m.coalesced.Inc()
 	}
+	c.pending[k] = msg
+	c.mu.Unlock()
+	c.s.m.sent.Inc()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take removes and returns the pending messages in queue order.
+func (c *conn) take() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([][]byte, 0, len(c.order))
+	for _, k := range c.order {
+		out = append(out, c.pending[k])
+		delete(c.pending, k)
+	}
+	c.order = c.order[:0]
+	return out
 }
 
 func (c *conn) displayID() string {
@@ -62,56 +93,44 @@ func (c *conn) close() { c.once.Do(func() { close(c.quit) }) }
 
 // closeWith stops the writer, which sends a close frame first.
 func (c *conn) closeWith(code int, text string) {
-	c.closeMu.Lock()
+	c.mu.Lock()
 	if c.closeMsg == nil {
 		c.closeMsg = websocket.FormatCloseMessage(code, text)
 	}
-	c.closeMu.Unlock()
+	c.mu.Unlock()
 	c.close()
 }
 
 // fail sends an error message and closes.
 func (c *conn) fail(code, msg string, status int) {
 	b, _ := json.Marshal(wire.Error{Type: wire.TypeError, Code: code, Message: msg})
-	select {
-	case c.queue <- b:
-	default:
-	}
+	c.send(msgKey{kind: wire.TypeError}, b)
 	c.closeWith(status, code)
 }
 
 func (c *conn) writeLoop() {
-	ping := time.NewTicker(pingEvery)
+	ping := time.NewTicker(c.s.opts.PingEvery)
 	defer ping.Stop()
 	defer c.ws.Close()
 	for {
 		select {
-		case msg := <-c.queue:
-			if err := c.write(websocket.TextMessage, msg); err != nil {
-				c.close()
+		case <-c.wake:
+			if !c.flush() {
 				return
 			}
 		case <-ping.C:
 			if err := c.write(websocket.PingMessage, nil); err != nil {
-				c.close()
+				c.writeFailed(err)
 				return
 			}
 		case <-c.quit:
 			// Flush what is queued (an error message, say), then say goodbye.
-		flush:
-			for {
-				select {
-				case msg := <-c.queue:
-					if c.write(websocket.TextMessage, msg) != nil {
-						return
-					}
-				default:
-					break flush
-				}
+			if !c.flush() {
+				return
 			}
-			c.closeMu.Lock()
+			c.mu.Lock()
 			cm := c.closeMsg
-			c.closeMu.Unlock()
+			c.mu.Unlock()
 			if cm != nil {
 				_ = c.ws.WriteControl(websocket.CloseMessage, cm, time.Now().Add(time.Second))
 			}
@@ -120,13 +139,37 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// flush writes every pending message; false when the connection failed.
+func (c *conn) flush() bool {
+	for _, msg := range c.take() {
+		if err := c.write(websocket.TextMessage, msg); err != nil {
+			c.writeFailed(err)
+			return false
+		}
+	}
+	return true
+}
+
+// writeFailed ends the connection after a failed write. A timeout means the
+// sign stopped reading (or its network did): it is dropped, not waited for.
+func (c *conn) writeFailed(err error) {
+	var ne interface{ Timeout() bool }
+	if errors.As(err, &ne) && ne.Timeout() {
+		c.s.m.dropped.Inc()
+		c.s.log.Warn("dropping slow sign", "remote", c.remote, "display", c.displayID())
+	}
+	c.close()
+}
+
 func (c *conn) write(kind int, msg []byte) error {
-	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
 	return c.ws.WriteMessage(kind, msg)
 }
 
 func (c *conn) readLoop() {
-	c.ws.SetReadLimit(wire.MaxPayload)
+	// Read up to twice the limit so an oversized message gets a clear error
+	// from us; beyond that gorilla closes with 1009 (message too big) itself.
+	c.ws.SetReadLimit(2 * wire.MaxPayload)
 	_ = c.ws.SetReadDeadline(time.Now().Add(readTimeout))
 	c.ws.SetPongHandler(func(string) error {
 		return c.ws.SetReadDeadline(time.Now().Add(readTimeout))
@@ -141,6 +184,11 @@ func (c *conn) readLoop() {
 			return
 		}
 		_ = c.ws.SetReadDeadline(time.Now().Add(readTimeout))
+		if len(msg) > wire.MaxPayload {
+			c.s.m.badFrames.WithLabelValues("too_large").Inc()
+			c.fail(wire.CodeTooLarge, fmt.Sprintf("message is %d bytes, at most %d", len(msg), wire.MaxPayload), websocket.CloseMessageTooBig)
+			return
+		}
 		if kind != websocket.TextMessage {
 			c.s.m.badFrames.WithLabelValues("binary").Inc()
 			c.fail(wire.CodeBadMessage, "binary frames are not part of the protocol; send JSON text", websocket.CloseUnsupportedData)
@@ -182,14 +230,17 @@ func (c *conn) handle(msg []byte) bool {
 		c.s.subscribe(c, sub)
 		for _, st := range c.stops {
 			if b := c.s.opts.Source.Board(st); b != nil {
-				c.send(b)
+				c.send(msgKey{st, wire.TypeBoard}, b)
 			}
 			if tt := c.s.opts.Source.Timetable(st); tt != nil {
-				c.send(tt)
+				c.send(msgKey{st, wire.TypeTimetable}, tt)
 			}
 		}
 	case wire.TypeHeartbeat:
 		h, err := wire.DecodeHeartbeat(msg)
+		if err == nil && h.Display != c.displayID() {
+			err = fmt.Errorf("heartbeat for display %q on a connection subscribed as %q: subscribe first", h.Display, c.displayID())
+		}
 		if err != nil {
 			c.s.m.badFrames.WithLabelValues("heartbeat").Inc()
 			c.fail(wire.CodeBadMessage, err.Error(), websocket.ClosePolicyViolation)

@@ -31,18 +31,20 @@ type Options struct {
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer
 	Now            func() time.Time
-	// Queue is each connection's send queue length; a client whose queue is
-	// full is dropped.
-	Queue int
+	// WriteTimeout bounds one write to a sign; a sign that does not take a
+	// message within it is dropped. PingEvery is the keep-alive period.
+	WriteTimeout time.Duration
+	PingEvery    time.Duration
 	// TimetableEvery is how often timetables are re-sent (at most an hour).
 	TimetableEvery time.Duration
 }
 
-// Timing of the keep-alive.
+// Defaults for the connection timings. A sign must answer within
+// readTimeout; pings every 25 s keep it well inside that.
 const (
-	pingEvery    = 25 * time.Second
-	readTimeout  = 60 * time.Second
-	writeTimeout = 10 * time.Second
+	defaultPingEvery    = 25 * time.Second
+	readTimeout         = 60 * time.Second
+	defaultWriteTimeout = 10 * time.Second
 )
 
 // Server is the /ws endpoint.
@@ -76,6 +78,7 @@ type Display struct {
 type metrics struct {
 	conns     prometheus.Gauge
 	sent      prometheus.Counter
+	coalesced prometheus.Counter
 	dropped   prometheus.Counter
 	badFrames *prometheus.CounterVec
 }
@@ -88,8 +91,11 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Queue <= 0 {
-		opts.Queue = 64
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = defaultWriteTimeout
+	}
+	if opts.PingEvery <= 0 {
+		opts.PingEvery = defaultPingEvery
 	}
 	if opts.TimetableEvery <= 0 || opts.TimetableEvery > time.Hour {
 		opts.TimetableEvery = time.Hour
@@ -109,11 +115,12 @@ func New(opts Options) *Server {
 	s.m = metrics{
 		conns:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "headway_ws_connections", Help: "Open sign WebSocket connections."}),
 		sent:      prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_ws_messages_sent_total", Help: "Messages queued to signs."}),
-		dropped:   prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_ws_slow_clients_dropped_total", Help: "Sign connections dropped because their send queue was full."}),
+		coalesced: prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_ws_messages_coalesced_total", Help: "Messages replaced by a newer one of the same stop before they were written."}),
+		dropped:   prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_ws_slow_clients_dropped_total", Help: "Sign connections dropped because a write timed out."}),
 		badFrames: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headway_ws_bad_messages_total", Help: "Messages from signs rejected, by reason."}, []string{"reason"}),
 	}
 	if opts.Registerer != nil {
-		opts.Registerer.MustRegister(s.m.conns, s.m.sent, s.m.dropped, s.m.badFrames)
+		opts.Registerer.MustRegister(s.m.conns, s.m.sent, s.m.coalesced, s.m.dropped, s.m.badFrames)
 	}
 	return s
 }
@@ -224,10 +231,27 @@ func (s *Server) heartbeat(c *conn, h wire.Heartbeat) {
 	defer s.mu.Unlock()
 	d := s.displays[h.Display]
 	if d == nil {
-		d = &Display{ID: h.Display, Remote: c.remote, Connected: true}
-		s.displays[h.Display] = d
+		return // only a subscribe registers a display
 	}
 	d.LastHeartbeat, d.CacheAgeS, d.Version = s.opts.Now().UTC(), h.CacheAgeS, h.Version
+}
+
+// displayMemory is how long a disconnected sign stays listed.
+const displayMemory = 24 * time.Hour
+
+// forgetDisplays drops disconnected displays not heard from since before.
+func (s *Server) forgetDisplays(before time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, d := range s.displays {
+		last := d.ConnectedAt
+		if d.LastHeartbeat.After(last) {
+			last = d.LastHeartbeat
+		}
+		if !d.Connected && last.Before(before) {
+			delete(s.displays, id)
+		}
+	}
 }
 
 // Displays lists the signs the hub knows, sorted by id.
@@ -261,8 +285,16 @@ func (s *Server) SubscribedStops() []string {
 	return out
 }
 
-// Publish sends an encoded message about stop to every sign subscribed to it.
-func (s *Server) Publish(stop string, msg []byte) {
+// Publish sends stop's encoded board to every sign subscribed to it.
+func (s *Server) Publish(stop string, msg []byte) { s.publish(msgKey{stop, wire.TypeBoard}, msg) }
+
+// PublishTimetable sends stop's encoded timetable to its signs.
+func (s *Server) PublishTimetable(stop string, msg []byte) {
+	s.publish(msgKey{stop, wire.TypeTimetable}, msg)
+}
+
+func (s *Server) publish(k msgKey, msg []byte) {
+	stop := k.stop
 	s.mu.Lock()
 	targets := make([]*conn, 0, len(s.byStop[stop]))
 	for c := range s.byStop[stop] {
@@ -270,7 +302,7 @@ func (s *Server) Publish(stop string, msg []byte) {
 	}
 	s.mu.Unlock()
 	for _, c := range targets {
-		c.send(msg)
+		c.send(k, msg)
 	}
 }
 
@@ -285,9 +317,10 @@ func (s *Server) Run(ctx context.Context) error {
 			s.Close()
 			return nil
 		case <-t.C:
+			s.forgetDisplays(s.opts.Now().Add(-displayMemory))
 			for _, st := range s.SubscribedStops() {
 				if tt := s.opts.Source.Timetable(st); tt != nil {
-					s.Publish(st, tt)
+					s.PublishTimetable(st, tt)
 				}
 			}
 		}

@@ -41,7 +41,7 @@ func Handler(o Options) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(o.Engine.Board(stop))
+		_, _ = w.Write(o.Engine.CurrentBoard(stop))
 	})
 	mux.HandleFunc("GET /api/vehicles", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o.Engine.Vehicles())

@@ -43,6 +43,9 @@ type Vehicle struct {
 	Online   bool
 
 	Accepted, Duplicates, Gaps, Backfill, Rejected uint64
+	// OffRoute counts fixes too far from the vehicle's reported or
+	// configured trip; its progress is kept from the last fix on it.
+	OffRoute uint64
 
 	// Trip progress; Trip is nil when the vehicle is on no known trip.
 	Trip       *gtfs.Trip
@@ -94,6 +97,16 @@ func New(feed *gtfs.Feed, cfg Config) *Tracker {
 	return t
 }
 
+// Forget drops vehicles not heard from since before, so vehicles that come
+// and go (or hostile clients inventing ids) do not accumulate.
+func (t *Tracker) Forget(before time.Time) {
+	for id, v := range t.vehicles {
+		if v.LastSeen.Before(before) {
+			delete(t.vehicles, id)
+		}
+	}
+}
+
 // Vehicle returns the vehicle's state, or nil.
 func (t *Tracker) Vehicle(id string) *Vehicle { return t.vehicles[id] }
 
@@ -128,12 +141,16 @@ func (t *Tracker) SetStatus(id string, s wire.Status, now time.Time) {
 // position may still have been counted, as history or as a duplicate).
 func (t *Tracker) Update(p wire.Position, now time.Time) (bool, error) {
 	if p.Time.After(now.Add(t.cfg.MaxFuture)) {
-		t.vehicle(p.Vehicle).Rejected++
+		if v := t.vehicles[p.Vehicle]; v != nil {
+			v.Rejected++
+		}
 		return false, fmt.Errorf("%w: %s is %v ahead of the hub", ErrFuture, p.Time.Format(time.RFC3339), p.Time.Sub(now).Round(time.Second))
 	}
 	pt := geo.Point{Lat: p.Lat, Lon: p.Lon}
 	if !t.area.contains(pt) {
-		t.vehicle(p.Vehicle).Rejected++
+		if v := t.vehicles[p.Vehicle]; v != nil {
+			v.Rejected++
+		}
 		return false, fmt.Errorf("%w: %.5f,%.5f", ErrFarAway, p.Lat, p.Lon)
 	}
 	v := t.vehicle(p.Vehicle)
@@ -173,11 +190,15 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 	}
 	if want != "" {
 		if tr := t.feed.Trips[want]; tr != nil && tr.Path != nil {
+			// A reported or configured trip is never second-guessed: on a
+			// detour the vehicle keeps it, with its last progress.
 			c, ok := t.match(tr, pt, p, v)
 			if ok || v.Trip != tr {
 				t.apply(v, c, src)
-				return
+			} else {
+				v.OffRoute++
 			}
+			return
 		}
 	}
 	// Keep an inferred trip while the vehicle stays on it.
@@ -237,7 +258,10 @@ func (t *Tracker) match(tr *gtfs.Trip, pt geo.Point, p wire.Position, v *Vehicle
 		}
 	}
 	ok := bestAbs != time.Duration(math.MaxInt64) && pr.Offset <= t.cfg.MaxOffRoute
-	if ok && p.Speed != nil && p.Track != nil && *p.Speed > 3 {
+	// Heading tells apart the two directions of a street when choosing a
+	// trip; once on one, a single noisy heading must not throw it off.
+	onIt := v != nil && v.Trip == tr
+	if ok && !onIt && p.Speed != nil && p.Track != nil && *p.Speed > 3 {
 		ok = geo.AngleDiff(*p.Track, pr.Bearing) <= 75
 	}
 	return best, ok

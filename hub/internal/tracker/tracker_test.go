@@ -171,3 +171,67 @@ func TestScheduledAt(t *testing.T) {
 		}
 	}
 }
+
+func TestReportedTripKeptOnDetour(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	at := hm(8, 4, 10)
+	p := pos(1, 1500, at, 90)
+	p.Trip = "E0800"
+	if _, err := tr.Update(p, day.Add(at)); err != nil {
+		t.Fatal(err)
+	}
+	// 200 m north of the line: off route, still on its trip, progress kept.
+	for i := 2; i <= 4; i++ {
+		q := pos(uint64(i), 1500+float64(i)*20, at+time.Duration(i)*time.Second, 0)
+		pt := geo.Offset(geo.Point{Lat: q.Lat, Lon: q.Lon}, 0, 200)
+		q.Lat, q.Lon, q.Trip = pt.Lat, pt.Lon, "E0800"
+		if _, err := tr.Update(q, day.Add(at+5*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		v := tr.Vehicle("bus-1")
+		if v.Trip == nil || v.Trip.ID != "E0800" {
+			t.Fatalf("fix %d: trip %v, want E0800 kept on a detour", i, v.Trip)
+		}
+		if math.Abs(v.Dist-1500) > 2 || v.OffRoute != uint64(i-1) {
+			t.Errorf("fix %d: dist %.0f off-route %d, want 1500 and %d", i, v.Dist, v.OffRoute, i-1)
+		}
+	}
+}
+
+func TestInferredTripSurvivesNoisyHeading(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	at := hm(8, 4, 10)
+	if _, err := tr.Update(pos(1, 1500, at, 90), day.Add(at)); err != nil {
+		t.Fatal(err)
+	}
+	// One fix with its heading reversed by noise.
+	if _, err := tr.Update(pos(2, 1508, at+time.Second, 270), day.Add(at+time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if v := tr.Vehicle("bus-1"); v.Trip == nil || v.Trip.ID != "E0800" {
+		t.Fatalf("trip %v after a noisy heading, want E0800 kept", v.Trip)
+	}
+}
+
+func TestForget(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	at := hm(8, 4, 10)
+	if _, err := tr.Update(pos(1, 1500, at, 90), day.Add(at)); err != nil {
+		t.Fatal(err)
+	}
+	far := pos(1, 0, at, 90)
+	far.Vehicle, far.Lat = "ghost", -40
+	if _, err := tr.Update(far, day.Add(at)); err == nil {
+		t.Fatal("far-away fix accepted")
+	}
+	if tr.Vehicle("ghost") != nil {
+		t.Error("a rejected fix created a vehicle")
+	}
+	tr.Forget(day.Add(at + time.Second))
+	if len(tr.Vehicles()) != 0 {
+		t.Errorf("Forget left %d vehicles", len(tr.Vehicles()))
+	}
+}
