@@ -70,3 +70,25 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	r.off = (r.off + n) % len(r.data)
 	return n, nil
 }
+
+// BenchmarkDecoderMultiGNSS measures a u-blox M10-style NMEA 4.11 epoch of
+// 16 sentences (GN RMC, VTG, GGA, GSA x4, GSV x6 over four systems and two
+// GPS signals, GLL, ZDA, TXT), as a multi-GNSS receiver sends every second.
+func BenchmarkDecoderMultiGNSS(b *testing.B) {
+	var stream []byte
+	const epochs = 3600
+	for i := range epochs {
+		t := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
+		stream = append(stream, multiGNSSEpoch(b, t.Format("150405"))...)
+	}
+	const perEpoch = 16
+	d := NewDecoder(&repeatReader{data: stream})
+	b.ReportAllocs()
+	b.SetBytes(int64(len(stream) / epochs))
+	for b.Loop() {
+		if _, err := d.Next(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(perEpoch*b.N)/b.Elapsed().Seconds(), "sentences/s")
+}

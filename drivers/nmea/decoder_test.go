@@ -11,9 +11,9 @@ import (
 )
 
 // decodeAll runs a Decoder over input to the end and returns its fixes.
-func decodeAll(tb testing.TB, input string) ([]Fix, Stats) {
+func decodeAll(tb testing.TB, input string, opts ...Option) ([]Fix, Stats) {
 	tb.Helper()
-	d := NewDecoder(strings.NewReader(input))
+	d := NewDecoder(strings.NewReader(input), opts...)
 	var fixes []Fix
 	for {
 		f, err := d.Next()
@@ -37,7 +37,8 @@ func utc(s string) time.Time {
 
 func TestDecoderMergesEpoch(t *testing.T) {
 	input := rmcExample + "\r\n" + ggaExample + "\r\n"
-	fixes, stats := decodeAll(t, input)
+	// The textbook example is from 1994, before the default pivot.
+	fixes, stats := decodeAll(t, input, RolloverPivot(utc("1990-01-01T00:00:00Z")))
 	if len(fixes) != 1 {
 		t.Fatalf("got %d fixes, want 1: %+v", len(fixes), fixes)
 	}
@@ -262,8 +263,8 @@ func TestDecoderRejects(t *testing.T) {
 		},
 		{
 			name:    "other types are ignored, not rejected",
-			input:   good + "$GPGSA,A,3,17,28,06,01,30,20,26,13,,,,,1.8,1.1,1.5*33\n" + sentence(t, "PGRME,15.0,M,45.0,M,25.0,M"),
-			ignored: map[string]uint64{"GSA": 1, "PGRME": 1},
+			input:   good + sentence(t, "GPBOD,,T,,M,,") + sentence(t, "PGRME,15.0,M,45.0,M,25.0,M"),
+			ignored: map[string]uint64{"BOD": 1, "PGRME": 1},
 		},
 	}
 	for _, tt := range tests {

@@ -30,23 +30,31 @@ func (m Mode) String() string {
 }
 
 // Fix is one epoch merged from the sentences sharing its UTC time.
-// Unknown float fields are math.NaN(); Sats is -1 when unknown.
+// Unknown float fields are math.NaN(); Sats and SatsInView are -1 when
+// unknown.
 type Fix struct {
 	Time     time.Time // UTC, full date+time to the millisecond; zero if the date is not known yet
 	Mode     Mode
+	Status   Status  // how the fix was obtained; check Status.Measured before trusting the position
 	Lat, Lon float64 // degrees, meaningful when Mode >= Mode2D
 	AltMSL   float64 // metres above mean sea level
-	AltHAE   float64 // metres above the WGS84 ellipsoid (MSL + geoid separation, when GGA gives the separation)
-	Speed    float64 // m/s over ground
-	Track    float64 // degrees true
-	HDOP     float64
-	Sats     int // satellites used
+	AltHAE   float64 // metres above the WGS84 ellipsoid (MSL + geoid separation, when GGA or GNS gives the separation)
+	Speed    float64 // m/s over ground (RMC, else VTG)
+	Track    float64 // degrees true (RMC, else VTG)
+	HDOP     float64 // GSA, else GGA or GNS
+	PDOP     float64 // GSA
+	VDOP     float64 // GSA
+	Sats     int     // satellites used (GGA, else GNS, else the PRNs listed in GSA)
+	// SatsInView counts the distinct satellites of the latest complete GSV
+	// picture, all systems together.
+	SatsInView int
 }
 
 // unknownFix is a Fix with every field unknown.
 func unknownFix() Fix {
 	nan := math.NaN()
-	return Fix{Lat: nan, Lon: nan, AltMSL: nan, AltHAE: nan, Speed: nan, Track: nan, HDOP: nan, Sats: -1}
+	return Fix{Lat: nan, Lon: nan, AltMSL: nan, AltHAE: nan, Speed: nan, Track: nan,
+		HDOP: nan, PDOP: nan, VDOP: nan, Sats: -1, SatsInView: -1}
 }
 
 // HasPosition reports whether f carries a usable position.

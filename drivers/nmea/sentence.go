@@ -53,6 +53,13 @@ type Sentence struct {
 	Type string
 	RMC  RMC // when Type == "RMC"
 	GGA  GGA // when Type == "GGA"
+	GNS  GNS // when Type == "GNS"
+	GLL  GLL // when Type == "GLL"
+	VTG  VTG // when Type == "VTG"
+	GSA  GSA // when Type == "GSA"
+	GSV  GSV // when Type == "GSV"
+	ZDA  ZDA // when Type == "ZDA"
+	TXT  TXT // when Type == "TXT"
 }
 
 // RMC is the recommended minimum data: time, date, position, speed, track.
@@ -64,21 +71,22 @@ type RMC struct {
 	Track      float64       // degrees true; NaN when empty
 	Date       Date          // zero when empty
 	FAAMode    byte          // NMEA 2.3 mode indicator ('A', 'D', 'E', 'N', ...); 0 when absent
+	NavStatus  byte          // NMEA 4.1+: 'S' safe, 'C' caution, 'U' unsafe, 'V' not valid; 0 when absent
 }
 
 // GGA is the fix data: time, position, quality, altitude.
 type GGA struct {
 	Time     time.Duration // UTC time of day; NoTime when empty
 	Lat, Lon float64       // degrees; NaN when empty
-	Quality  int           // 0 no fix, 1 GPS, 2 DGPS, 4 RTK, 6 estimated...; -1 when empty
+	Quality  int           // 0 no fix, 1 GPS, 2 DGPS, 3 PPS, 4 RTK fixed, 5 RTK float, 6 estimated, 7 manual, 8 simulated; -1 when empty
 	Sats     int           // satellites used; -1 when empty
 	HDOP     float64       // NaN when empty
 	AltMSL   float64       // metres; NaN when empty
 	GeoidSep float64       // metres, ellipsoid minus MSL; NaN when empty
 }
 
-// Sentence types the package decodes. Adding one means a case in parseBody,
-// a struct in Sentence and its merge in the epoch.
+// Sentence types the package decodes (see also types.go). Adding one means
+// a case in parse, a struct in Sentence and its merge in the epoch.
 const (
 	TypeRMC = "RMC"
 	TypeGGA = "GGA"
@@ -204,6 +212,20 @@ func parse(line []byte, s *Sentence, names *interner) (string, error) {
 		return parseRMC(rest, &s.RMC)
 	case TypeGGA:
 		return parseGGA(rest, &s.GGA)
+	case TypeGNS:
+		return parseGNS(rest, &s.GNS)
+	case TypeGLL:
+		return parseGLL(rest, &s.GLL)
+	case TypeVTG:
+		return parseVTG(rest, &s.VTG)
+	case TypeGSA:
+		return parseGSA(rest, &s.GSA)
+	case TypeGSV:
+		return parseGSV(rest, &s.GSV)
+	case TypeZDA:
+		return parseZDA(rest, &s.ZDA)
+	case TypeTXT:
+		return parseTXT(rest, &s.TXT)
 	}
 	return "", nil
 }
@@ -252,8 +274,8 @@ func hexDigit(c byte) (byte, bool) {
 }
 
 // maxFields bounds the fields split per sentence; the decoded types have
-// at most 14, more are ignored.
-const maxFields = 20
+// at most 20 (GSV with four satellites), more are ignored.
+const maxFields = 24
 
 // splitFields splits the comma-separated fields after the address into dst
 // without allocating, and returns how many there are.
@@ -320,9 +342,16 @@ func parseRMC(rest []byte, r *RMC) (string, error) {
 	if r.Date, ok = parseDate(f[8]); !ok {
 		return ReasonValue, errDate
 	}
-	r.FAAMode = 0
-	if n > 11 && len(f[11]) == 1 {
-		r.FAAMode = f[11][0]
+	r.FAAMode, r.NavStatus = 0, 0
+	if n > 11 {
+		if r.FAAMode, ok = faaMode(f[11]); !ok {
+			return ReasonValue, errMode
+		}
+	}
+	if n > 12 {
+		if r.NavStatus, ok = faaMode(f[12]); !ok {
+			return ReasonValue, errStatus
+		}
 	}
 	return "", nil
 }

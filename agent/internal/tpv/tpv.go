@@ -12,14 +12,25 @@ import (
 
 // Append appends f as one TPV JSON line (with a trailing newline). Fields
 // are omitted when unknown; a fix with no position carries none.
+//
+// As gpsd does, "status" appears when the fix is more (DGPS, RTK) or less
+// (dead reckoning, manual, simulated) than a plain GPS fix, and a
+// simulated fix carries no "time": a receiver's demo mode runs on a made-up
+// clock, and a TPV without time is not taken for a real fix by tools that
+// key fixes by time.
 func Append(dst []byte, f nmea.Fix) []byte {
 	mode := int(f.Mode)
 	if mode < 1 {
 		mode = 1
 	}
-	dst = append(dst, `{"class":"TPV","mode":`...)
+	dst = append(dst, `{"class":"TPV"`...)
+	if mode >= 2 && f.Status > nmea.StatusGPS {
+		dst = append(dst, `,"status":`...)
+		dst = strconv.AppendInt(dst, int64(f.Status), 10)
+	}
+	dst = append(dst, `,"mode":`...)
 	dst = strconv.AppendInt(dst, int64(mode), 10)
-	if !f.Time.IsZero() {
+	if !f.Time.IsZero() && f.Status != nmea.StatusSimulated {
 		dst = append(dst, `,"time":"`...)
 		dst = f.Time.UTC().AppendFormat(dst, Layout)
 		dst = append(dst, '"')

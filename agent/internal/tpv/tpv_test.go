@@ -24,6 +24,16 @@ func TestAppend(t *testing.T) {
 		{"no fix carries no position", nmea.Fix{Time: ts, Mode: nmea.ModeNoFix, Lat: 1, Lon: 2, Speed: 0, Track: 0},
 			`{"class":"TPV","mode":1,"time":"2009-12-09T15:25:05.000Z"}`},
 		{"no time", nmea.Fix{Mode: nmea.ModeNoFix, Lat: nan, Lon: nan}, `{"class":"TPV","mode":1}`},
+		{"DGPS has a status", nmea.Fix{Time: ts, Mode: nmea.Mode2D, Status: nmea.StatusDGPS, Lat: 1, Lon: 2, Speed: nan, Track: nan},
+			`{"class":"TPV","status":2,"mode":2,"time":"2009-12-09T15:25:05.000Z","lat":1.000000000,"lon":2.000000000}`},
+		{"plain GPS has none", nmea.Fix{Time: ts, Mode: nmea.Mode2D, Status: nmea.StatusGPS, Lat: 1, Lon: 2, Speed: nan, Track: nan},
+			`{"class":"TPV","mode":2,"time":"2009-12-09T15:25:05.000Z","lat":1.000000000,"lon":2.000000000}`},
+		{"dead reckoning is marked", nmea.Fix{Time: ts, Mode: nmea.Mode2D, Status: nmea.StatusDR, Lat: 1, Lon: 2, Speed: nan, Track: nan},
+			`{"class":"TPV","status":5,"mode":2,"time":"2009-12-09T15:25:05.000Z","lat":1.000000000,"lon":2.000000000}`},
+		{"simulated is marked and has no time", nmea.Fix{Time: ts, Mode: nmea.Mode3D, Status: nmea.StatusSimulated, Lat: 1, Lon: 2, AltMSL: 3, AltHAE: nan, Speed: nan, Track: nan},
+			`{"class":"TPV","status":8,"mode":3,"lat":1.000000000,"lon":2.000000000,"altMSL":3.000}`},
+		{"no status without a fix", nmea.Fix{Time: ts, Mode: nmea.ModeNoFix, Status: nmea.StatusDGPS},
+			`{"class":"TPV","mode":1,"time":"2009-12-09T15:25:05.000Z"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
