@@ -15,7 +15,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/headway-transit/headway/agent/internal/gpsview"
 	"github.com/headway-transit/headway/agent/internal/station"
 	"github.com/headway-transit/headway/agent/internal/tpv"
 	"github.com/headway-transit/headway/agent/internal/vehicle"
@@ -33,6 +35,8 @@ roles:
   station -config FILE   keep a sign's arrivals from the hub, serve the sign page (configs/station.yaml)
 
 technician tools:
+  gps -port DEV [-baud N|auto] [-once]
+                         live view of a GPS receiver: fix, satellites, sentence rates, rejects
   nmea [FILE|-]          decode an NMEA 0183 log into gpsd-style TPV JSON lines
   version                print the version
 `
@@ -52,6 +56,8 @@ func main() {
 		err = stationCmd(ctx, args)
 	case "nmea":
 		err = nmeaCmd(args, os.Stdin, os.Stdout)
+	case "gps":
+		err = gpsCmd(ctx, args)
 	case "version":
 		fmt.Println(version)
 	case "-h", "-help", "--help", "help":
@@ -84,7 +90,7 @@ func vehicleCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	log := logger(*verbose)
-	rx := gps.New(gps.Config{Path: cfg.GPS.Port, Baud: cfg.GPS.Baud, Logger: log})
+	rx := gps.New(gps.Config{Path: cfg.GPS.Port, Baud: int(cfg.GPS.Baud), Logger: log})
 	a, err := vehicle.New(cfg, vehicle.Options{GPS: rx, Logger: log, Version: version})
 	if err != nil {
 		return err
@@ -120,8 +126,10 @@ func stationCmd(ctx context.Context, args []string) error {
 // nmeaCmd decodes a log (a file, or - / nothing for stdin) into TPV lines.
 func nmeaCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("nmea", flag.ExitOnError)
+	pivot := fs.Int("pivot", nmea.DefaultPivotYear, "GPS week rollover: dates before January 1 of this `year` move forward by 1024 weeks (use the log's year for old logs)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: agent nmea [FILE|-]\n\nDecodes NMEA 0183 (gpsd .log files too: # lines are skipped) into one gpsd-style TPV JSON line per epoch.")
+		fmt.Fprintln(fs.Output(), "usage: agent nmea [-pivot YEAR] [FILE|-]\n\nDecodes NMEA 0183 (gpsd .log files too: # lines are skipped) into one gpsd-style TPV JSON line per epoch.")
+		fs.PrintDefaults()
 	}
 	_ = fs.Parse(args)
 	in := stdin
@@ -135,7 +143,7 @@ func nmeaCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
-	dec := nmea.NewDecoder(in)
+	dec := nmea.NewDecoder(in, nmea.RolloverPivot(time.Date(*pivot, 1, 1, 0, 0, 0, 0, time.UTC)))
 	var buf []byte
 	for {
 		f, err := dec.Next()
@@ -159,4 +167,33 @@ func nmeaCmd(args []string, stdin io.Reader, stdout io.Writer) error {
 		fmt.Fprintf(os.Stderr, "agent nmea: %d sentences rejected: %v\n", rejects, st.Rejects)
 	}
 	return nil
+}
+
+// gpsCmd shows a receiver live for a technician: on a terminal the view
+// redraws in place each second; into a file or pipe, or with -once, it
+// prints plain snapshots.
+func gpsCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("gps", flag.ExitOnError)
+	port := fs.String("port", "", "serial `device` of the receiver, e.g. /dev/ttyUSB0")
+	baudFlag := fs.String("baud", "auto", "`rate`: auto, or 4800, 9600, 19200, 38400, 57600, 115200")
+	once := fs.Bool("once", false, "print one snapshot, after the first fix or 10 s, and exit (non-zero without a fix)")
+	verbose := fs.Bool("v", false, "debug logging to stderr (redirect it, or it mixes with the view)")
+	_ = fs.Parse(args)
+	if *port == "" {
+		return errors.New("gps: -port is required, e.g. agent gps -port /dev/ttyUSB0")
+	}
+	baud, err := gps.ParseBaud(*baudFlag)
+	if err != nil {
+		return fmt.Errorf("gps: -baud: %w", err)
+	}
+	log := slog.New(slog.DiscardHandler) // the view shows errors and reconnects
+	if *verbose {
+		log = logger(true)
+	}
+	rx := gps.New(gps.Config{Path: *port, Baud: baud, Logger: log})
+	return gpsview.Run(ctx, rx, os.Stdout, gpsview.Options{
+		Port:     *port,
+		Terminal: !*once && gpsview.IsTerminal(os.Stdout),
+		Once:     *once,
+	})
 }

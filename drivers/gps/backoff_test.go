@@ -37,7 +37,7 @@ func TestReceiverBackoff(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			r := New(Config{Path: "/dev/fake"})
+			r := New(Config{Path: "/dev/fake", Baud: 9600})
 			opens := 0
 			r.open = func(string, int) (io.ReadWriteCloser, error) {
 				opens++

@@ -1,19 +1,23 @@
 package gps
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
 	"go.bug.st/serial"
 )
 
-// DefaultBaud is the NMEA 0183 standard rate, used when Config.Baud is 0.
-const DefaultBaud = 9600
-
-// Open opens the serial port at path configured 8N1 at baud. On Unix the
-// port is opened for exclusive use (TIOCEXCL), so a second reader such as
-// a stray gpsd fails instead of stealing sentences; note that root
-// bypasses that lock. Closing the port unblocks a pending Read.
+// Open opens the serial port at path configured 8N1 at baud.
+//
+// The port is opened for exclusive use (TIOCEXCL, set by go.bug.st/serial
+// on Unix), so a second reader such as a stray gpsd or a technician's
+// second "agent gps" fails with a clear error instead of silently stealing
+// half the sentences. The kernel lets root bypass that lock, so two
+// programs running as root can still share a port.
+//
+// Closing the port unblocks a pending Read: that is how a Receiver cancels
+// its reads.
 func Open(path string, baud int) (io.ReadWriteCloser, error) {
 	if baud <= 0 {
 		return nil, fmt.Errorf("open %s: baud rate %d: must be positive", path, baud)
@@ -25,6 +29,10 @@ func Open(path string, baud int) (io.ReadWriteCloser, error) {
 		StopBits: serial.OneStopBit,
 	})
 	if err != nil {
+		var perr *serial.PortError
+		if errors.As(err, &perr) && perr.Code() == serial.PortBusy {
+			return nil, fmt.Errorf("open serial port %s: %w (another program, such as gpsd or a second agent, has it open: stop that program first)", path, err)
+		}
 		return nil, fmt.Errorf("open serial port %s at %d baud: %w", path, baud, err)
 	}
 	return p, nil

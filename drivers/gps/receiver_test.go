@@ -120,13 +120,17 @@ type run struct {
 	done   chan error
 }
 
-func startReceiver(tb testing.TB, cfg Config) *run {
+// startReceiver runs a Receiver for cfg, after applying setup to it.
+func startReceiver(tb testing.TB, cfg Config, setup ...func(*Receiver)) *run {
 	tb.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(testWriter{tb}, nil))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rn := &run{r: New(cfg), out: make(chan nmea.Fix), cancel: cancel, done: make(chan error, 1)}
+	for _, f := range setup {
+		f(rn.r)
+	}
 	go func() { rn.done <- rn.r.Run(ctx, rn.out) }()
 	tb.Cleanup(func() { rn.stop(tb) })
 	return rn
@@ -175,50 +179,156 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 func TestReceiverPTY(t *testing.T) {
-	start := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
-	g := startGPS(t, "", start)
-	rn := startReceiver(t, Config{Path: g.slave.Name(), Baud: 9600})
+	tests := []struct {
+		name string
+		baud int
+	}{
+		{name: "fixed", baud: 9600},
+		// A PTY ignores the rate, so the hunt locks onto the first one.
+		{name: "auto", baud: Auto},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			begin := time.Now()
+			start := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+			g := startGPS(t, "", start)
+			rn := startReceiver(t, Config{Path: g.slave.Name(), Baud: tt.baud})
+			readStatsWhileRunning(t, rn.r)
 
-	f := rn.waitFix(t, start)
-	if !f.HasPosition() || f.Mode != nmea.Mode3D {
-		t.Errorf("fix = %+v, want a 3D position", f)
-	}
-	if math.Abs(f.Lat-48.1173) > 1e-6 || math.Abs(f.Lon-11.5167) > 1e-6 {
-		t.Errorf("position = %v,%v, want 48.1173,11.5167", f.Lat, f.Lon)
-	}
-	s := rn.r.Stats()
-	if !s.Connected || s.Bytes == 0 || s.Sentences["RMC"] == 0 || s.Sentences["GGA"] == 0 {
-		t.Errorf("stats = %+v", s)
-	}
-	if s.LastFix.Before(start) {
-		t.Errorf("LastFix = %v, want >= %v", s.LastFix, start)
+			f := rn.waitFix(t, start)
+			if !f.HasPosition() || f.Mode != nmea.Mode3D {
+				t.Errorf("fix = %+v, want a 3D position", f)
+			}
+			if math.Abs(f.Lat-48.1173) > 1e-6 || math.Abs(f.Lon-11.5167) > 1e-6 {
+				t.Errorf("position = %v,%v, want 48.1173,11.5167", f.Lat, f.Lon)
+			}
+			s := rn.r.Stats()
+			if !s.Connected || s.Bytes == 0 || s.Sentences["RMC"] == 0 || s.Sentences["GGA"] == 0 {
+				t.Errorf("stats = %+v", s)
+			}
+			if s.LastFix.Before(start) {
+				t.Errorf("LastFix = %v, want >= %v", s.LastFix, start)
+			}
+			if s.LastFixAt.Before(begin) || s.LastFixAt.After(time.Now()) {
+				t.Errorf("LastFixAt = %v, want the wall-clock time of receipt", s.LastFixAt)
+			}
+			if s.Latest.Mode != nmea.Mode3D || s.LatestAt.IsZero() {
+				t.Errorf("Latest = %+v at %v, want the last 3D epoch", s.Latest, s.LatestAt)
+			}
+			if s.AutoBaud != (tt.baud == Auto) {
+				t.Errorf("AutoBaud = %v", s.AutoBaud)
+			}
+			if tt.baud != Auto {
+				if s.Baud != tt.baud || s.Hunting || s.Detected != 0 {
+					t.Errorf("Baud, Hunting, Detected = %d, %v, %d; want %d, false, 0", s.Baud, s.Hunting, s.Detected, tt.baud)
+				}
+				return
+			}
+			s = waitStats(t, rn.r, "baud detected", func(s Stats) bool { return s.Detected != 0 })
+			if s.Detected != DefaultBaud || s.Baud != DefaultBaud || s.Hunting {
+				t.Errorf("Baud, Hunting, Detected = %d, %v, %d; want %d, false, %[4]d", s.Baud, s.Hunting, s.Detected, DefaultBaud)
+			}
+		})
 	}
 }
 
+// readStatsWhileRunning calls Stats in a loop until the test ends, for the
+// race detector.
+func readStatsWhileRunning(tb testing.TB, r *Receiver) {
+	tb.Helper()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+				s := r.Stats()
+				s.Sentences["x"]++ // the maps are the caller's copies
+			}
+		}
+	}()
+	tb.Cleanup(func() {
+		close(stop)
+		wg.Wait()
+	})
+}
+
+// waitStats polls r.Stats until ok accepts them.
+func waitStats(tb testing.TB, r *Receiver, what string, ok func(Stats) bool) Stats {
+	tb.Helper()
+	deadline := time.Now().Add(eventually)
+	for {
+		s := r.Stats()
+		if ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: not within %v; stats %+v", what, eventually, s)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// resumeBound is how soon after the receiver comes back the Receiver must
+// deliver a fix again. The design bound is 2 s: backoff is capped at
+// maxBackoff, so the next attempt to open comes at most 2 s after the
+// device reappears, and the first epoch follows within one PTY write
+// (20 ms) since the hunt tries the last good rate first. The test allows
+// 5 s so that a loaded CI machine under -race does not fail it; a broken
+// cap or a retry loop that gave up would take far longer (or forever).
+const resumeBound = 5 * time.Second
+
+// TestReceiverReconnects unplugs the receiver, leaves it away long enough
+// for the backoff to grow towards its cap, and plugs it back in at the
+// same path.
 func TestReceiverReconnects(t *testing.T) {
-	link := filepath.Join(t.TempDir(), "gps0")
-	first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	g1 := startGPS(t, link, first)
-	rn := startReceiver(t, Config{Path: link}) // Baud 0: the default
+	tests := []struct {
+		name string
+		baud int
+	}{
+		{name: "fixed", baud: 4800},
+		{name: "auto", baud: Auto},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			link := filepath.Join(t.TempDir(), "gps0")
+			first := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			g1 := startGPS(t, link, first)
+			rn := startReceiver(t, Config{Path: link, Baud: tt.baud})
 
-	rn.waitFix(t, first)
-	g1.close() // unplugged
+			rn.waitFix(t, first)
+			g1.close() // unplugged
+			// Backoff waits 100+200+400+800 ms: the device comes back
+			// during the 1.6 s wait, near the worst case of the cap.
+			time.Sleep(1700 * time.Millisecond)
 
-	second := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	startGPS(t, link, second) // plugged back in, at the same path
-	f := rn.waitFix(t, second)
-	if !f.HasPosition() {
-		t.Errorf("fix = %+v, want a position", f)
-	}
-	s := rn.r.Stats()
-	if s.Reconnects < 1 {
-		t.Errorf("Reconnects = %d, want >= 1", s.Reconnects)
-	}
-	if !s.LastFix.After(second) && !s.LastFix.Equal(second) {
-		t.Errorf("LastFix = %v, want >= %v", s.LastFix, second)
-	}
-	if s.Sentences["RMC"] < 2 {
-		t.Errorf("Sentences = %v, want counts over both sessions", s.Sentences)
+			second := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+			back := time.Now()
+			startGPS(t, link, second) // plugged back in, at the same path
+			f := rn.waitFix(t, second)
+			took := time.Since(back)
+			t.Logf("reading again %v after the device came back (design bound %v)", took.Round(time.Millisecond), maxBackoff)
+			if took > resumeBound {
+				t.Errorf("first fix %v after the device came back, want within %v (design: %v)", took, resumeBound, maxBackoff)
+			}
+			if !f.HasPosition() {
+				t.Errorf("fix = %+v, want a position", f)
+			}
+			s := rn.r.Stats()
+			if s.Reconnects != 1 {
+				t.Errorf("Reconnects = %d, want 1", s.Reconnects)
+			}
+			if s.LastFix.Before(second) {
+				t.Errorf("LastFix = %v, want >= %v", s.LastFix, second)
+			}
+			if s.Sentences["RMC"] < 2 {
+				t.Errorf("Sentences = %v, want counts over both sessions", s.Sentences)
+			}
+		})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/headway-transit/headway/drivers/gps"
 	"github.com/headway-transit/headway/internal/wire"
 	"github.com/headway-transit/headway/internal/yamlconf"
 )
@@ -28,7 +29,20 @@ type Config struct {
 // GPS is the receiver's serial port.
 type GPS struct {
 	Port string `yaml:"port"`
-	Baud int    `yaml:"baud"`
+	Baud Baud   `yaml:"baud"`
+}
+
+// Baud is a serial rate, or auto (0) to find the receiver's rate.
+type Baud int
+
+// UnmarshalText accepts auto or one of the standard NMEA rates.
+func (b *Baud) UnmarshalText(t []byte) error {
+	n, err := gps.ParseBaud(string(t))
+	if err != nil {
+		return err
+	}
+	*b = Baud(n)
+	return nil
 }
 
 // MQTT says how to reach the broker.
@@ -85,10 +99,8 @@ func (c *Config) Validate() error {
 	if c.GPS.Port == "" {
 		errs = append(errs, errors.New("gps.port: is required (e.g. /dev/ttyUSB0)"))
 	}
-	switch c.GPS.Baud {
-	case 4800, 9600, 19200, 38400, 57600, 115200:
-	default:
-		errs = append(errs, fmt.Errorf("gps.baud: %d, want 4800, 9600, 19200, 38400, 57600 or 115200", c.GPS.Baud))
+	if _, err := gps.ParseBaud(fmt.Sprint(int(c.GPS.Baud))); err != nil && c.GPS.Baud != gps.Auto {
+		errs = append(errs, fmt.Errorf("gps.baud: %w", err))
 	}
 	if len(c.MQTT.URLs) == 0 {
 		errs = append(errs, errors.New("mqtt.urls: at least one broker URL is required"))

@@ -292,6 +292,10 @@ func (a *Agent) gate(f nmea.Fix) string {
 		return "no_time"
 	case !f.HasPosition():
 		return "no_fix"
+	case f.Status == nmea.StatusSimulated:
+		return "simulated" // a receiver in demo mode: never a bus's position
+	case !f.Status.Measured() && f.Status != nmea.StatusUnknown:
+		return "estimated" // dead reckoning or a manual position, not a measurement
 	case int(f.Mode) < a.cfg.Quality.MinMode:
 		return "low_mode"
 	case !math.IsNaN(f.HDOP) && f.HDOP > a.cfg.Quality.MaxHDOP:

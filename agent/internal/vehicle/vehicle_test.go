@@ -10,9 +10,11 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/headway-transit/headway/drivers/gps"
 	"github.com/headway-transit/headway/drivers/nmea"
 	"github.com/headway-transit/headway/internal/mqttconn"
 	"github.com/headway-transit/headway/internal/wire"
+	"github.com/headway-transit/headway/internal/yamlconf"
 )
 
 // doneToken is a completed paho token.
@@ -107,6 +109,8 @@ func TestPublishesGatedNumberedFixes(t *testing.T) {
 	notime.Time = time.Time{}
 	gps := fakeGPS{fixes: []nmea.Fix{
 		nofix, notime,
+		func() nmea.Fix { f := fix(0, nmea.Mode3D, 1); f.Status = nmea.StatusSimulated; return f }(), // demo mode
+		func() nmea.Fix { f := fix(0, nmea.Mode3D, 1); f.Status = nmea.StatusDR; return f }(),        // dead reckoning
 		fix(0, nmea.Mode3D, 1),  // sent: seq 1
 		fix(1, nmea.Mode3D, 1),  // half a second later: throttled
 		fix(2, nmea.Mode3D, 50), // HDOP too high
@@ -184,6 +188,16 @@ func TestConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if good.Vehicle != "bus-17" || good.GPS.Baud != 9600 {
+		t.Errorf("example config: %+v", good)
+	}
+	if err := yamlconf.Decode([]byte("vehicle: b\ngps: {port: /dev/x, baud: auto}\n"), &good); err != nil || good.GPS.Baud != gps.Auto {
+		t.Errorf("baud auto: %v %v", good.GPS.Baud, err)
+	}
+	if err := yamlconf.Decode([]byte("vehicle: b\ngps: {port: /dev/x, baud: 1234}\n"), &good); err == nil || !strings.Contains(err.Error(), "1234") {
+		t.Errorf("baud 1234: %v", err)
+	}
+	good, _ = LoadConfig("../../../configs/vehicle.yaml")
+	if good.Vehicle != "bus-17" {
 		t.Errorf("example config: %+v", good)
 	}
 	tests := []struct {
