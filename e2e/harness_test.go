@@ -258,7 +258,8 @@ func (s *system) startVehicle(t testing.TB, id, port, trip string) *proc {
 	if trip != "" {
 		extra = fmt.Sprintf("trip: %q\n", trip)
 	}
-	cfg := writeFile(t, s.dir, id+".yaml", fmt.Sprintf("vehicle: %s\ngps: {port: %q}\nmqtt: {urls: [%q]}\n%s", id, port, s.mqttURL, extra))
+	cfg := writeFile(t, s.dir, id+".yaml", fmt.Sprintf("vehicle: %s\ngps: {port: %q}\nmqtt: {urls: [%q]}\noutbox: {path: %q}\n%s",
+		id, port, s.mqttURL, filepath.Join(s.dir, id+"-outbox.db"), extra))
 	return start(t, id, bins.agent, "vehicle", "-config", cfg)
 }
 

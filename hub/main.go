@@ -115,7 +115,10 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	in, err := ingest.New(ingest.Options{
 		Conn: mqttconn.Config{
 			URLs: []string{mqttURL}, ClientID: cfg.MQTT.ClientID,
-			Username: cfg.MQTT.Username, Password: cfg.MQTT.Password, CleanSession: true,
+			Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
+			// A persistent session: while the hub restarts, the broker keeps
+			// the vehicles' QoS 1 fixes for it.
+			CleanSession: false,
 		},
 		Topics: topics,
 		Queue:  cfg.MQTT.Queue,

@@ -39,6 +39,7 @@ for i in 0 1 2; do
 vehicle: bus-$((i + 1))
 gps: {port: "$RUN/gps$i", baud: 9600}
 mqtt: {urls: ["tcp://127.0.0.1:$MQTT_PORT"]}
+outbox: {path: "$RUN/outbox-$i.db"}
 YAML
 done
 cat >"$RUN/station.yaml" <<YAML

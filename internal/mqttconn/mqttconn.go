@@ -44,6 +44,8 @@ type Config struct {
 	// the broker while this client is away.
 	CleanSession bool
 	KeepAlive    time.Duration
+	// ReconnectMax caps the reconnect backoff; 0 means MaxReconnect.
+	ReconnectMax time.Duration
 }
 
 // Options builds paho client options from c. Reconnection is automatic with
@@ -70,8 +72,12 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 	o.SetWriteTimeout(10 * time.Second)
 	o.SetAutoReconnect(true)
 	o.SetConnectRetry(true)
-	o.SetConnectRetryInterval(time.Second)
-	o.SetMaxReconnectInterval(MaxReconnect)
+	rm := c.ReconnectMax
+	if rm <= 0 {
+		rm = MaxReconnect
+	}
+	o.SetMaxReconnectInterval(rm)
+	o.SetConnectRetryInterval(min(time.Second, rm))
 	// In order: a vehicle's fixes must reach the hub's queue in the order
 	// they arrived. Handlers therefore must never block (they only copy
 	// into bounded queues).
@@ -86,7 +92,7 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 	return o, nil
 }
 
-// MaxReconnect caps the reconnect backoff.
+// MaxReconnect is the default cap of the reconnect backoff.
 const MaxReconnect = 10 * time.Second
 
 func (c Config) tlsConfig() (*tls.Config, error) {

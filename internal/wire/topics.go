@@ -30,6 +30,12 @@ func (t Topics) Status(vehicle string) string {
 	return t.prefix() + "/vehicles/" + vehicle + "/status"
 }
 
+// Commands is the topic a vehicle listens on for commands from the hub
+// (none are defined in v1; agents subscribe so later hubs can use it).
+func (t Topics) Commands(vehicle string) string {
+	return t.prefix() + "/vehicles/" + vehicle + "/commands"
+}
+
 // Board is the retained topic the hub publishes a stop's board on.
 func (t Topics) Board(stop string) string {
 	return t.prefix() + "/stops/" + stop + "/board"

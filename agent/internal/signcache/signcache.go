@@ -11,14 +11,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/headway-transit/headway/agent/internal/boltfile"
 
 	"github.com/headway-transit/headway/internal/wire"
 )
@@ -29,9 +27,6 @@ var (
 	bucketMeta       = []byte("meta")
 	keyLastUpdate    = []byte("last_update")
 )
-
-// lockTimeout bounds the wait for another process's lock on the file.
-const lockTimeout = time.Second
 
 // ErrLocked is returned by Open when another process holds the cache file.
 var ErrLocked = errors.New("sign cache is locked by another process")
@@ -57,89 +52,14 @@ func Open(path string, logger *slog.Logger) (*Cache, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	logger = logger.With("cache", path)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("open sign cache %s: %w", path, err)
+	db, err := boltfile.Open(path, "sign cache", logger, bucketBoards, bucketTimetables, bucketMeta)
+	if errors.Is(err, boltfile.ErrLocked) {
+		return nil, fmt.Errorf("%w: %w (is another station agent running? stop it or set cache to another file)", ErrLocked, err)
 	}
-	db, err := openChecked(path)
-	if err == nil {
-		c := &Cache{db: db, path: path, logger: logger}
-		if err := c.init(); err != nil {
-			db.Close()
-			return nil, err
-		}
-		return c, nil
-	}
-	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("open sign cache %s: %w (is another station agent running? stop it or set cache to another file)", path, ErrLocked)
-	}
-	var pathErr *fs.PathError
-	if errors.As(err, &pathErr) {
-		// Permissions, a missing directory, a read-only disk: moving the
-		// file would not help and might lose data, so say what is wrong.
-		return nil, fmt.Errorf("open sign cache %s: %w", path, err)
-	}
-	aside := fmt.Sprintf("%s.corrupt-%d", path, time.Now().Unix())
-	if rerr := os.Rename(path, aside); rerr != nil {
-		return nil, fmt.Errorf("open sign cache %s: %w (and moving it aside failed: %v)", path, err, rerr)
-	}
-	logger.Error("sign cache is unreadable; moved it aside and starting empty", "error", err, "moved_to", aside)
-	db, err = openChecked(path)
-	if err != nil {
-		return nil, fmt.Errorf("open fresh sign cache %s: %w", path, err)
-	}
-	c := &Cache{db: db, path: path, logger: logger}
-	if err := c.init(); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return c, nil
-}
-
-// openChecked opens the bbolt file and checks its pages. bbolt can panic on
-// some corrupt files rather than return an error; that is turned into an
-// error so the caller can move the file aside. (A panic mid-open leaks the
-// file descriptor; the sign keeps running, which matters more.)
-func openChecked(path string) (db *bolt.DB, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("bbolt panicked opening the file: %v", r)
-		}
-	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
 		return nil, err
 	}
-	// A sign cache holds a few boards and a day of timetables, so a full
-	// consistency check costs milliseconds and catches torn pages that
-	// bbolt's meta checksums do not.
-	err = db.View(func(tx *bolt.Tx) error {
-		var errs []error
-		for cerr := range tx.Check() {
-			errs = append(errs, cerr)
-		}
-		return errors.Join(errs...)
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("consistency check: %w", err)
-	}
-	return db, nil
-}
-
-func (c *Cache) init() error {
-	err := c.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketBoards, bucketTimetables, bucketMeta} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("init sign cache %s: %w", c.path, err)
-	}
-	return nil
+	return &Cache{db: db, path: path, logger: logger.With("cache", path)}, nil
 }
 
 // Path returns the cache file's path.

@@ -19,6 +19,7 @@ type Config struct {
 	MQTT    MQTT    `yaml:"mqtt"`
 	Publish Publish `yaml:"publish"`
 	Quality Quality `yaml:"quality"`
+	Outbox  Outbox  `yaml:"outbox"`
 	// Trip optionally pins the vehicle to a GTFS trip; empty lets the hub
 	// infer it.
 	Trip string `yaml:"trip"`
@@ -54,6 +55,21 @@ type MQTT struct {
 	CAFile   string   `yaml:"ca_file"`
 	CertFile string   `yaml:"cert_file"`
 	KeyFile  string   `yaml:"key_file"`
+	// ReconnectMax caps the wait between reconnection attempts, so the
+	// live position is back soon after the broker is.
+	ReconnectMax Duration `yaml:"reconnect_max"`
+}
+
+// Outbox is the store-and-forward queue on disk.
+type Outbox struct {
+	Path     string   `yaml:"path"`
+	MaxFixes int      `yaml:"max_fixes"` // beyond this the oldest are dropped (and counted)
+	MaxAge   Duration `yaml:"max_age"`   // older fixes are dropped (and counted)
+	// BackfillRate is how many backlog fixes a second are sent after an
+	// outage, alongside the live ones; BackfillInflight how many may await
+	// the broker's acknowledgement at once.
+	BackfillRate     float64 `yaml:"backfill_rate"`
+	BackfillInflight int     `yaml:"backfill_inflight"`
 }
 
 // Publish throttles what is sent.
@@ -64,8 +80,14 @@ type Publish struct {
 
 // Quality gates which fixes are accepted.
 type Quality struct {
-	MinMode int     `yaml:"min_mode"` // 2 or 3
-	MaxHDOP float64 `yaml:"max_hdop"`
+	MinMode  int     `yaml:"min_mode"` // 2 or 3
+	MaxHDOP  float64 `yaml:"max_hdop"`
+	MaxSpeed float64 `yaml:"max_speed_mps"` // faster (reported, or implied by a jump) is rejected
+	MaxJump  float64 `yaml:"max_jump_m"`    // further from the last fix within a second is rejected
+	// MaxAge rejects fixes whose time is further than this from the
+	// computer's clock (a receiver replaying buffered fixes, a bad date).
+	// 0 turns the check off, for computers without a trustworthy clock.
+	MaxAge Duration `yaml:"max_fix_age"`
 }
 
 // Duration is a time.Duration written as "1s" in YAML.
@@ -75,9 +97,13 @@ type Duration = yamlconf.Duration
 func DefaultConfig() Config {
 	return Config{
 		GPS:     GPS{Baud: 9600},
-		MQTT:    MQTT{URLs: []string{"tcp://127.0.0.1:1883"}, Prefix: wire.DefaultPrefix},
+		MQTT:    MQTT{URLs: []string{"tcp://127.0.0.1:1883"}, Prefix: wire.DefaultPrefix, ReconnectMax: Duration(time.Second)},
 		Publish: Publish{Interval: Duration(time.Second)},
-		Quality: Quality{MinMode: 2, MaxHDOP: 20},
+		Quality: Quality{MinMode: 2, MaxHDOP: 20, MaxSpeed: 40, MaxJump: 200, MaxAge: Duration(30 * time.Second)},
+		Outbox: Outbox{
+			Path: "/var/lib/headway/outbox.db", MaxFixes: 200_000, MaxAge: Duration(48 * time.Hour),
+			BackfillRate: 20, BackfillInflight: 20,
+		},
 	}
 }
 
@@ -133,6 +159,33 @@ func (c *Config) Validate() error {
 	}
 	if c.Quality.MaxHDOP <= 0 {
 		errs = append(errs, errors.New("quality.max_hdop: must be positive"))
+	}
+	if c.Quality.MaxSpeed <= 0 || c.Quality.MaxSpeed > 100 {
+		errs = append(errs, fmt.Errorf("quality.max_speed_mps: %v, want 0 to 100", c.Quality.MaxSpeed))
+	}
+	if c.Quality.MaxJump <= 0 {
+		errs = append(errs, errors.New("quality.max_jump_m: must be positive"))
+	}
+	if c.Quality.MaxAge.D() < 0 {
+		errs = append(errs, errors.New("quality.max_fix_age: must not be negative (0 turns it off)"))
+	}
+	if c.MQTT.ReconnectMax.D() < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("mqtt.reconnect_max: %v, want at least 100ms", c.MQTT.ReconnectMax.D()))
+	}
+	if c.Outbox.Path == "" {
+		errs = append(errs, errors.New("outbox.path: is required (a file on persistent storage)"))
+	}
+	if c.Outbox.MaxFixes < 1 {
+		errs = append(errs, fmt.Errorf("outbox.max_fixes: %d, must be at least 1", c.Outbox.MaxFixes))
+	}
+	if c.Outbox.MaxAge.D() < time.Minute {
+		errs = append(errs, fmt.Errorf("outbox.max_age: %v, want at least 1m", c.Outbox.MaxAge.D()))
+	}
+	if c.Outbox.BackfillRate <= 0 {
+		errs = append(errs, errors.New("outbox.backfill_rate: must be positive"))
+	}
+	if c.Outbox.BackfillInflight < 1 || c.Outbox.BackfillInflight > 1000 {
+		errs = append(errs, fmt.Errorf("outbox.backfill_inflight: %d, want 1 to 1000", c.Outbox.BackfillInflight))
 	}
 	if c.Trip != "" {
 		if err := wire.ValidID("trip", c.Trip); err != nil {

@@ -1,7 +1,11 @@
 // Package vehicle is the agent's vehicle role: it reads fixes from the GPS
-// receiver, gates them on quality, numbers them and publishes them to the
-// broker on the v1 position topic with QoS 1, announcing the vehicle online
-// with a retained status message and offline with its last will.
+// receiver, gates them on quality, commits each accepted fix to the outbox
+// with the next seq, and publishes it to the broker on the v1 position
+// topic with QoS 1. A fix leaves the outbox only when the broker has
+// acknowledged it; after an outage the newest fix goes first (the live
+// view), then the backlog oldest first marked backfill, throttled so it
+// never starves the live fixes. The vehicle announces itself online with a
+// retained status message and offline with its last will.
 package vehicle
 
 import (
@@ -18,10 +22,9 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/headway-transit/headway/agent/internal/outbox"
 	"github.com/headway-transit/headway/drivers/nmea"
-	"github.com/headway-transit/headway/internal/geo"
 	"github.com/headway-transit/headway/internal/mqttconn"
 	"github.com/headway-transit/headway/internal/wire"
 )
@@ -48,10 +51,20 @@ type Agent struct {
 	topics wire.Topics
 	client mqttconn.Client
 
-	seq       uint64
-	last      *wire.Position
+	// Owned by Run's goroutine.
+	box      *outbox.Outbox
+	last     *wire.Position // last accepted fix, for throttling and jump checks
+	inflight map[uint64]bool
+	needLive bool // after a (re)connect, the newest fix goes out first
+	tokens   float64
+	refilled time.Time
+
+	acks   chan ack
+	events chan bool // true: connected, false: lost; from paho's goroutines
+
 	connected atomic.Bool
-	lastFix   atomic.Int64 // unix nanos of the last accepted fix's arrival
+	lastFix   atomic.Int64 // unix nanos (agent clock) of the last accepted fix
+	depth     atomic.Int64 // outbox depth, for metrics and health
 
 	reg *prometheus.Registry
 	m   metrics
@@ -60,12 +73,10 @@ type Agent struct {
 	addr  net.Addr
 }
 
-type metrics struct {
-	fixes      *prometheus.CounterVec
-	published  prometheus.Counter
-	pubErrors  prometheus.Counter
-	reconnects prometheus.Counter
-	latency    prometheus.Histogram
+type ack struct {
+	seq     uint64
+	err     error
+	latency time.Duration
 }
 
 // New builds an agent.
@@ -84,28 +95,23 @@ func New(cfg Config, opts Options) (*Agent, error) {
 	}
 	a := &Agent{
 		cfg: cfg, opts: opts,
-		log:    opts.Logger.With("component", "vehicle", "vehicle", cfg.Vehicle),
-		topics: wire.Topics{Prefix: cfg.MQTT.Prefix},
-		reg:    prometheus.NewRegistry(),
-		ready:  make(chan struct{}),
+		log:      opts.Logger.With("component", "vehicle", "vehicle", cfg.Vehicle),
+		topics:   wire.Topics{Prefix: cfg.MQTT.Prefix},
+		inflight: map[uint64]bool{},
+		acks:     make(chan ack, 1024),
+		events:   make(chan bool, 16),
+		reg:      prometheus.NewRegistry(),
+		ready:    make(chan struct{}),
 	}
-	a.m = metrics{
-		fixes:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headway_agent_fixes_total", Help: "Fixes from the receiver by outcome."}, []string{"result"}),
-		published:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_agent_published_total", Help: "Positions acknowledged by the broker."}),
-		pubErrors:  prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_agent_publish_errors_total", Help: "Publishes that failed."}),
-		reconnects: prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_agent_mqtt_connects_total", Help: "MQTT connections made."}),
-		latency:    prometheus.NewHistogram(prometheus.HistogramOpts{Name: "headway_agent_publish_seconds", Help: "Time from publish to broker acknowledgement.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
-	}
-	a.reg.MustRegister(a.m.fixes, a.m.published, a.m.pubErrors, a.m.reconnects, a.m.latency)
-	a.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "headway_agent_fix_age_seconds", Help: "Seconds since the last accepted fix."}, a.fixAge))
-
+	a.m = newMetrics(a)
 	o, err := mqttconn.Config{
 		URLs: cfg.MQTT.URLs, ClientID: "headway-vehicle-" + cfg.Vehicle,
 		Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
 		CAFile: cfg.MQTT.CAFile, CertFile: cfg.MQTT.CertFile, KeyFile: cfg.MQTT.KeyFile,
-		// A persistent session keeps unacknowledged QoS 1 publishes alive
-		// across reconnects.
+		// A persistent session keeps the commands topic's messages for the
+		// bus while it is away; the outbox, not paho, is what keeps fixes.
 		CleanSession: false,
+		ReconnectMax: cfg.MQTT.ReconnectMax.D(),
 	}.Options()
 	if err != nil {
 		return nil, err
@@ -116,19 +122,33 @@ func New(cfg Config, opts Options) (*Agent, error) {
 	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 		a.connected.Store(false)
 		a.log.Warn("mqtt connection lost", "err", err)
+		a.event(false)
 	})
 	a.client = opts.Factory(o)
 	return a, nil
 }
 
-// onConnect announces the vehicle. It must not block: paho calls it on its
-// connection goroutine.
+// onConnect announces the vehicle and subscribes to its commands topic. It
+// must not block: paho calls it on its connection goroutine.
 func (a *Agent) onConnect(mqtt.Client) {
 	a.connected.Store(true)
 	a.m.reconnects.Inc()
 	a.log.Info("mqtt connected")
 	b, _ := json.Marshal(wire.Status{V: wire.Version, State: wire.StateOnline, Time: a.opts.Now().UTC(), Version: a.opts.Version})
 	a.client.Publish(a.topics.Status(a.cfg.Vehicle), 1, true, b)
+	// No commands are defined in v1 yet; subscribing now means a hub that
+	// sends them later finds every bus listening.
+	a.client.Subscribe(a.topics.Commands(a.cfg.Vehicle), 1, func(_ mqtt.Client, m mqtt.Message) {
+		a.m.commands.Inc()
+	})
+	a.event(true)
+}
+
+func (a *Agent) event(up bool) {
+	select {
+	case a.events <- up:
+	default: // Run will see IsConnectionOpen on its next drain
+	}
 }
 
 func (a *Agent) fixAge() float64 {
@@ -145,8 +165,27 @@ func (a *Agent) Ready() <-chan struct{} { return a.ready }
 // Addr is the HTTP listener's address, after Ready.
 func (a *Agent) Addr() net.Addr { return a.addr }
 
+// drainEvery paces sending the backlog; pruneEvery the outbox's age limit.
+const (
+	drainEvery = 100 * time.Millisecond
+	pruneEvery = time.Minute
+)
+
 // Run reads fixes and publishes them until ctx is done.
 func (a *Agent) Run(ctx context.Context) error {
+	box, err := outbox.Open(a.cfg.Outbox.Path, outbox.Options{
+		MaxFixes: a.cfg.Outbox.MaxFixes, MaxAge: a.cfg.Outbox.MaxAge.D(), Logger: a.opts.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer box.Close()
+	a.box = box
+	a.depth.Store(int64(box.Len()))
+	if n := box.Len(); n > 0 {
+		a.log.Info("outbox holds fixes from before the restart", "fixes", n, "next_seq", box.NextSeq())
+	}
+
 	var wg sync.WaitGroup
 	defer wg.Wait() // runs last: after cancel, every goroutine ends
 	ctx, cancel := context.WithCancel(ctx)
@@ -169,10 +208,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	close(a.ready)
 
 	connect := a.client.Connect() // paho keeps retrying in the background
+	wg.Add(1)
 	go func() {
-		<-connect.Done()
-		if err := connect.Error(); err != nil {
-			a.log.Error("mqtt connect", "err", err)
+		defer wg.Done()
+		select {
+		case <-connect.Done():
+			if err := connect.Error(); err != nil {
+				a.log.Error("mqtt connect", "err", err)
+			}
+		case <-ctx.Done():
 		}
 	}()
 
@@ -184,6 +228,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		gpsErr <- a.opts.GPS.Run(ctx, fixes)
 	}()
 
+	drain := time.NewTicker(drainEvery)
+	defer drain.Stop()
+	prune := time.NewTicker(pruneEvery)
+	defer prune.Stop()
+	a.prune()
 	for {
 		select {
 		case <-ctx.Done():
@@ -196,6 +245,21 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 		case f := <-fixes:
 			a.handleFix(ctx, &wg, f)
+		case k := <-a.acks:
+			a.acked(k)
+		case up := <-a.events:
+			if up {
+				a.needLive = true
+			} else {
+				// Whatever was in flight is resent from the outbox; the hub
+				// drops the duplicates by seq.
+				clear(a.inflight)
+			}
+			a.drain(ctx, &wg)
+		case <-drain.C:
+			a.drain(ctx, &wg)
+		case <-prune.C:
+			a.prune()
 		}
 	}
 }
@@ -210,118 +274,9 @@ func (a *Agent) goOffline() {
 	a.client.Disconnect(500)
 }
 
-func (a *Agent) handleFix(ctx context.Context, wg *sync.WaitGroup, f nmea.Fix) {
-	if reason := a.gate(f); reason != "" {
-		a.m.fixes.WithLabelValues(reason).Inc()
-		return
+func (a *Agent) prune() {
+	if _, err := a.box.Prune(a.opts.Now()); err != nil {
+		a.log.Error("outbox prune", "err", err)
 	}
-	now := a.opts.Now()
-	a.lastFix.Store(now.UnixNano())
-	if a.last != nil {
-		dt := f.Time.Sub(a.last.Time)
-		if dt < 0 {
-			// GPS time went backwards: the fix sent last was wrong (a bad
-			// date at cold start, say; the hub rejects those). Throttling
-			// against it would silence the bus until its time came round.
-			a.log.Warn("fix time went backwards", "from", a.last.Time, "to", f.Time)
-			a.m.fixes.WithLabelValues("time_backwards").Inc()
-			a.last = nil
-		}
-	}
-	if a.last != nil {
-		dt := f.Time.Sub(a.last.Time)
-		if dt < time.Duration(a.cfg.Publish.Interval) {
-			a.m.fixes.WithLabelValues("throttled").Inc()
-			return
-		}
-		if a.cfg.Publish.MinDistance > 0 && dt < 30*time.Second &&
-			geo.Distance(geo.Point{Lat: a.last.Lat, Lon: a.last.Lon}, geo.Point{Lat: f.Lat, Lon: f.Lon}) < a.cfg.Publish.MinDistance {
-			a.m.fixes.WithLabelValues("throttled").Inc()
-			return
-		}
-	}
-	a.seq++
-	p := wire.Position{
-		V: wire.Version, Vehicle: a.cfg.Vehicle, Seq: a.seq, Time: f.Time.UTC(),
-		Lat: f.Lat, Lon: f.Lon, Mode: int(f.Mode), Trip: a.cfg.Trip,
-	}
-	if !math.IsNaN(f.Speed) {
-		p.Speed = wire.Float(f.Speed)
-	}
-	if !math.IsNaN(f.Track) {
-		p.Track = wire.Float(math.Mod(f.Track+360, 360))
-	}
-	if !math.IsNaN(f.HDOP) {
-		p.HDOP = wire.Float(f.HDOP)
-	}
-	if f.Sats >= 0 {
-		p.Sats = wire.Int(f.Sats)
-	}
-	b, err := p.Encode()
-	if err != nil {
-		a.m.fixes.WithLabelValues("invalid").Inc()
-		a.log.Warn("fix not publishable", "err", err)
-		return
-	}
-	a.m.fixes.WithLabelValues("accepted").Inc()
-	a.last = &p
-	start := time.Now()
-	t := a.client.Publish(a.topics.Position(a.cfg.Vehicle), 1, false, b)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		select {
-		case <-t.Done():
-		case <-ctx.Done():
-			return
-		}
-		if err := t.Error(); err != nil {
-			a.m.pubErrors.Inc()
-			a.log.Warn("publish failed", "seq", p.Seq, "err", err)
-			return
-		}
-		a.m.published.Inc()
-		a.m.latency.Observe(time.Since(start).Seconds())
-	}()
-}
-
-// gate returns why f is not good enough to publish, or "".
-func (a *Agent) gate(f nmea.Fix) string {
-	switch {
-	case f.Time.IsZero():
-		return "no_time"
-	case !f.HasPosition():
-		return "no_fix"
-	case f.Status == nmea.StatusSimulated:
-		return "simulated" // a receiver in demo mode: never a bus's position
-	case !f.Status.Measured() && f.Status != nmea.StatusUnknown:
-		return "estimated" // dead reckoning or a manual position, not a measurement
-	case int(f.Mode) < a.cfg.Quality.MinMode:
-		return "low_mode"
-	case !math.IsNaN(f.HDOP) && f.HDOP > a.cfg.Quality.MaxHDOP:
-		return "high_hdop"
-	}
-	return ""
-}
-
-func (a *Agent) handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		age := a.fixAge()
-		ok := a.connected.Load() && age < 10
-		w.Header().Set("Content-Type", "application/json")
-		if !ok {
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-		ageV := any(age)
-		if math.IsInf(age, 1) {
-			ageV = nil
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"ok": ok, "vehicle": a.cfg.Vehicle, "mqtt_connected": a.connected.Load(),
-			"fix_age_s": ageV, "version": a.opts.Version,
-		})
-	})
-	return mux
+	a.depth.Store(int64(a.box.Len()))
 }

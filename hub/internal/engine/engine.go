@@ -114,7 +114,7 @@ func New(opts Options) *Engine {
 		m:        newMetrics(),
 	}
 	if opts.Registerer != nil {
-		e.m.register(opts.Registerer)
+		e.m.register(opts.Registerer, e)
 	}
 	return e
 }

@@ -25,6 +25,39 @@ func newMetrics() metrics {
 	}
 }
 
-func (m metrics) register(r prometheus.Registerer) {
-	r.MustRegister(m.messages, m.boards, m.conflicts)
+func (m metrics) register(r prometheus.Registerer, e *Engine) {
+	r.MustRegister(m.messages, m.boards, m.conflicts, vehicleCollector{e})
+}
+
+// vehicleCollector exports each vehicle's counters from the engine's
+// latest snapshot at scrape time.
+type vehicleCollector struct{ e *Engine }
+
+var (
+	descLastSeen = prometheus.NewDesc("headway_vehicle_last_seen_seconds", "Seconds since the hub last heard from the vehicle.", []string{"vehicle"}, nil)
+	descAccepted = prometheus.NewDesc("headway_vehicle_fixes_total", "Live fixes accepted from the vehicle.", []string{"vehicle"}, nil)
+	descDup      = prometheus.NewDesc("headway_vehicle_duplicates_total", "Fixes dropped as duplicates by seq.", []string{"vehicle"}, nil)
+	descGaps     = prometheus.NewDesc("headway_vehicle_gaps_total", "Seqs skipped when first passed (an outage; backfill may fill them).", []string{"vehicle"}, nil)
+	descMissing  = prometheus.NewDesc("headway_vehicle_missing_seqs", "Seqs not received yet between the lowest hole and the highest seq.", []string{"vehicle"}, nil)
+	descBackfill = prometheus.NewDesc("headway_vehicle_backfill_total", "Fixes received late from the vehicle's outbox.", []string{"vehicle"}, nil)
+	descRejected = prometheus.NewDesc("headway_vehicle_rejected_total", "Fixes rejected as impossible (future, far away).", []string{"vehicle"}, nil)
+)
+
+func (vehicleCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descLastSeen, descAccepted, descDup, descGaps, descMissing, descBackfill, descRejected} {
+		ch <- d
+	}
+}
+
+func (c vehicleCollector) Collect(ch chan<- prometheus.Metric) {
+	now := c.e.opts.Now()
+	for _, v := range c.e.Vehicles() {
+		ch <- prometheus.MustNewConstMetric(descLastSeen, prometheus.GaugeValue, now.Sub(v.LastSeen).Seconds(), v.ID)
+		ch <- prometheus.MustNewConstMetric(descAccepted, prometheus.CounterValue, float64(v.Accepted), v.ID)
+		ch <- prometheus.MustNewConstMetric(descDup, prometheus.CounterValue, float64(v.Duplicates), v.ID)
+		ch <- prometheus.MustNewConstMetric(descGaps, prometheus.CounterValue, float64(v.Gaps), v.ID)
+		ch <- prometheus.MustNewConstMetric(descMissing, prometheus.GaugeValue, float64(v.Missing), v.ID)
+		ch <- prometheus.MustNewConstMetric(descBackfill, prometheus.CounterValue, float64(v.Backfill), v.ID)
+		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(v.Rejected), v.ID)
+	}
 }

@@ -24,7 +24,11 @@ type VehicleView struct {
 	Accepted   uint64    `json:"accepted"`
 	Duplicates uint64    `json:"duplicates"`
 	Gaps       uint64    `json:"gaps"`
+	Missing    uint64    `json:"missing"`
 	Backfill   uint64    `json:"backfill"`
+	Late       uint64    `json:"late"`
+	Resets     uint64    `json:"resets"`
+	OffRoute   uint64    `json:"off_route"`
 	Rejected   uint64    `json:"rejected"`
 }
 
@@ -32,7 +36,8 @@ func viewOf(v *tracker.Vehicle) VehicleView {
 	vv := VehicleView{
 		ID: v.ID, Online: v.Online, LastSeen: v.LastSeen.UTC(), FixTime: v.Pos.Time,
 		Lat: v.Pos.Lat, Lon: v.Pos.Lon, Speed: v.Pos.Speed, Seq: v.LastSeq,
-		Accepted: v.Accepted, Duplicates: v.Duplicates, Gaps: v.Gaps, Backfill: v.Backfill, Rejected: v.Rejected,
+		Accepted: v.Accepted, Duplicates: v.Duplicates, Gaps: v.Gaps, Missing: v.Missing(), Backfill: v.Backfill,
+		Late: v.Late, Resets: v.Resets, OffRoute: v.OffRoute, Rejected: v.Rejected,
 	}
 	if v.Trip != nil {
 		vv.Trip, vv.Route, vv.TripSource = v.Trip.ID, v.Trip.RouteID, v.TripSource

@@ -39,10 +39,19 @@ type Vehicle struct {
 	ID       string
 	LastSeen time.Time     // hub clock, last accepted message of any kind
 	Pos      wire.Position // latest live position
-	LastSeq  uint64
+	LastSeq  uint64        // highest seq seen
 	Online   bool
 
-	Accepted, Duplicates, Gaps, Backfill, Rejected uint64
+	// Accepted live fixes; Duplicates dropped by seq; Gaps: seqs skipped
+	// when they were first passed (some arrive later as backfill);
+	// Backfill fixes received late from the outbox; Late: fixes not marked
+	// backfill but older than the live position (resent after an outage);
+	// Rejected as hostile or impossible.
+	Accepted, Duplicates, Gaps, Backfill, Late, Rejected uint64
+	// Resets counts the times the vehicle's outbox numbering restarted.
+	Resets uint64
+
+	seen seqSet
 	// OffRoute counts fixes too far from the vehicle's reported or
 	// configured trip; its progress is kept from the last fix on it.
 	OffRoute uint64
@@ -107,6 +116,10 @@ func (t *Tracker) Forget(before time.Time) {
 	}
 }
 
+// Missing is how many seqs between the lowest hole and the highest seen
+// have not arrived (yet).
+func (v *Vehicle) Missing() uint64 { return v.seen.missing() }
+
 // Vehicle returns the vehicle's state, or nil.
 func (t *Tracker) Vehicle(id string) *Vehicle { return t.vehicles[id] }
 
@@ -156,23 +169,26 @@ func (t *Tracker) Update(p wire.Position, now time.Time) (bool, error) {
 	v := t.vehicle(p.Vehicle)
 	v.LastSeen = now
 	v.Online = true
-	switch {
-	case v.LastSeq != 0 && p.Seq == v.LastSeq:
-		v.Duplicates++
-		return false, ErrDuplicate
-	case v.LastSeq != 0 && p.Seq > v.LastSeq+1 && !p.Backfill:
-		v.Gaps += p.Seq - v.LastSeq - 1
+	if v.seen.has(p.Seq) {
+		if p.Backfill || !p.Time.After(v.Pos.Time) || p.Seq >= v.LastSeq {
+			v.Duplicates++
+			return false, ErrDuplicate
+		}
+		// A live fix, newer than any, with a seq already passed: the
+		// vehicle's outbox was lost and numbering started again.
+		v.seen.reset()
+		v.LastSeq = 0
+		v.Resets++
 	}
+	v.Gaps += v.seen.add(p.Seq)
+	v.LastSeq = max(v.LastSeq, p.Seq)
 	if p.Backfill {
 		v.Backfill++
 		return false, nil
 	}
 	if !v.Pos.Time.IsZero() && !p.Time.After(v.Pos.Time) {
-		v.Duplicates++
+		v.Late++
 		return false, fmt.Errorf("%w: %s", ErrStale, p.Time.Format(time.RFC3339))
-	}
-	if p.Seq > v.LastSeq {
-		v.LastSeq = p.Seq
 	}
 	v.Accepted++
 	v.Pos = p

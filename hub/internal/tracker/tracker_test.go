@@ -105,7 +105,7 @@ func TestUpdateRejects(t *testing.T) {
 		{name: "far away", p: func() wire.Position { p := pos(1, 0, at, 90); p.Lat = -33; return p }(), wantErr: tracker.ErrFarAway},
 		{name: "duplicate seq", prep: []wire.Position{pos(5, 1400, at-time.Second, 90)}, p: pos(5, 1400, at-time.Second, 90), wantErr: tracker.ErrDuplicate},
 		{name: "older than latest", prep: []wire.Position{pos(5, 1500, at, 90)}, p: pos(6, 1400, at-5*time.Second, 90), wantErr: tracker.ErrStale},
-		{name: "backfill stays out of the live view", prep: []wire.Position{pos(5, 1500, at, 90)},
+		{name: "backfill stays out of the live view", prep: []wire.Position{pos(1, 1400, at-10*time.Second, 90), pos(5, 1500, at, 90)},
 			p: func() wire.Position { p := pos(3, 1400, at-5*time.Second, 90); p.Backfill = true; return p }()},
 		{name: "next", prep: []wire.Position{pos(5, 1400, at-time.Second, 90)}, p: pos(6, 1500, at, 90), changed: true},
 	}
@@ -233,5 +233,27 @@ func TestForget(t *testing.T) {
 	tr.Forget(day.Add(at + time.Second))
 	if len(tr.Vehicles()) != 0 {
 		t.Errorf("Forget left %d vehicles", len(tr.Vehicles()))
+	}
+}
+
+func TestOutboxReset(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	at := hm(8, 4, 0)
+	if _, err := tr.Update(pos(500, 1400, at, 90), day.Add(at)); err != nil {
+		t.Fatal(err)
+	}
+	// The agent lost its outbox (a corrupt file moved aside): seq 1 again,
+	// but a newer fix. It is live, not a duplicate.
+	changed, err := tr.Update(pos(1, 1410, at+time.Second, 90), day.Add(at+time.Second))
+	if err != nil || !changed {
+		t.Fatalf("after a reset: changed %v err %v", changed, err)
+	}
+	if v := tr.Vehicle("bus-1"); v.Resets != 1 || v.Accepted != 2 || v.LastSeq != 1 {
+		t.Errorf("resets %d accepted %d last seq %d", v.Resets, v.Accepted, v.LastSeq)
+	}
+	// ... and the same seq again is a duplicate.
+	if _, err := tr.Update(pos(1, 1410, at+time.Second, 90), day.Add(at+time.Second)); !errors.Is(err, tracker.ErrDuplicate) {
+		t.Errorf("redelivery after a reset: %v", err)
 	}
 }
