@@ -688,8 +688,10 @@ const rolloverDays = 1024 * 7
 // rollover moves a date before the pivot forward by whole rollovers.
 func (d *Decoder) rollover(date time.Time) time.Time {
 	if date.Before(d.pivot) {
-		periods := int(d.pivot.Sub(date)/(24*time.Hour)+rolloverDays-1) / rolloverDays
-		date = date.AddDate(0, 0, periods*rolloverDays)
+		// Days by Unix seconds: a time.Duration overflows past 292 years.
+		days := (d.pivot.Unix() - date.Unix() + 86399) / 86400
+		periods := (days + rolloverDays - 1) / rolloverDays
+		date = date.AddDate(0, 0, int(periods)*rolloverDays)
 	}
 	return date
 }

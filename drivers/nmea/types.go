@@ -437,6 +437,9 @@ func parseGSV(rest []byte, g *GSV) (string, error) {
 	return "", nil
 }
 
+// gpsEpochYear is the year GPS time starts (1980-01-06).
+const gpsEpochYear = 1980
+
 func parseZDA(rest []byte, z *ZDA) (string, error) {
 	var f [maxFields][]byte
 	n := splitFields(rest, &f)
@@ -456,7 +459,8 @@ func parseZDA(rest []byte, z *ZDA) (string, error) {
 	case day <= 0 || month <= 0 || year <= 0:
 		// Empty or zero before the receiver knows the date.
 		z.Date = Date{}
-	case day > 31 || month > 12 || len(f[3]) != 4:
+	case day > 31 || month > 12 || len(f[3]) != 4 || year < gpsEpochYear:
+		// No GNSS date precedes GPS time's epoch (1980).
 		return ReasonValue, errDate
 	default:
 		z.Date = Date{Year: year, Month: time.Month(month), Day: day}
