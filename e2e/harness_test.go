@@ -182,6 +182,20 @@ func writeFile(t testing.TB, dir, name, content string) string {
 // mosquitto starts a real Mosquitto broker on a free port and returns its URL.
 func mosquitto(t testing.TB) string {
 	t.Helper()
+	return startMosquitto(t).url
+}
+
+// broker is a Mosquitto process that a test can stop and start again on the
+// same port, keeping its persistent state (sessions, queued messages) like
+// a production broker restarted by its operator.
+type broker struct {
+	path, conf, url string
+	port            int
+	proc            *proc
+}
+
+func startMosquitto(t testing.TB) *broker {
+	t.Helper()
 	path, err := exec.LookPath("mosquitto")
 	if err != nil {
 		if _, err := os.Stat("/usr/sbin/mosquitto"); err != nil {
@@ -191,17 +205,32 @@ func mosquitto(t testing.TB) string {
 	}
 	port := freePort(t)
 	dir := t.TempDir()
-	conf := writeFile(t, dir, "mosquitto.conf", fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n", port))
-	start(t, "mosquitto", path, "-c", conf)
+	// Run as root, mosquitto drops to its own user: let it write its state.
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	conf := writeFile(t, dir, "mosquitto.conf", fmt.Sprintf(
+		"listener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 1\nmax_queued_messages 100000\n", port, dir))
+	b := &broker{path: path, conf: conf, port: port, url: fmt.Sprintf("tcp://127.0.0.1:%d", port)}
+	b.start(t)
+	return b
+}
+
+func (b *broker) start(t testing.TB) {
+	t.Helper()
+	b.proc = start(t, "mosquitto", b.path, "-c", b.conf)
 	eventually(t, 10*time.Second, "mosquitto to listen", func() bool {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", b.port), 200*time.Millisecond)
 		if err == nil {
 			c.Close()
 		}
 		return err == nil
 	})
-	return fmt.Sprintf("tcp://127.0.0.1:%d", port)
 }
+
+// stop stops the broker the way an operator does (SIGTERM: it saves its
+// state first).
+func (b *broker) stop(t testing.TB) { b.proc.stop(t) }
 
 // system is a running hub and station agent.
 type system struct {
@@ -251,16 +280,68 @@ func (s *system) startStation(t testing.TB, stops ...string) {
 	eventually(t, 20*time.Second, "the sign's /healthz", func() bool { return httpOK(s.signHTTP + "/healthz") })
 }
 
+// vehicleProc is a running vehicle agent.
+type vehicleProc struct {
+	*proc
+	http string // its /healthz and /metrics
+	cfg  string
+}
+
 // startVehicle starts a vehicle agent reading port.
-func (s *system) startVehicle(t testing.TB, id, port, trip string) *proc {
+func (s *system) startVehicle(t testing.TB, id, port, trip string) *vehicleProc {
 	t.Helper()
 	extra := ""
 	if trip != "" {
 		extra = fmt.Sprintf("trip: %q\n", trip)
 	}
-	cfg := writeFile(t, s.dir, id+".yaml", fmt.Sprintf("vehicle: %s\ngps: {port: %q}\nmqtt: {urls: [%q]}\noutbox: {path: %q}\n%s",
-		id, port, s.mqttURL, filepath.Join(s.dir, id+"-outbox.db"), extra))
-	return start(t, id, bins.agent, "vehicle", "-config", cfg)
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg := writeFile(t, s.dir, id+".yaml", fmt.Sprintf("vehicle: %s\ngps: {port: %q}\nmqtt: {urls: [%q]}\noutbox: {path: %q}\nlisten: %q\n%s",
+		id, port, s.mqttURL, filepath.Join(s.dir, id+"-outbox.db"), listen, extra))
+	v := &vehicleProc{proc: start(t, id, bins.agent, "vehicle", "-config", cfg), http: "http://" + listen, cfg: cfg}
+	return v
+}
+
+// restart starts the agent again with the same config (and outbox).
+func (v *vehicleProc) restart(t testing.TB) {
+	t.Helper()
+	v.proc = start(t, v.name, bins.agent, "vehicle", "-config", v.cfg)
+}
+
+// kill stops the agent with SIGKILL, as a power cut would.
+func (v *vehicleProc) kill(t testing.TB) {
+	t.Helper()
+	_ = v.cmd.Process.Signal(syscall.SIGKILL)
+	<-v.done
+}
+
+// hubVehicle is a vehicle as the hub's /api/vehicles shows it.
+type hubVehicle struct {
+	Vehicle    string    `json:"vehicle"`
+	Seq        uint64    `json:"seq"`
+	FixTime    time.Time `json:"fix_time"`
+	Accepted   uint64    `json:"accepted"`
+	Duplicates uint64    `json:"duplicates"`
+	Gaps       uint64    `json:"gaps"`
+	Missing    uint64    `json:"missing"`
+	Backfill   uint64    `json:"backfill"`
+	Late       uint64    `json:"late"`
+	Rejected   uint64    `json:"rejected"`
+	Trip       string    `json:"trip"`
+}
+
+// vehicle returns the hub's view of id (ok false when it does not know it).
+func (s *system) vehicle(t testing.TB, id string) (hubVehicle, bool) {
+	t.Helper()
+	var vs []hubVehicle
+	if err := getJSON(t, s.hubHTTP+"/api/vehicles", &vs); err != nil {
+		return hubVehicle{}, false
+	}
+	for _, v := range vs {
+		if v.Vehicle == id {
+			return v, true
+		}
+	}
+	return hubVehicle{}, false
 }
 
 // signBoard is /board.json as the sign page reads it.
@@ -328,3 +409,40 @@ func sse(ctx context.Context, t testing.TB, url string, out chan<- []byte) {
 		t.Logf("events stream ended: %v", err)
 	}
 }
+
+// httpGet returns the body of url whatever the status.
+func httpGet(url string) ([]byte, error) {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+// scrape reads a Prometheus text page into "name{labels}" -> value.
+func scrape(t testing.TB, url string) map[string]float64 {
+	t.Helper()
+	b, err := httpGet(url)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", url, err)
+	}
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		var v float64
+		if _, err := fmt.Sscan(line[i+1:], &v); err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out
+}
+
+func joinLines(lines []string) string { return strings.Join(lines, "\n") }

@@ -142,19 +142,10 @@ func tripInProgress(tb testing.TB, feed *gtfs.Feed, now time.Time) (*gtfs.Trip, 
 	return nil, time.Time{}
 }
 
-// openPTY opens a raw PTY and links it from the test's temp dir, as a USB
-// receiver would appear. The test writes NMEA to the master.
-func openPTY(tb testing.TB) (*os.File, string) {
+// makeRaw puts a PTY in raw mode: no echo back into the master, no line
+// discipline games.
+func makeRaw(tb testing.TB, slave *os.File) {
 	tb.Helper()
-	master, slave, err := pty.Open()
-	if err != nil {
-		tb.Skipf("no PTY available: %v", err)
-	}
-	tb.Cleanup(func() {
-		master.Close()
-		slave.Close()
-	})
-	// Raw: no echo back into the master, no line discipline games.
 	tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
 	if err != nil {
 		tb.Fatal(err)
@@ -167,6 +158,21 @@ func openPTY(tb testing.TB) (*os.File, string) {
 	if err := unix.IoctlSetTermios(int(slave.Fd()), unix.TCSETS, tio); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// openPTY opens a raw PTY and links it from the test's temp dir, as a USB
+// receiver would appear. The test writes NMEA to the master.
+func openPTY(tb testing.TB) (*os.File, string) {
+	tb.Helper()
+	master, slave, err := pty.Open()
+	if err != nil {
+		tb.Skipf("no PTY available: %v", err)
+	}
+	tb.Cleanup(func() {
+		master.Close()
+		slave.Close()
+	})
+	makeRaw(tb, slave)
 	link := filepath.Join(tb.TempDir(), "gps-lat")
 	if err := os.Symlink(slave.Name(), link); err != nil {
 		tb.Fatal(err)

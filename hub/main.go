@@ -119,6 +119,8 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 			// A persistent session: while the hub restarts, the broker keeps
 			// the vehicles' QoS 1 fixes for it.
 			CleanSession: false,
+			// Back soon after the broker: the live view waits on this.
+			ReconnectMax: time.Second,
 		},
 		Topics: topics,
 		Queue:  cfg.MQTT.Queue,
