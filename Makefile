@@ -32,6 +32,7 @@ demo: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./... | grep -v /e2e)
 	$(GO) test -run '^$$' -bench EndToEndLatency -benchtime=60x -count=1 ./e2e
+	$(GO) test -run '^$$' -bench VehicleAgent -benchtime=1x -count=1 -timeout 30m ./e2e
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
