@@ -129,14 +129,18 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	if err != nil {
 		return err
 	}
-	assigned := map[string]string{}
+	assigned, blocks := map[string]string{}, map[string]string{}
 	for v, a := range cfg.Vehicles {
-		assigned[v] = a.Trip
+		if a.Trip != "" {
+			assigned[v] = a.Trip
+		} else {
+			blocks[v] = a.Block
+		}
 	}
 	var pushSrv *push.Server
 	eng := engine.New(engine.Options{
 		Feed:    feed,
-		Tracker: tracker.Config{MaxOffRoute: cfg.Tracking.MaxOffRoute, MaxFuture: cfg.Tracking.MaxFuture.D(), Assigned: assigned},
+		Tracker: tracker.Config{MaxOffRoute: cfg.Tracking.MaxOffRoute, MaxFuture: cfg.Tracking.MaxFuture.D(), Assigned: assigned, Blocks: blocks},
 		Topics:  topics,
 		Horizon: cfg.Boards.Horizon.D(),
 		MaxRows: cfg.Boards.MaxRows,

@@ -50,9 +50,11 @@ type MQTT struct {
 	Queue int `yaml:"queue"`
 }
 
-// VehicleAssignment pins a vehicle to a trip.
+// VehicleAssignment pins a vehicle to a trip, or to a block (then its trip
+// is chosen among the block's by position and time).
 type VehicleAssignment struct {
-	Trip string `yaml:"trip"`
+	Trip  string `yaml:"trip"`
+	Block string `yaml:"block"`
 }
 
 // Boards tunes the arrival boards pushed to signs.
@@ -140,8 +142,19 @@ func (c *Config) Validate() error {
 		if err := wire.ValidID("vehicle", v); err != nil {
 			errs = append(errs, fmt.Errorf("vehicles: %w", err))
 		}
-		if err := wire.ValidID("trip", a.Trip); err != nil {
-			errs = append(errs, fmt.Errorf("vehicles.%s.trip: %w", v, err))
+		switch {
+		case a.Trip != "" && a.Block != "":
+			errs = append(errs, fmt.Errorf("vehicles.%s: give trip or block, not both", v))
+		case a.Trip == "" && a.Block == "":
+			errs = append(errs, fmt.Errorf("vehicles.%s: give a trip or a block", v))
+		case a.Trip != "":
+			if err := wire.ValidID("trip", a.Trip); err != nil {
+				errs = append(errs, fmt.Errorf("vehicles.%s.trip: %w", v, err))
+			}
+		default:
+			if err := wire.ValidID("block", a.Block); err != nil {
+				errs = append(errs, fmt.Errorf("vehicles.%s.block: %w", v, err))
+			}
 		}
 	}
 	if c.Boards.Horizon.D() < time.Minute || c.Boards.Horizon.D() > 24*time.Hour {

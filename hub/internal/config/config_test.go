@@ -33,14 +33,15 @@ func TestLoadGood(t *testing.T) {
 
 func TestLoadBad(t *testing.T) {
 	want := map[string]string{
-		"unknown-key.yaml":  "htpp",
-		"no-gtfs.yaml":      "gtfs:",
-		"bad-url.yaml":      "mqtt.url",
-		"bad-listen.yaml":   "http.listen",
-		"bad-duration.yaml": "soon",
-		"bad-vehicle.yaml":  "vehicles",
-		"rows.yaml":         "boards.max_rows",
-		"prefix.yaml":       "mqtt.prefix",
+		"unknown-key.yaml":    "htpp",
+		"no-gtfs.yaml":        "gtfs:",
+		"bad-url.yaml":        "mqtt.url",
+		"bad-listen.yaml":     "http.listen",
+		"bad-duration.yaml":   "soon",
+		"bad-vehicle.yaml":    "vehicles",
+		"rows.yaml":           "boards.max_rows",
+		"prefix.yaml":         "mqtt.prefix",
+		"trip-and-block.yaml": "vehicles.bus-1",
 	}
 	files, _ := filepath.Glob("testdata/bad/*.yaml")
 	if len(files) != len(want) {

@@ -25,7 +25,8 @@ func StopPoint(i int) geo.Point { return geo.Offset(Origin, 90, float64(i)*1000)
 // Line is a one-route feed in UTC: trip "E0800" eastbound leaves S0 at 08:00
 // and reaches each next stop two minutes later (dwelling 20 s); a trip leaves
 // every 10 minutes from 06:00 to 21:50 ("E0600" … "E2150"), every day; and
-// westbound trips "W…" run the reverse on the same timetable.
+// westbound trips "W…" run the reverse on the same timetable. Block
+// "B0800" is E0800 then W0810 (one bus out and back).
 func Line(tb testing.TB) *gtfs.Feed {
 	tb.Helper()
 	var stops, shapes, trips, times strings.Builder
@@ -41,7 +42,7 @@ func Line(tb testing.TB) *gtfs.Feed {
 		q := geo.Offset(Origin, 90, float64((Stops-1)*4-i)*250)
 		fmt.Fprintf(&shapes, "west,%.7f,%.7f,%d\n", q.Lat, q.Lon, i)
 	}
-	trips.WriteString("route_id,service_id,trip_id,trip_headsign,direction_id,shape_id\n")
+	trips.WriteString("route_id,service_id,trip_id,trip_headsign,direction_id,shape_id,block_id\n")
 	times.WriteString("trip_id,arrival_time,departure_time,stop_id,stop_sequence\n")
 	for start := 6 * 60; start < 22*60; start += 10 {
 		for _, dir := range []string{"E", "W"} {
@@ -50,7 +51,14 @@ func Line(tb testing.TB) *gtfs.Feed {
 			if dir == "W" {
 				head, shape = "West End", "west"
 			}
-			fmt.Fprintf(&trips, "R1,daily,%s,%s,%d,%s\n", id, head, map[string]int{"E": 0, "W": 1}[dir], shape)
+			// A bus works E at :00 then W at :10 from the far end: block
+			// "B" + the eastbound start.
+			blockStart := start
+			if dir == "W" {
+				blockStart = start - 10
+			}
+			block := fmt.Sprintf("B%02d%02d", blockStart/60, blockStart%60)
+			fmt.Fprintf(&trips, "R1,daily,%s,%s,%d,%s,%s\n", id, head, map[string]int{"E": 0, "W": 1}[dir], shape, block)
 			for i := 0; i < Stops; i++ {
 				stop := i
 				if dir == "W" {

@@ -17,6 +17,7 @@ type Config struct {
 	MaxOffRoute float64           // metres from the shape still counted as on the trip
 	MaxFuture   time.Duration     // fixes further ahead of the clock are rejected
 	Assigned    map[string]string // vehicle -> trip, for vehicles that report none
+	Blocks      map[string]string // vehicle -> block: its trip is inferred among the block's
 }
 
 // Reasons a position is not used for the live view.
@@ -32,6 +33,7 @@ const (
 	SourceReported   = "reported"
 	SourceConfigured = "configured"
 	SourceInferred   = "inferred"
+	SourceBlock      = "block" // inferred among the trips of a configured block
 )
 
 // Vehicle is what the hub knows about one vehicle.
@@ -51,7 +53,8 @@ type Vehicle struct {
 	// Resets counts the times the vehicle's outbox numbering restarted.
 	Resets uint64
 
-	seen seqSet
+	seen    seqSet
+	against int // consecutive fixes heading against the inferred trip
 	// OffRoute counts fixes too far from the vehicle's reported or
 	// configured trip; its progress is kept from the last fix on it.
 	OffRoute uint64
@@ -73,6 +76,7 @@ type Tracker struct {
 	vehicles map[string]*Vehicle
 	area     bbox
 	trips    []*gtfs.Trip // every trip with a path, for inference
+	blocks   map[string][]*gtfs.Trip
 }
 
 type bbox struct{ minLat, maxLat, minLon, maxLon float64 }
@@ -103,6 +107,12 @@ func New(feed *gtfs.Feed, cfg Config) *Tracker {
 		}
 	}
 	sort.Slice(t.trips, func(i, j int) bool { return t.trips[i].ID < t.trips[j].ID })
+	t.blocks = map[string][]*gtfs.Trip{}
+	for _, tr := range t.trips {
+		if tr.BlockID != "" {
+			t.blocks[tr.BlockID] = append(t.blocks[tr.BlockID], tr)
+		}
+	}
 	return t
 }
 
@@ -217,15 +227,30 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 			return
 		}
 	}
-	// Keep an inferred trip while the vehicle stays on it.
-	if v.Trip != nil && v.TripSource == SourceInferred {
-		if c, ok := t.match(v.Trip, pt, p, v); ok && c.dist < v.Trip.Path.Length()-20 {
-			t.apply(v, c, SourceInferred)
+	// Keep an inferred trip while the vehicle stays on it: on its shape,
+	// not at its end, not hopelessly off its schedule, and not driving the
+	// other way (one noisy heading is forgiven; a few in a row are not).
+	if v.Trip != nil && (v.TripSource == SourceInferred || v.TripSource == SourceBlock) {
+		c, ok := t.match(v.Trip, pt, p, v)
+		if ok && p.Speed != nil && p.Track != nil && *p.Speed > 3 && geo.AngleDiff(*p.Track, t.bearingAt(v.Trip, c.dist)) > 120 {
+			v.against++
+		} else {
+			v.against = 0
+		}
+		if ok && c.dist < v.Trip.Path.Length()-20 && absDur(c.delay) <= maxInferDelay && v.against < maxAgainst {
+			t.apply(v, c, v.TripSource)
 			return
 		}
 	}
-	if c, ok := t.infer(pt, p); ok {
-		t.apply(v, c, SourceInferred)
+	v.against = 0
+	candidates, src := t.trips, SourceInferred
+	if b := t.cfg.Blocks[v.ID]; b != "" && p.Trip == "" {
+		// A vehicle working a block: one of the block's trips, chosen by
+		// position and time (layovers between them included).
+		candidates, src = t.blocks[b], SourceBlock
+	}
+	if c, ok := t.infer(candidates, pt, p); ok {
+		t.apply(v, c, src)
 		return
 	}
 	v.Trip, v.TripSource = nil, ""
@@ -283,15 +308,25 @@ func (t *Tracker) match(tr *gtfs.Trip, pt geo.Point, p wire.Position, v *Vehicle
 	return best, ok
 }
 
+// maxAgainst is how many fixes in a row heading against its inferred trip
+// make a vehicle lose it.
+const maxAgainst = 3
+
+// bearingAt is the direction of trip's path at dist.
+func (t *Tracker) bearingAt(tr *gtfs.Trip, dist float64) float64 {
+	_, b := tr.Path.At(dist)
+	return b
+}
+
 // maxInferDelay bounds how far off schedule an inferred trip may be.
 const maxInferDelay = 30 * time.Minute
 
 // infer picks the trip whose shape the position lies on, heading the same
 // way, and whose schedule at that point is closest to the fix time.
-func (t *Tracker) infer(pt geo.Point, p wire.Position) (candidate, bool) {
+func (t *Tracker) infer(trips []*gtfs.Trip, pt geo.Point, p wire.Position) (candidate, bool) {
 	var best candidate
 	bestScore := math.Inf(1)
-	for _, tr := range t.trips {
+	for _, tr := range trips {
 		c, ok := t.match(tr, pt, p, nil)
 		if !ok || absDur(c.delay) > maxInferDelay {
 			continue

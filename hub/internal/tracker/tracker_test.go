@@ -257,3 +257,28 @@ func TestOutboxReset(t *testing.T) {
 		t.Errorf("redelivery after a reset: %v", err)
 	}
 }
+
+func TestBlockAssignment(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute, Blocks: map[string]string{"bus-1": "B0800"}})
+	// Eastbound at 08:04: the block's first trip.
+	at := hm(8, 4, 10)
+	if _, err := tr.Update(pos(1, 1500, at, 90), day.Add(at)); err != nil {
+		t.Fatal(err)
+	}
+	if v := tr.Vehicle("bus-1"); v.Trip == nil || v.Trip.ID != "E0800" || v.TripSource != tracker.SourceBlock {
+		t.Fatalf("trip %v (%s), want E0800 from the block", v.Trip, v.TripSource)
+	}
+	// After the layover, westbound at 08:13: the block's second trip, even
+	// though W0800 (another bus's) passes there nearer its own schedule at
+	// another time.
+	for i := 0; i < 3; i++ {
+		at = hm(8, 13, i)
+		if _, err := tr.Update(pos(uint64(2+i), 3000-float64(i)*8, at, 270), day.Add(at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := tr.Vehicle("bus-1"); v.Trip == nil || v.Trip.ID != "W0810" || v.TripSource != tracker.SourceBlock {
+		t.Fatalf("trip %v (%s), want W0810 from the block", v.Trip, v.TripSource)
+	}
+}
