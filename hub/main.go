@@ -41,6 +41,8 @@ const usage = `usage: hub <command> [flags]
 
 commands:
   serve -config FILE   run the hub (see configs/hub.yaml)
+  replay -gtfs FEED -avl FILE.csv [-out PRED.jsonl] [-infer-trips]
+                       replay recorded positions through the prediction engine and score it
   version              print the version
 `
 
@@ -55,6 +57,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serveCmd(ctx, os.Args[2:])
+	case "replay":
+		err = replayCmd(os.Args[2:], os.Stdout)
 	case "version":
 		fmt.Println(version)
 	case "-h", "-help", "--help", "help":

@@ -77,6 +77,7 @@ type Engine struct {
 	ttMsg     map[string]timetable
 	vehicles  []VehicleView
 	lastFixAt time.Time
+	realtime  *RealtimeSnapshot // GTFS-Realtime view, see realtime.go
 
 	// watch carries stops first asked for by a sign to Run, which builds
 	// their boards with realtime rows and keeps them current.
@@ -319,6 +320,7 @@ func (e *Engine) markTrip(k boards.TripKey) {
 
 // Flush rebuilds the boards of dirty stops and publishes those that changed.
 func (e *Engine) Flush() {
+	e.publishRealtime()
 	if e.snapshot {
 		e.snapshotVehicles()
 		e.snapshot = false

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/headway-transit/headway/hub/internal/engine"
+	"github.com/headway-transit/headway/hub/internal/gtfsrt"
 	"github.com/headway-transit/headway/hub/internal/push"
 )
 
@@ -43,6 +44,9 @@ func Handler(o Options) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(o.Engine.CurrentBoard(stop))
 	})
+	rt := gtfsrt.NewHandler(o.Engine, gtfsrt.Builder{Feed: o.Engine.Feed()})
+	mux.HandleFunc("GET /gtfs-rt/trip-updates", rt.TripUpdates)
+	mux.HandleFunc("GET /gtfs-rt/vehicle-positions", rt.VehiclePositions)
 	mux.HandleFunc("GET /api/vehicles", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o.Engine.Vehicles())
 	})

@@ -1,0 +1,95 @@
+package gtfsrt
+
+import (
+	"sort"
+	"time"
+
+	rtpb "github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/headway-transit/headway/hub/internal/engine"
+	"github.com/headway-transit/headway/internal/gtfs"
+)
+
+// TripUpdates builds the TripUpdates feed of s: one entity per predicted
+// trip run, with a stop_time_update for every stop the vehicle has still to
+// reach, in stop_sequence order. Arrival times are the boards' predicted
+// times; a prediction already due is "now", as on the boards.
+func (b *Builder) TripUpdates(s *engine.RealtimeSnapshot) *rtpb.FeedMessage {
+	msg := header(s.At)
+	vehicles := vehicleIndex(s)
+	now := s.At.Truncate(time.Second)
+	for _, run := range s.Runs {
+		tr := b.Feed.Trips[run.Trip]
+		if tr == nil || len(run.Stops) == 0 {
+			continue // a run at its terminus has nothing left to tell
+		}
+		tu := &rtpb.TripUpdate{
+			Trip:           b.descriptor(tr, run.DayStart),
+			StopTimeUpdate: stopTimeUpdates(tr, run, now),
+		}
+		if run.Vehicle != "" {
+			tu.Vehicle = &rtpb.VehicleDescriptor{Id: proto.String(run.Vehicle)}
+			if v := vehicles[run.Vehicle]; v != nil && !v.FixTime.IsZero() {
+				// When the progress the predictions start from was measured.
+				tu.Timestamp = proto.Uint64(unix(v.FixTime))
+			}
+		}
+		msg.Entity = append(msg.Entity, &rtpb.FeedEntity{
+			// A trip id alone may repeat: a run after midnight and the
+			// next day's run of the same trip can both be predicted.
+			Id:         proto.String(tr.ID + "@" + tu.Trip.GetStartDate()),
+			TripUpdate: tu,
+		})
+	}
+	return msg
+}
+
+func stopTimeUpdates(tr *gtfs.Trip, run engine.RealtimeRun, now time.Time) []*rtpb.TripUpdate_StopTimeUpdate {
+	stops := append([]engine.RealtimeStop(nil), run.Stops...)
+	sort.SliceStable(stops, func(i, j int) bool { return stops[i].Sequence < stops[j].Sequence })
+	arr := make([]time.Time, len(stops))
+	for i, st := range stops {
+		arr[i] = st.Predicted
+		if arr[i].Before(now) {
+			arr[i] = now
+		}
+	}
+	out := make([]*rtpb.TripUpdate_StopTimeUpdate, 0, len(stops))
+	for i, st := range stops {
+		if st.Index < 0 || st.Index >= len(tr.StopTimes) || st.Sequence < 0 {
+			continue
+		}
+		sched := tr.StopTimes[st.Index]
+		a := arr[i].Round(time.Second)
+		u := &rtpb.TripUpdate_StopTimeUpdate{
+			StopSequence: proto.Uint32(uint32(st.Sequence)),
+			StopId:       proto.String(st.StopID),
+			Arrival:      event(a, tr.ArrivalAt(run.DayStart, st.Index)),
+		}
+		if st.Index < len(tr.StopTimes)-1 {
+			// The scheduled dwell, cut short where the next arrival comes
+			// sooner, so times never run backwards along the trip.
+			d := a.Add(time.Duration(sched.Departure-sched.Arrival) * time.Second)
+			if i+1 < len(stops) {
+				if next := arr[i+1].Round(time.Second); d.After(next) {
+					d = next
+				}
+			}
+			if d.Before(a) {
+				d = a
+			}
+			u.Departure = event(d, tr.DepartureAt(run.DayStart, st.Index))
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// event is a predicted time with its delay against the schedule.
+func event(pred, sched time.Time) *rtpb.TripUpdate_StopTimeEvent {
+	return &rtpb.TripUpdate_StopTimeEvent{
+		Time:  proto.Int64(pred.Unix()),
+		Delay: proto.Int32(int32(pred.Sub(sched.Round(time.Second)) / time.Second)),
+	}
+}

@@ -1,0 +1,92 @@
+package replay
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/headway-transit/headway/hub/internal/avl"
+	"github.com/headway-transit/headway/internal/gtfs"
+)
+
+const wmata = "../../../../shared/testdata/avl/wmata"
+
+func loadWMATA(t testing.TB) (*gtfs.Feed, []avl.Ping, string) {
+	t.Helper()
+	csv := filepath.Join(wmata, "wmata_avl_2026-02-16_C53_D40.csv")
+	if _, err := os.Stat(csv); err != nil {
+		t.Skipf("../shared/testdata is absent (%v): the WMATA replay needs it; CI has it", err)
+	}
+	feed, err := gtfs.Load(filepath.Join(wmata, "wmata_gtfs_C53_D40_D96.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pings, err := avl.ReadFile(csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return feed, pings, csv
+}
+
+// TestScoreAgreesWithAvlScore replays the WMATA day and scores it with both
+// the hub's scorer and the independent ../shared/tools/avl_score.py.
+func TestScoreAgreesWithAvlScore(t *testing.T) {
+	feed, pings, csv := loadWMATA(t)
+	out := filepath.Join(t.TempDir(), "pred.jsonl")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(Options{Feed: feed, Pings: pings, Out: f})
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("replayed %d pings in %v: %d predictions, %.1f%% in band, MAE %.0f/%.0f/%.0f/%.0f s",
+		res.Pings, res.Took, res.Predictions, res.Score.InBandPct, res.Score.MAE[0], res.Score.MAE[1], res.Score.MAE[2], res.Score.MAE[3])
+	if res.Score.Scored < 100000 {
+		t.Fatalf("only %d predictions scored", res.Score.Scored)
+	}
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed: cannot run avl_score.py")
+	}
+	tool := "../../../../shared/tools/avl_score.py"
+	cmd := exec.Command(py, tool, "score", t.TempDir(), csv, out)
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("avl_score.py: %v", err)
+	}
+	var ref struct {
+		Scored   int                `json:"scored"`
+		MAE      map[string]float64 `json:"mae_s"`
+		N        map[string]int     `json:"n"`
+		Band     float64            `json:"mbta_band_pct"`
+		ByBucket map[string]float64 `json:"mbta_band_pct_by_bucket"`
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatalf("avl_score.py output: %v\n%s", err, b)
+	}
+	s := res.Score
+	if ref.Scored != s.Scored {
+		t.Errorf("scored: hub %d, avl_score.py %d", s.Scored, ref.Scored)
+	}
+	near := func(what string, hub, py float64) {
+		if math.Abs(hub-py) > 0.051 { // avl_score.py rounds to 0.1
+			t.Errorf("%s: hub %.2f, avl_score.py %.1f", what, hub, py)
+		}
+	}
+	for i, k := range []string{"0-5min", "5-10min", "10-20min", "20-30min"} {
+		near("MAE "+k, s.MAE[i], ref.MAE[k])
+		if s.N[i] != ref.N[k] {
+			t.Errorf("n %s: hub %d, avl_score.py %d", k, s.N[i], ref.N[k])
+		}
+	}
+	near("in band", s.InBandPct, ref.Band)
+	for i, k := range []string{"0-3", "3-6", "6-12", "12-30"} {
+		near("band "+k, s.BandPct[i], ref.ByBucket[k])
+	}
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/headway-transit/headway/hub/internal/avl"
+	"github.com/headway-transit/headway/hub/internal/replay"
+	"github.com/headway-transit/headway/internal/gtfs"
+)
+
+// replayCmd is `hub replay -gtfs FEED -avl FILE.csv -out PRED.jsonl [-infer-trips]`.
+func replayCmd(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	feedPath := fs.String("gtfs", "", "GTFS feed (`zip or folder`) the recording's trips belong to")
+	avlPath := fs.String("avl", "", "recorded positions, flattened GTFS-Realtime VehiclePosition `CSV`")
+	outPath := fs.String("out", "", "write every prediction made as a JSON line to this `file` (- for stdout)")
+	infer := fs.Bool("infer-trips", false, "withhold the recorded trip ids: the hub infers each bus's trip")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: hub replay -gtfs FEED -avl FILE.csv [-out PRED.jsonl] [-infer-trips]\n\nReplays recorded positions through the live prediction engine on a simulated\nclock and scores the predictions against the recording (as avl_score.py does).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *feedPath == "" || *avlPath == "" {
+		fs.Usage()
+		return errors.New("replay: -gtfs and -avl are required")
+	}
+	feed, err := gtfs.Load(*feedPath)
+	if err != nil {
+		return err
+	}
+	pings, err := avl.ReadFile(*avlPath)
+	if err != nil {
+		return err
+	}
+	var out io.Writer
+	switch *outPath {
+	case "":
+	case "-":
+		out = stdout
+	default:
+		f, err := os.Create(*outPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	res, err := replay.Run(replay.Options{Feed: feed, Pings: pings, InferTrips: *infer, Out: out})
+	if err != nil {
+		return err
+	}
+	report := stdout
+	if *outPath == "-" {
+		report = os.Stderr
+	}
+	printScore(report, res)
+	return nil
+}
+
+func printScore(w io.Writer, res replay.Result) {
+	s := res.Score
+	fmt.Fprintf(w, "replayed %d positions in %v: %d predictions, %d scored\n", res.Pings, res.Took.Round(1e6), res.Predictions, s.Scored)
+	fmt.Fprintf(w, "MAE (s)      0-5 min %6.1f   5-10 min %6.1f   10-20 min %6.1f   20-30 min %6.1f\n", s.MAE[0], s.MAE[1], s.MAE[2], s.MAE[3])
+	fmt.Fprintf(w, "n            0-5 min %6d   5-10 min %6d   10-20 min %6d   20-30 min %6d\n", s.N[0], s.N[1], s.N[2], s.N[3])
+	fmt.Fprintf(w, "MBTA bands   %.1f%% in band (0-3 min %.1f%%, 3-6 %.1f%%, 6-12 %.1f%%, 12-30 %.1f%%)\n",
+		s.InBandPct, s.BandPct[0], s.BandPct[1], s.BandPct[2], s.BandPct[3])
+	if res.AssignEligible > 0 {
+		fmt.Fprintf(w, "trips        %.1f%% of %d positions on the right trip once it was %v old\n",
+			100*float64(res.AssignRight)/float64(res.AssignEligible), res.AssignEligible, replay.AssignAfter)
+	}
+}
