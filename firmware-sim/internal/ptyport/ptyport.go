@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,22 +40,43 @@ type Port struct {
 	// Write.
 	MaxBacklog int
 
-	master *os.File
-	slave  *os.File
-	tty    string
-	link   string
+	link string
+
+	// mu guards the PTY, which Unplug and Replug replace.
+	mu        sync.Mutex
+	master    *os.File
+	slave     *os.File
+	tty       string
+	unplugged bool
+	closed    bool
 
 	overruns atomic.Int64
+	replugs  atomic.Int64
 }
 
 // Open creates a PTY in raw mode (8N1, no echo, no line editing, 9600 baud
 // nominal) and, unless link is empty, points the symlink link at its slave,
 // replacing an older symlink there. It refuses to replace anything that is not
 // a symlink.
-func Open(link string) (_ *Port, err error) {
+func Open(link string) (*Port, error) {
+	if link != "" {
+		if fi, err := os.Lstat(link); err == nil && fi.Mode()&os.ModeSymlink == 0 {
+			return nil, fmt.Errorf("%s exists and is not a symlink: remove it or choose another -link", link)
+		}
+	}
+	p := &Port{WriteTimeout: DefaultWriteTimeout, MaxBacklog: DefaultMaxBacklog, link: link}
+	if err := p.plug(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// plug opens a new PTY and points the link at it. p.mu must be held or p
+// not yet shared.
+func (p *Port) plug() (err error) {
 	m, s, err := pty.Open()
 	if err != nil {
-		return nil, fmt.Errorf("open pty: %w (is /dev/ptmx available, devpts mounted?)", err)
+		return fmt.Errorf("open pty: %w (is /dev/ptmx available, devpts mounted?)", err)
 	}
 	defer func() {
 		if err != nil {
@@ -62,30 +84,75 @@ func Open(link string) (_ *Port, err error) {
 			s.Close()
 		}
 	}()
-	p := &Port{WriteTimeout: DefaultWriteTimeout, MaxBacklog: DefaultMaxBacklog, slave: s, tty: s.Name(), link: link}
 	// pty.Open puts the master in blocking mode (it calls Fd), which rules
 	// out write deadlines. Get a non-blocking duplicate the runtime can poll.
 	fd, err := unix.Dup(int(m.Fd()))
 	if err != nil {
-		return nil, fmt.Errorf("dup pty master: %w", err)
+		return fmt.Errorf("dup pty master: %w", err)
 	}
 	if err := unix.SetNonblock(fd, true); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("pty master non-blocking: %w", err)
+		return fmt.Errorf("pty master non-blocking: %w", err)
 	}
 	m.Close()
 	m = os.NewFile(uintptr(fd), "/dev/ptmx")
-	p.master = m
+	p.master, p.slave, p.tty = m, s, s.Name()
 	if err := p.makeRaw(); err != nil {
-		return nil, err
+		return err
 	}
-	if link != "" {
-		if err := replaceSymlink(p.tty, link); err != nil {
-			return nil, err
+	if p.link != "" {
+		if err := replaceSymlink(p.tty, p.link); err != nil {
+			return err
 		}
 	}
-	return p, nil
+	return nil
 }
+
+// Unplug makes the port go away as a USB receiver pulled out does: the
+// symlink is removed and the PTY closed, so a reader gets EIO or end of
+// file and cannot open the link until Replug. Writes meanwhile are
+// discarded. Unplugging an unplugged port does nothing.
+func (p *Port) Unplug() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.unplugged {
+		return nil
+	}
+	p.unplugged = true
+	return p.unplug()
+}
+
+func (p *Port) unplug() error {
+	var errs []error
+	if p.link != "" {
+		if target, err := os.Readlink(p.link); err == nil && target == p.tty {
+			if err := os.Remove(p.link); err != nil {
+				errs = append(errs, fmt.Errorf("remove symlink: %w", err))
+			}
+		}
+	}
+	errs = append(errs, p.master.Close(), p.slave.Close())
+	return errors.Join(errs...)
+}
+
+// Replug brings an unplugged port back: a new PTY (its tty name may
+// differ) under the same symlink. Replugging a plugged port does nothing.
+func (p *Port) Replug() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.unplugged || p.closed {
+		return nil
+	}
+	if err := p.plug(); err != nil {
+		return err
+	}
+	p.unplugged = false
+	p.replugs.Add(1)
+	return nil
+}
+
+// Replugs counts the Replug calls that brought the port back.
+func (p *Port) Replugs() int64 { return p.replugs.Load() }
 
 func (p *Port) makeRaw() error {
 	var err error
@@ -135,18 +202,23 @@ func replaceSymlink(target, link string) error {
 	return nil
 }
 
-// TTY is the slave device, such as /dev/pts/3.
-func (p *Port) TTY() string { return p.tty }
+// TTY is the slave device, such as /dev/pts/3; it changes on Replug.
+func (p *Port) TTY() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tty
+}
 
 // Link is the symlink path, or "" if there is none.
 func (p *Port) Link() string { return p.link }
 
 // String is "link -> tty", or the tty alone without a link.
 func (p *Port) String() string {
+	tty := p.TTY()
 	if p.link == "" {
-		return p.tty
+		return tty
 	}
-	return p.link + " -> " + p.tty
+	return p.link + " -> " + tty
 }
 
 // Overruns counts writes that found the reader's buffer full and threw away
@@ -157,6 +229,11 @@ func (p *Port) Overruns() int64 { return p.overruns.Load() }
 // about twice WriteTimeout: with no reader, or a stuck one, old data is lost,
 // not the new.
 func (p *Port) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.unplugged {
+		return len(b), nil // a receiver without its cable: nothing arrives
+	}
 	if p.backlog() > p.MaxBacklog {
 		p.overruns.Add(1)
 		if err := p.flushInput(); err != nil {
@@ -219,14 +296,14 @@ func (p *Port) flushInput() error {
 // Close removes the symlink, if it still points at this port, and closes
 // the PTY. Readers then see end of file or EIO.
 func (p *Port) Close() error {
-	var errs []error
-	if p.link != "" {
-		if target, err := os.Readlink(p.link); err == nil && target == p.tty {
-			if err := os.Remove(p.link); err != nil {
-				errs = append(errs, fmt.Errorf("remove symlink: %w", err))
-			}
-		}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
 	}
-	errs = append(errs, p.master.Close(), p.slave.Close())
-	return errors.Join(errs...)
+	p.closed = true
+	if p.unplugged {
+		return nil
+	}
+	return p.unplug()
 }
