@@ -83,9 +83,10 @@ type runKey struct {
 
 func keyOf(trip string, dayStart time.Time) runKey { return runKey{trip, dayStart.Unix()} }
 
-// unix is t in whole seconds, rounded as the boards round, never negative.
+// unix is t in whole seconds, as GTFS-Realtime carries it: truncated, so
+// a timestamp is never ahead of the clock that took it.
 func unix(t time.Time) uint64 {
-	s := t.Round(time.Second).Unix()
+	s := t.Unix()
 	if s < 0 {
 		return 0
 	}

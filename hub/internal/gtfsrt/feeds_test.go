@@ -385,6 +385,9 @@ func TestUniqueIDs(t *testing.T) {
 			onTrip[id] = e.GetVehicle().GetVehicle().GetId()
 		}
 	}
+	if len(onTrip) < 2 || len(onTrip) == n {
+		t.Errorf("%d of %d vehicles on trips: want some, and some left off a run another bus predicts", len(onTrip), n)
+	}
 	for _, e := range tu.GetEntity() {
 		u := e.GetTripUpdate()
 		if got := onTrip[u.GetTrip().GetTripId()]; got != u.GetVehicle().GetId() {

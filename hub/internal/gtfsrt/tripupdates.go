@@ -61,7 +61,7 @@ func stopTimeUpdates(tr *gtfs.Trip, run engine.RealtimeRun, now time.Time) []*rt
 			continue
 		}
 		sched := tr.StopTimes[st.Index]
-		a := arr[i].Round(time.Second)
+		a := arr[i].Truncate(time.Second)
 		u := &rtpb.TripUpdate_StopTimeUpdate{
 			StopSequence: proto.Uint32(uint32(st.Sequence)),
 			StopId:       proto.String(st.StopID),
@@ -72,7 +72,7 @@ func stopTimeUpdates(tr *gtfs.Trip, run engine.RealtimeRun, now time.Time) []*rt
 			// sooner, so times never run backwards along the trip.
 			d := a.Add(time.Duration(sched.Departure-sched.Arrival) * time.Second)
 			if i+1 < len(stops) {
-				if next := arr[i+1].Round(time.Second); d.After(next) {
+				if next := arr[i+1].Truncate(time.Second); d.After(next) {
 					d = next
 				}
 			}
@@ -90,6 +90,6 @@ func stopTimeUpdates(tr *gtfs.Trip, run engine.RealtimeRun, now time.Time) []*rt
 func event(pred, sched time.Time) *rtpb.TripUpdate_StopTimeEvent {
 	return &rtpb.TripUpdate_StopTimeEvent{
 		Time:  proto.Int64(pred.Unix()),
-		Delay: proto.Int32(int32(pred.Sub(sched.Round(time.Second)) / time.Second)),
+		Delay: proto.Int32(int32(pred.Sub(sched.Truncate(time.Second)) / time.Second)),
 	}
 }
