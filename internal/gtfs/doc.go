@@ -14,6 +14,16 @@
 // into that instant, and Trip.ArrivalAt and Trip.DepartureAt give absolute
 // times.
 //
+// Trips of frequencies.txt are expanded at load: each becomes a template in
+// Feed.Templates, and each of its runs a Trip in Feed.Trips (and in
+// Feed.Calls) with ID "<trip_id>@HH:MM:SS", its first departure (RunID), so
+// that boards and tracking see every departure with no special case. A run's
+// Template and Frequency say where it came from, for GTFS-Realtime, which
+// names such a run by trip_id and start_time.
+//
 // Problems that make a feed unusable are errors naming the file, line and
 // field; problems the reader can work around are kept in Feed.Warnings.
+// Files must be UTF-8: UTF-16, invalid UTF-8 and NUL bytes are errors; a
+// byte order mark, mixed line ends and rows shorter than the header are
+// warnings.
 package gtfs

@@ -1,6 +1,9 @@
 package gtfs
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // ParseError is a problem at a place in a feed file. Line is 0 when the
 // problem is with the file as a whole.
@@ -56,3 +59,21 @@ func (p *problems) warnf(file string, line int, format string, args ...any) {
 }
 
 func (p *problems) failed() bool { return len(p.errs) > 0 }
+
+// FeedError is the error Load returns for a feed it cannot use: the errors
+// found (at most maxErrors, then a count of the rest) and the warnings found
+// before it stopped, so that a checker can show every problem.
+type FeedError struct {
+	Errors   []error
+	Warnings []string
+}
+
+func (e *FeedError) Error() string {
+	msgs := make([]string, len(e.Errors))
+	for i, err := range e.Errors {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+func (e *FeedError) Unwrap() []error { return e.Errors }

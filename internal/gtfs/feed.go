@@ -2,6 +2,7 @@ package gtfs
 
 import (
 	"archive/zip"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,7 +29,10 @@ type Feed struct {
 	Trips    map[string]*Trip
 	Shapes   map[string]*Shape
 	Services map[string]*Service
-	Warnings []string // problems worked around, each naming file:line
+	// Templates are the trips of frequencies.txt, by trip_id. They are not
+	// in Trips: their runs are (see Trip.Template).
+	Templates map[string]*Trip
+	Warnings  []string // problems worked around, each naming file:line
 
 	calls map[string][]Call
 }
@@ -62,8 +66,18 @@ type Trip struct {
 	StopTimes                                                     []StopTime // sorted by Sequence
 	// Path is the trip's shape, or straight lines between its stops when
 	// it has none. Trips with the same shape share one Path.
-	Path        *geo.Polyline
-	Frequencies []Frequency // from frequencies.txt; empty for scheduled trips
+	Path *geo.Polyline
+
+	// A trip of frequencies.txt is a template, kept in Feed.Templates, with
+	// its Frequencies and Runs. Each run is a trip of its own in
+	// Feed.Trips, with ID "<trip_id>@HH:MM:SS" (its first departure, see
+	// RunID), the template's stop times shifted to start then, Template
+	// pointing back and Frequency the window it runs in. Scheduled trips
+	// have none of these.
+	Frequencies []Frequency
+	Runs        []*Trip // by first departure
+	Template    *Trip
+	Frequency   *Frequency
 }
 
 // StopTime is a row of stop_times.txt, completed: times of non-timepoint
@@ -90,8 +104,10 @@ type Shape struct {
 }
 
 // Frequency is a row of frequencies.txt: the trip runs every HeadwaySecs
-// from Start until End (seconds since the start of the service day), its
-// stop times serving as a template relative to its first departure.
+// from Start until before End (seconds since the start of the service day),
+// its stop times serving as a template relative to its first departure.
+// Without ExactTimes the runs' times are nominal: the operator keeps the
+// headway, not the clock.
 type Frequency struct {
 	Start, End  int
 	HeadwaySecs int
@@ -108,14 +124,35 @@ type Call struct {
 // within the service day. The caller must not modify the slice.
 func (f *Feed) Calls(stopID string) []Call { return f.calls[stopID] }
 
+// Options change how a feed loads. The zero value is what Load uses.
+type Options struct {
+	// Progress, when set, is called as files are read: after every
+	// million rows of a large file and once when a file is done.
+	Progress func(Progress)
+}
+
+// Progress reports how far reading one file of a feed has got.
+type Progress struct {
+	File    string
+	Rows    int           // rows read so far
+	Elapsed time.Duration // since the file was opened
+	Done    bool          // the whole file is read
+}
+
 // Load reads the GTFS feed at path, a .zip file or a directory.
 func Load(path string) (*Feed, error) {
+	return LoadWith(context.Background(), path, Options{})
+}
+
+// LoadWith is Load with options. It stops with ctx's error, between files,
+// when ctx is done.
+func LoadWith(ctx context.Context, path string, o Options) (*Feed, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("load gtfs: %w", err)
 	}
 	if fi.IsDir() {
-		f, err := LoadFS(os.DirFS(path))
+		f, err := loadFS(ctx, os.DirFS(path), o)
 		if err != nil {
 			return nil, fmt.Errorf("load gtfs %s: %w", path, err)
 		}
@@ -126,7 +163,7 @@ func Load(path string) (*Feed, error) {
 		return nil, fmt.Errorf("load gtfs %s: %w (want a .zip file or a directory)", path, err)
 	}
 	defer zr.Close()
-	f, err := LoadFS(zr)
+	f, err := loadFS(ctx, zr, o)
 	if err != nil {
 		return nil, fmt.Errorf("load gtfs %s: %w", path, err)
 	}
@@ -137,16 +174,23 @@ func Load(path string) (*Feed, error) {
 // one folder that holds agency.txt when the root does not (as some zipped
 // feeds are packed).
 func LoadFS(fsys fs.FS) (*Feed, error) {
+	return loadFS(context.Background(), fsys, Options{})
+}
+
+func loadFS(ctx context.Context, fsys fs.FS, o Options) (*Feed, error) {
 	fsys, err := feedRoot(fsys)
 	if err != nil {
 		return nil, err
 	}
-	l := &loader{fsys: fsys, feed: &Feed{}}
+	l := &loader{fsys: fsys, feed: &Feed{}, progress: o.Progress}
 	steps := []func() error{
 		l.loadAgencies, l.loadStops, l.loadRoutes, l.loadServices, l.loadShapes,
-		l.loadTrips, l.loadStopTimes, l.loadFrequencies,
+		l.loadTrips, l.loadStopTimes, l.loadFrequencies, l.expandFrequencies,
 	}
 	for _, step := range steps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if err := step(); err != nil {
 			l.add(err)
 		}
@@ -157,10 +201,7 @@ func LoadFS(fsys fs.FS) (*Feed, error) {
 		}
 	}
 	l.buildCalls()
-	l.feed.Warnings = l.warnings
-	if l.moreWarns > 0 {
-		l.feed.Warnings = append(l.feed.Warnings, fmt.Sprintf("... and %d more warnings", l.moreWarns))
-	}
+	l.feed.Warnings = l.allWarnings()
 	return l.feed, nil
 }
 
@@ -196,6 +237,7 @@ type loader struct {
 	// per shape, when the shape has it.
 	shapeDistScale map[string]float64
 	tripLines      map[string]int // trips.txt line of each trip
+	progress       func(Progress)
 }
 
 func (l *loader) err() error {
@@ -203,12 +245,20 @@ func (l *loader) err() error {
 	if l.moreErrs > 0 {
 		errs = append(errs[:len(errs):len(errs)], fmt.Errorf("... and %d more errors", l.moreErrs))
 	}
-	return errors.Join(errs...)
+	return &FeedError{Errors: errs, Warnings: l.allWarnings()}
+}
+
+func (l *loader) allWarnings() []string {
+	ws := l.warnings
+	if l.moreWarns > 0 {
+		ws = append(ws[:len(ws):len(ws)], fmt.Sprintf("... and %d more warnings", l.moreWarns))
+	}
+	return ws
 }
 
 // open opens a required file.
 func (l *loader) open(name string, required ...string) (*table, error) {
-	t, err := openTable(l.fsys, name, required...)
+	t, err := l.openTable(name, required...)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &ParseError{File: name, Err: errors.New("missing: a GTFS feed must have this file")}
 	}
@@ -355,7 +405,7 @@ func (l *loader) loadRoutes() error {
 func (l *loader) loadShapes() error {
 	l.feed.Shapes = map[string]*Shape{}
 	l.shapeDistScale = map[string]float64{}
-	t, err := openTable(l.fsys, "shapes.txt", "shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence")
+	t, err := l.openTable("shapes.txt", "shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -495,50 +545,6 @@ func (l *loader) loadTrips() error {
 		}
 		l.tripLines[tr.ID] = t.line
 		l.feed.Trips[tr.ID] = tr
-	})
-}
-
-func (l *loader) loadFrequencies() error {
-	t, err := openTable(l.fsys, "frequencies.txt", "trip_id", "start_time", "end_time", "headway_secs")
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return each(t, func() {
-		tr := l.feed.Trips[t.get("trip_id")]
-		if tr == nil {
-			l.add(t.fieldError("trip_id", t.get("trip_id"), "not in trips.txt"))
-			return
-		}
-		var f Frequency
-		var err error
-		if f.Start, err = ParseTime(t.get("start_time")); err != nil {
-			l.add(t.fieldError("start_time", t.get("start_time"), "%v", err))
-			return
-		}
-		if f.End, err = ParseTime(t.get("end_time")); err != nil {
-			l.add(t.fieldError("end_time", t.get("end_time"), "%v", err))
-			return
-		}
-		if f.End <= f.Start {
-			l.add(t.fieldError("end_time", t.get("end_time"), "not after start_time %s", t.get("start_time")))
-			return
-		}
-		if f.HeadwaySecs, err = strconv.Atoi(t.get("headway_secs")); err != nil || f.HeadwaySecs <= 0 {
-			l.add(t.fieldError("headway_secs", t.get("headway_secs"), "want a positive number of seconds"))
-			return
-		}
-		switch v := t.get("exact_times"); v {
-		case "", "0":
-		case "1":
-			f.ExactTimes = true
-		default:
-			l.add(t.fieldError("exact_times", v, "want 0 or 1"))
-			return
-		}
-		tr.Frequencies = append(tr.Frequencies, f)
 	})
 }
 

@@ -1,6 +1,10 @@
 package gtfs
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"testing/fstest"
 )
@@ -28,6 +32,72 @@ func FuzzStopTimes(f *testing.F) {
 		}
 		for _, tr := range feed.Trips {
 			checkTrip(t, tr)
+		}
+	})
+}
+
+// feedFiles are the files FuzzFeed varies, in the order of its arguments.
+var feedFiles = []string{"agency.txt", "stops.txt", "routes.txt", "calendar.txt", "calendar_dates.txt", "trips.txt", "stop_times.txt", "frequencies.txt", "shapes.txt"}
+
+// FuzzFeed loads a whole small feed, every file fuzzed: any input must give
+// a feed keeping Load's promises or an error, never a panic or a hang.
+func FuzzFeed(f *testing.F) {
+	good := make([][]byte, len(feedFiles))
+	for i, name := range feedFiles {
+		b, err := os.ReadFile(filepath.Join("testdata", "good", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		good[i] = b
+	}
+	add := func(change func(files [][]byte)) {
+		files := make([][]byte, len(good))
+		for i := range good {
+			files[i] = slices.Clone(good[i])
+		}
+		change(files)
+		f.Add(files[0], files[1], files[2], files[3], files[4], files[5], files[6], files[7], files[8])
+	}
+	add(func([][]byte) {})
+	add(func(fs [][]byte) { // CR LF line ends in some files, a BOM in another
+		fs[1] = bytes.ReplaceAll(fs[1], []byte("\n"), []byte("\r\n"))
+		fs[6] = bytes.ReplaceAll(fs[6], []byte("\n"), []byte("\r\r\n"))
+		fs[2] = append([]byte("\ufeff"), fs[2]...)
+	})
+	add(func(fs [][]byte) { // UTF-16, invalid UTF-8, NUL, short and long rows
+		fs[0] = append([]byte{0xFE, 0xFF}, fs[0]...)
+		fs[1] = append(fs[1], "X,\xec\x9c,,,\x00\n"...)
+		fs[5] = append(fs[5], "R1,WK,T9\nR1,WK,T8,,,,,,x\n"...)
+	})
+	add(func(fs [][]byte) { // frequencies, tiny headways and overlaps
+		fs[7] = []byte("trip_id,start_time,end_time,headway_secs,exact_times\nT3,0:00:00,167:00:00,1,1\nT1,6:00:00,7:00:00,60,0\nT1,6:30:00,8:00:00,60,0\n")
+	})
+	add(func(fs [][]byte) { // no shapes, only calendar_dates
+		fs[8], fs[3] = nil, nil
+	})
+	f.Fuzz(func(t *testing.T, agency, stops, routes, calendar, calendarDates, trips, stopTimes, frequencies, shapes []byte) {
+		fsys := fstest.MapFS{}
+		for i, b := range [][]byte{agency, stops, routes, calendar, calendarDates, trips, stopTimes, frequencies, shapes} {
+			if b != nil {
+				fsys[feedFiles[i]] = &fstest.MapFile{Data: b}
+			}
+		}
+		feed, err := LoadFS(fsys)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		for _, tr := range feed.Trips {
+			checkTrip(t, tr)
+		}
+		for _, c := range feed.calls {
+			for _, call := range c {
+				if feed.Trips[call.Trip.ID] != call.Trip {
+					t.Fatalf("call of trip %s not in Trips", call.Trip.ID)
+				}
+			}
 		}
 	})
 }

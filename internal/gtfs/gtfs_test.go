@@ -3,6 +3,7 @@ package gtfs
 import (
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,8 +59,13 @@ func TestLoadGood(t *testing.T) {
 	for _, name := range []string{"good", "metres", "km_stop_times_only"} {
 		t.Run(name, func(t *testing.T) {
 			f := mustLoad(t, name)
-			if len(f.Warnings) > 0 {
-				t.Errorf("warnings: %q", f.Warnings)
+			// good/ keeps a UTF-8 byte order mark in two files on purpose.
+			wantWarn := []string{
+				"agency.txt:1: starts with a UTF-8 byte order mark; accepted, but GTFS files should be plain UTF-8",
+				"stops.txt:1: starts with a UTF-8 byte order mark; accepted, but GTFS files should be plain UTF-8",
+			}
+			if !slices.Equal(f.Warnings, wantWarn) {
+				t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(f.Warnings, "\n"), strings.Join(wantWarn, "\n"))
 			}
 			if f.Location.String() != "America/New_York" || len(f.Agencies) != 1 || f.Agencies[0].ID != "TA" {
 				t.Errorf("agencies %+v, location %v", f.Agencies, f.Location)
@@ -126,14 +132,46 @@ func TestLoadGood(t *testing.T) {
 				t.Errorf("DepartureAt = %v, want %v", got, want)
 			}
 
-			t3 := f.Trips["T3"]
-			if len(t3.Frequencies) != 1 || t3.Frequencies[0] != (Frequency{Start: 6 * 3600, End: 9 * 3600, HeadwaySecs: 600, ExactTimes: true}) {
-				t.Errorf("T3 frequencies %+v", t3.Frequencies)
+			// T3 runs every 10 minutes from 06:00 until before 09:00: 18
+			// runs replace it in Trips and Calls.
+			t3 := f.Templates["T3"]
+			if f.Trips["T3"] != nil || t3 == nil || len(t3.Frequencies) != 1 || t3.Frequencies[0] != (Frequency{Start: 6 * 3600, End: 9 * 3600, HeadwaySecs: 600, ExactTimes: true}) {
+				t.Fatalf("T3 template %+v, in Trips: %v", t3, f.Trips["T3"] != nil)
+			}
+			if len(t3.Runs) != 18 {
+				t.Fatalf("T3 has %d runs, want 18", len(t3.Runs))
+			}
+			for i, r := range t3.Runs {
+				start := 6*3600 + 600*i
+				if r.ID != RunID("T3", start) || f.Trips[r.ID] != r || r.Template != t3 || r.Frequency != &t3.Frequencies[0] || r.Path != t3.Path {
+					t.Fatalf("run %d: %+v", i, r)
+				}
+				for k, st := range r.StopTimes {
+					if off := start - t3.StopTimes[0].Departure; st.Arrival != t3.StopTimes[k].Arrival+off || st.Departure != t3.StopTimes[k].Departure+off || st.Dist != t3.StopTimes[k].Dist {
+						t.Fatalf("run %s stop time %d: %+v, template %+v", r.ID, k, st, t3.StopTimes[k])
+					}
+				}
+			}
+			if id := t3.Runs[1].ID; id != "T3@06:10:00" {
+				t.Errorf("second run id %q", id)
 			}
 
 			calls := f.Calls("B")
-			if len(calls) != 3 || calls[0].Trip != t3 || calls[1].Trip != t1 || calls[2].Trip != t2 {
-				t.Errorf("Calls(B) = %v, want T3, T1, T2 by departure", calls)
+			var got []string
+			for _, c := range calls {
+				got = append(got, c.Trip.ID)
+			}
+			var wantIDs []string
+			for _, r := range t3.Runs[:12] {
+				wantIDs = append(wantIDs, r.ID)
+			}
+			wantIDs = append(wantIDs, "T1")
+			for _, r := range t3.Runs[12:] {
+				wantIDs = append(wantIDs, r.ID)
+			}
+			wantIDs = append(wantIDs, "T2")
+			if !slices.Equal(got, wantIDs) {
+				t.Errorf("Calls(B) = %v,\nwant %v by departure", got, wantIDs)
 			}
 			for _, c := range calls {
 				if c.Trip.StopTimes[c.Index].StopID != "B" {
@@ -266,8 +304,8 @@ func TestLoadZip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Trips) != 3 {
-		t.Errorf("%d trips, want 3", len(f.Trips))
+	if len(f.Trips) != 2+18 {
+		t.Errorf("%d trips, want T1, T2 and 18 runs of T3", len(f.Trips))
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "absent.zip")); err == nil {
 		t.Error("loaded an absent file")

@@ -42,7 +42,7 @@ var weekdayCols = [7]string{"sunday", "monday", "tuesday", "wednesday", "thursda
 func (l *loader) loadServices() error {
 	l.feed.Services = map[string]*Service{}
 	found := 0
-	t, err := openTable(l.fsys, "calendar.txt", append([]string{"service_id", "start_date", "end_date"}, weekdayCols[:]...)...)
+	t, err := l.openTable("calendar.txt", append([]string{"service_id", "start_date", "end_date"}, weekdayCols[:]...)...)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -55,7 +55,7 @@ func (l *loader) loadServices() error {
 			return err
 		}
 	}
-	t, err = openTable(l.fsys, "calendar_dates.txt", "service_id", "date", "exception_type")
+	t, err = l.openTable("calendar_dates.txt", "service_id", "date", "exception_type")
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -102,13 +102,14 @@ func (l *loader) readCalendar(t *table) error {
 				l.add(t.fieldError(col, v, "want 0 or 1"))
 			}
 		}
-		if s.Start, err = ParseDate(t.get("start_date")); err != nil {
-			l.add(t.fieldError("start_date", t.get("start_date"), "%v", err))
+		var err1, err2 error
+		if s.Start, err1 = ParseDate(t.get("start_date")); err1 != nil {
+			l.add(t.fieldError("start_date", t.get("start_date"), "%v", err1))
 		}
-		if s.End, err = ParseDate(t.get("end_date")); err != nil {
-			l.add(t.fieldError("end_date", t.get("end_date"), "%v", err))
+		if s.End, err2 = ParseDate(t.get("end_date")); err2 != nil {
+			l.add(t.fieldError("end_date", t.get("end_date"), "%v", err2))
 		}
-		if s.End.Compare(s.Start) < 0 {
+		if err1 == nil && err2 == nil && s.End.Compare(s.Start) < 0 {
 			l.warnf(t.file, t.line, "service %s ends (%s) before it starts (%s): it never runs by weekday", id, s.End, s.Start)
 		}
 		l.feed.Services[id] = s

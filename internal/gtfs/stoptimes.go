@@ -74,7 +74,18 @@ func (l *loader) loadStopTimes() error {
 				}
 			}
 		}
-		r.timepoint = r.arr >= 0 || r.dep >= 0
+		if (r.arr < 0) != (r.dep < 0) {
+			// The canonical validator's stop_time_with_only_arrival_or_
+			// departure_time: one time alone is a truncated row more often
+			// than a deliberate zero dwell.
+			missing, given := "departure_time", "arrival_time"
+			if r.arr < 0 {
+				missing, given = given, missing
+			}
+			l.add(t.fieldError(missing, "", "empty while %s is %s: give both times, or neither to have the time interpolated", given, t.get(given)))
+			return
+		}
+		r.timepoint = r.arr >= 0
 		if t.get("timepoint") == "0" {
 			r.timepoint = false
 		}
@@ -340,16 +351,24 @@ const maxStopOffset = 100
 // passing a stop twice (a loop, an out-and-back) places it on the pass the
 // trip is making, and searches the rest of the shape only when nothing near
 // turns up.
+//
+// A stop farther than maxStopOffset from the shape has no trustworthy place
+// on it: a shape that starts at the second stop, or skips a detour, would
+// otherwise drag that stop (and, by the ordering, every stop after it) to
+// the wrong part of the shape. Such stops are placed between their placed
+// neighbours in proportion to straight-line distance, a first stop at the
+// shape's start and a last one at its end.
 func (b *pathBuilder) project(shape *Shape, rs []rawStopTime) []float64 {
 	pl := shape.Path
 	length := pl.Length()
 	out := make([]float64, len(rs))
-	prev := 0.0
+	placed := make([]bool, len(rs))
+	prev, prevStop := 0.0, -1
 	for i, r := range rs {
 		p := r.stop.Point()
 		ahead := 200.0
-		if i > 0 {
-			ahead += 3 * geo.Distance(rs[i-1].stop.Point(), p)
+		if prevStop >= 0 {
+			ahead += 3 * geo.Distance(rs[prevStop].stop.Point(), p)
 		}
 		lim := math.Min(length, prev+ahead)
 		pr := pl.Project(p, prev, lim)
@@ -359,10 +378,51 @@ func (b *pathBuilder) project(shape *Shape, rs []rawStopTime) []float64 {
 			}
 		}
 		if pr.Offset > maxStopOffset {
-			b.l.warnf("stop_times.txt", r.line, "stop %s is %.0f m from shape %s", r.stop.ID, pr.Offset, shape.ID)
+			b.l.warnf("stop_times.txt", r.line, "stop %s is %.0f m from shape %s; placed between its neighbours", r.stop.ID, pr.Offset, shape.ID)
+			continue
 		}
-		out[i] = pr.Dist
-		prev = pr.Dist
+		out[i], placed[i] = pr.Dist, true
+		prev, prevStop = pr.Dist, i
+	}
+	for i := 0; i < len(rs); {
+		if placed[i] {
+			i++
+			continue
+		}
+		j := i // rs[i:j] are unplaced
+		for j < len(rs) && !placed[j] {
+			j++
+		}
+		d0, d1 := 0.0, length
+		if i > 0 {
+			d0 = out[i-1]
+		}
+		if j < len(rs) {
+			d1 = out[j]
+		}
+		// Straight-line distances along the unplaced run, from the
+		// placed stop before it (or the first unplaced stop) to the
+		// one after it (or the last unplaced stop).
+		from, to := max(i-1, 0), min(j, len(rs)-1)
+		cum := make([]float64, to-from+1)
+		for k := from + 1; k <= to; k++ {
+			cum[k-from] = cum[k-from-1] + geo.Distance(rs[k-1].stop.Point(), rs[k].stop.Point())
+		}
+		total := cum[len(cum)-1]
+		for k := i; k < j; k++ {
+			f := 0.5
+			if total > 0 {
+				f = cum[k-from] / total
+			}
+			if i == 0 && k == 0 {
+				f = 0 // a first stop off the shape: the shape starts after it
+			}
+			if j == len(rs) && k == len(rs)-1 {
+				f = 1
+			}
+			out[k] = d0 + f*(d1-d0)
+		}
+		i = j
 	}
 	return out
 }
