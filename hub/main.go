@@ -25,6 +25,7 @@ import (
 	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/hub/internal/config"
 	"github.com/headway-transit/headway/hub/internal/engine"
+	"github.com/headway-transit/headway/hub/internal/gtfscheck"
 	"github.com/headway-transit/headway/hub/internal/ingest"
 	"github.com/headway-transit/headway/hub/internal/push"
 	"github.com/headway-transit/headway/hub/internal/server"
@@ -43,6 +44,8 @@ commands:
   serve -config FILE   run the hub (see configs/hub.yaml)
   replay -gtfs FEED -avl FILE.csv [-out PRED.jsonl] [-infer-trips]
                        replay recorded positions through the prediction engine and score it
+  gtfs check [-progress] FEED
+                       load a GTFS feed (zip or folder): summary, then every error and warning
   version              print the version
 `
 
@@ -59,6 +62,8 @@ func main() {
 		err = serveCmd(ctx, os.Args[2:])
 	case "replay":
 		err = replayCmd(os.Args[2:], os.Stdout)
+	case "gtfs":
+		err = gtfscheck.Command(ctx, os.Args[2:], os.Stdout, os.Stderr)
 	case "version":
 		fmt.Println(version)
 	case "-h", "-help", "--help", "help":
