@@ -205,15 +205,21 @@ func startMosquitto(t testing.TB) *broker {
 	}
 	port := freePort(t)
 	dir := t.TempDir()
-	// Run as root, mosquitto drops to its own user: let it write its state.
-	if err := os.Chmod(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
 	conf := writeFile(t, dir, "mosquitto.conf", fmt.Sprintf(
-		"listener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 1\nmax_queued_messages 100000\n", port, dir))
+		"listener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 1\nmax_queued_messages 100000\n%s", port, dir, runAs()))
 	b := &broker{path: path, conf: conf, port: port, url: fmt.Sprintf("tcp://127.0.0.1:%d", port)}
 	b.start(t)
 	return b
+}
+
+// runAs keeps mosquitto as the user running the tests: started as root it
+// would drop to its own user, which cannot write the test's temporary
+// directory, and silently fail to persist its state.
+func runAs() string {
+	if os.Geteuid() == 0 {
+		return "user root\n"
+	}
+	return ""
 }
 
 func (b *broker) start(t testing.TB) {
