@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/headway-transit/headway/hub/internal/avl"
+	"github.com/headway-transit/headway/hub/internal/predict"
 	"github.com/headway-transit/headway/hub/internal/replay"
 	"github.com/headway-transit/headway/internal/gtfs"
 )
@@ -19,8 +20,9 @@ func replayCmd(args []string, stdout io.Writer) error {
 	avlPath := fs.String("avl", "", "recorded positions, flattened GTFS-Realtime VehiclePosition `CSV`")
 	outPath := fs.String("out", "", "write every prediction made as a JSON line to this `file` (- for stdout)")
 	infer := fs.Bool("infer-trips", false, "withhold the recorded trip ids: the hub infers each bus's trip")
+	model := fs.String("model", "learned", "arrival model: `learned` (segment travel times learned online) or delay (delay propagation)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: hub replay -gtfs FEED -avl FILE.csv [-out PRED.jsonl] [-infer-trips]\n\nReplays recorded positions through the live prediction engine on a simulated\nclock and scores the predictions against the recording (as avl_score.py does).")
+		fmt.Fprintln(fs.Output(), "usage: hub replay -gtfs FEED -avl FILE.csv [-out PRED.jsonl] [-infer-trips] [-model learned|delay]\n\nReplays recorded positions through the live prediction engine on a simulated\nclock and scores the predictions against the recording (as avl_score.py does).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -29,6 +31,10 @@ func replayCmd(args []string, stdout io.Writer) error {
 	if *feedPath == "" || *avlPath == "" {
 		fs.Usage()
 		return errors.New("replay: -gtfs and -avl are required")
+	}
+	if *model != "learned" && *model != "delay" {
+		fs.Usage()
+		return fmt.Errorf("replay: -model %q: want learned or delay", *model)
 	}
 	feed, err := gtfs.Load(*feedPath)
 	if err != nil {
@@ -51,7 +57,11 @@ func replayCmd(args []string, stdout io.Writer) error {
 		defer f.Close()
 		out = f
 	}
-	res, err := replay.Run(replay.Options{Feed: feed, Pings: pings, InferTrips: *infer, Out: out})
+	var pr predict.Predictor // replay's default: the learned model
+	if *model == "delay" {
+		pr = predict.Delay{}
+	}
+	res, err := replay.Run(replay.Options{Feed: feed, Pings: pings, InferTrips: *infer, Predictor: pr, Out: out})
 	if err != nil {
 		return err
 	}

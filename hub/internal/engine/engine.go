@@ -31,13 +31,16 @@ type Publisher func(stop string, msg []byte)
 
 // Options configures an Engine.
 type Options struct {
-	Feed       *gtfs.Feed
-	Tracker    tracker.Config
-	Topics     wire.Topics
-	Horizon    time.Duration // how far ahead boards look
-	MaxRows    int
-	Refresh    time.Duration // rebuild period for boards whose schedule moved on
-	Stale      time.Duration // vehicles silent this long stop feeding predictions
+	Feed    *gtfs.Feed
+	Tracker tracker.Config
+	Topics  wire.Topics
+	Horizon time.Duration // how far ahead boards look
+	MaxRows int
+	Refresh time.Duration // rebuild period for boards whose schedule moved on
+	Stale   time.Duration // vehicles silent this long stop feeding predictions
+	// Predictor is the arrival model; nil means delay propagation
+	// (predict.Delay).
+	Predictor  predict.Predictor
 	Publish    []Publisher
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
@@ -98,6 +101,9 @@ func New(opts Options) *Engine {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Predictor == nil {
+		opts.Predictor = predict.Delay{}
 	}
 	e := &Engine{
 		opts:     opts,
@@ -247,7 +253,9 @@ func (e *Engine) Handle(m ingest.Message) {
 			e.mu.Unlock()
 		}
 		if changed {
-			e.predict(e.tracker.Vehicle(vehicle), now)
+			v := e.tracker.Vehicle(vehicle)
+			e.opts.Predictor.Observe(v)
+			e.predict(v, now)
 		}
 	}
 	e.snapshot = true
@@ -278,7 +286,7 @@ func (e *Engine) predict(v *tracker.Vehicle, now time.Time) {
 		e.release(other)
 	}
 	run := map[int]boards.Realtime{}
-	for _, a := range predict.DelayPropagation(v, now) {
+	for _, a := range e.opts.Predictor.Predict(v, now) {
 		run[a.Index] = boards.Realtime{Vehicle: v.ID, Predicted: a.Predicted}
 	}
 	e.preds[key] = run

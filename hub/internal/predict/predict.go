@@ -1,10 +1,12 @@
-// Package predict turns a tracked vehicle into predicted arrival times at
-// the stops still ahead of it on its trip.
+// Package predict turns a tracked vehicle into predicted times at the stops
+// still ahead of it on its trip.
 //
-// The model here is delay propagation, the common practice (OneBusAway):
-// the vehicle's current delay against the schedule is added to the
-// scheduled arrival at every later stop. It is the baseline that better
-// models are measured against.
+// Two models implement Predictor. Delay propagation, the common practice
+// (OneBusAway), adds the vehicle's current delay against the schedule to
+// the scheduled arrival at every later stop: it is the baseline better
+// models are measured against. Learned (learned.go) predicts when the
+// vehicle passes each stop from stop-to-stop travel times that the buses
+// which just drove them measured, with the schedule as the prior.
 package predict
 
 import (
@@ -12,6 +14,24 @@ import (
 
 	"github.com/headway-transit/headway/hub/internal/tracker"
 )
+
+// Predictor predicts a tracked vehicle's times at the stops ahead of it.
+// The engine calls Observe with every live fix the tracker accepted (of
+// every vehicle, whether or not it predicts for it), then Predict. Neither
+// is called concurrently.
+type Predictor interface {
+	Observe(v *tracker.Vehicle)
+	Predict(v *tracker.Vehicle, now time.Time) []Arrival
+}
+
+// Delay is delay propagation as a Predictor; it learns nothing.
+type Delay struct{}
+
+// Observe does nothing: delay propagation has no memory.
+func (Delay) Observe(*tracker.Vehicle) {}
+
+// Predict is DelayPropagation.
+func (Delay) Predict(v *tracker.Vehicle, now time.Time) []Arrival { return DelayPropagation(v, now) }
 
 // Arrival is one predicted arrival of a vehicle's trip at a stop.
 type Arrival struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/headway-transit/headway/hub/internal/avl"
 	"github.com/headway-transit/headway/hub/internal/engine"
 	"github.com/headway-transit/headway/hub/internal/ingest"
+	"github.com/headway-transit/headway/hub/internal/predict"
 	"github.com/headway-transit/headway/hub/internal/score"
 	"github.com/headway-transit/headway/hub/internal/tracker"
 	"github.com/headway-transit/headway/internal/gtfs"
@@ -29,8 +30,10 @@ type Options struct {
 	// InferTrips withholds the recorded trip ids: the hub must find each
 	// bus's trip from its positions and the schedule.
 	InferTrips bool
-	Out        io.Writer // prediction JSON lines; nil discards them
-	Logger     *slog.Logger
+	// Predictor is the model replayed; nil means a fresh predict.Learned.
+	Predictor predict.Predictor
+	Out       io.Writer // prediction JSON lines; nil discards them
+	Logger    *slog.Logger
 }
 
 // Result summarises a replay.
@@ -52,10 +55,15 @@ func Run(opts Options) (Result, error) {
 	start := time.Now()
 	var now time.Time
 	clock := func() time.Time { return now }
+	model := opts.Predictor
+	if model == nil {
+		model = predict.NewLearned(opts.Feed, predict.LearnedConfig{})
+	}
 	eng := engine.New(engine.Options{
-		Feed:    opts.Feed,
-		Tracker: tracker.Config{MaxOffRoute: 150, MaxFuture: 2 * time.Minute},
-		Horizon: 90 * time.Minute, MaxRows: 20, Refresh: time.Minute, Stale: 5 * time.Minute,
+		Feed:      opts.Feed,
+		Predictor: model,
+		Tracker:   tracker.Config{MaxOffRoute: 150, MaxFuture: 2 * time.Minute},
+		Horizon:   90 * time.Minute, MaxRows: 20, Refresh: time.Minute, Stale: 5 * time.Minute,
 		Logger: opts.Logger, Now: clock,
 	})
 	w := bufio.NewWriterSize(orDiscard(opts.Out), 1<<16)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/headway-transit/headway/hub/internal/avl"
+	"github.com/headway-transit/headway/hub/internal/predict"
 	"github.com/headway-transit/headway/internal/gtfs"
 )
 
@@ -88,5 +89,46 @@ func TestScoreAgreesWithAvlScore(t *testing.T) {
 	near("in band", s.InBandPct, ref.Band)
 	for i, k := range []string{"0-3", "3-6", "6-12", "12-30"} {
 		near("band "+k, s.BandPct[i], ref.ByBucket[k])
+	}
+}
+
+// TestLearnedBeatsDelayPropagation replays the WMATA day with both models,
+// and with trips inferred. The floors are the figures reached (87.6% in
+// band, MAE 50/85/123/165 s; delay propagation 71.8%, 151/168/234/287 s;
+// inferred: 73.5% of positions on the right trip, 81.4% in band) less a
+// safety margin: a change that loses more is a regression.
+func TestLearnedBeatsDelayPropagation(t *testing.T) {
+	feed, pings, _ := loadWMATA(t)
+	learned, err := Run(Options{Feed: feed, Pings: pings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	delay, err := Run(Options{Feed: feed, Pings: pings, Predictor: predict.Delay{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, d := learned.Score, delay.Score
+	t.Logf("learned: %.1f%% in band, MAE %.0f/%.0f/%.0f/%.0f s; delay propagation: %.1f%%, %.0f/%.0f/%.0f/%.0f s",
+		l.InBandPct, l.MAE[0], l.MAE[1], l.MAE[2], l.MAE[3], d.InBandPct, d.MAE[0], d.MAE[1], d.MAE[2], d.MAE[3])
+	if l.InBandPct < 85 || l.InBandPct < d.InBandPct+12 {
+		t.Errorf("learned model: %.1f%% in band, want at least 85%% and 12 points above delay propagation's %.1f%%", l.InBandPct, d.InBandPct)
+	}
+	for i, most := range []float64{56, 92, 132, 176} {
+		if l.MAE[i] > most || l.MAE[i] > 0.75*d.MAE[i] {
+			t.Errorf("MAE bucket %d: learned %.0f s, want at most %.0f s and a quarter below delay propagation's %.0f s", i, l.MAE[i], most, d.MAE[i])
+		}
+	}
+
+	inferred, err := Run(Options{Feed: feed, Pings: pings, InferTrips: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	right := 100 * float64(inferred.AssignRight) / float64(inferred.AssignEligible)
+	t.Logf("inferred trips: %.1f%% of positions on the right trip, %.1f%% in band, in %v", right, inferred.Score.InBandPct, inferred.Took)
+	if right < 70 {
+		t.Errorf("inferred trips: %.1f%% of positions on the right trip, want at least 70%%", right)
+	}
+	if inferred.Score.InBandPct < 78 {
+		t.Errorf("inferred trips: %.1f%% in band, want at least 78%%", inferred.Score.InBandPct)
 	}
 }

@@ -67,6 +67,50 @@ type Vehicle struct {
 	Offset     float64   // metres from the path
 	Delay      time.Duration
 	FixTime    time.Time // time of the fix Dist and Delay were measured at
+
+	// Stop passages on the current trip run. Next is the index of the
+	// first stop not yet passed (0 while the vehicle waits at the first
+	// stop); Passed lists the stops the latest fix carried it past; Since
+	// is the first fix on the trip run.
+	Next     int
+	Passed   []Passage
+	Since    time.Time
+	PassedAt time.Time  // passage of stop Next-1; zero when not seen
+	prev     *gtfs.Trip // the trip before the current one (or before losing it)
+	lastGap  time.Duration
+}
+
+// Passage is a vehicle leaving a stop behind: the time it crossed the
+// stop's place on the path (plus StopRadius), interpolated between the two
+// fixes around the crossing.
+type Passage struct {
+	Index int       // into Trip.StopTimes
+	At    time.Time // interpolated passage time
+	Gap   time.Duration
+	// PrevAt is when the vehicle passed the stop before (zero when that
+	// was not seen on this trip run), PrevGap the gap around it. Gaps say
+	// how exact the times are: interpolation over minutes guesses.
+	PrevAt  time.Time
+	PrevGap time.Duration
+}
+
+// StopRadius is how far past a stop, in metres, the vehicle must be before
+// the stop counts as passed: GPS noise and the length of a bus at a stop
+// must not pass it early.
+const StopRadius = 25
+
+// LayoverRadius is how far past the first stop a vehicle must be before its
+// trip has started: buses wait for their departure anywhere around the
+// terminal, not on the stop's spot.
+const LayoverRadius = 150
+
+// PassRadius is how far past stop i of a trip the vehicle must be to have
+// passed it.
+func PassRadius(i int) float64 {
+	if i == 0 {
+		return LayoverRadius
+	}
+	return StopRadius
 }
 
 // Tracker holds every vehicle's state.
@@ -77,6 +121,11 @@ type Tracker struct {
 	area     bbox
 	trips    []*gtfs.Trip // every trip with a path, for inference
 	blocks   map[string][]*gtfs.Trip
+	// next is the trip a vehicle working a block drives after each one:
+	// a bus that just finished a trip most likely starts that one.
+	next   map[*gtfs.Trip]*gtfs.Trip
+	byPath map[*geo.Polyline][]*gtfs.Trip // trips sharing each path
+	boxes  map[*geo.Polyline]bbox         // each path's bounds, widened by MaxOffRoute
 }
 
 type bbox struct{ minLat, maxLat, minLon, maxLon float64 }
@@ -108,12 +157,42 @@ func New(feed *gtfs.Feed, cfg Config) *Tracker {
 	}
 	sort.Slice(t.trips, func(i, j int) bool { return t.trips[i].ID < t.trips[j].ID })
 	t.blocks = map[string][]*gtfs.Trip{}
+	runs := map[[2]string][]*gtfs.Trip{} // (service, block): one day's work of one bus
+	t.boxes = map[*geo.Polyline]bbox{}
+	t.byPath = map[*geo.Polyline][]*gtfs.Trip{}
 	for _, tr := range t.trips {
 		if tr.BlockID != "" {
 			t.blocks[tr.BlockID] = append(t.blocks[tr.BlockID], tr)
+			k := [2]string{tr.ServiceID, tr.BlockID}
+			runs[k] = append(runs[k], tr)
+		}
+		t.byPath[tr.Path] = append(t.byPath[tr.Path], tr)
+		if _, ok := t.boxes[tr.Path]; !ok {
+			t.boxes[tr.Path] = boundsOf(tr.Path, cfg.MaxOffRoute)
+		}
+	}
+	t.next = map[*gtfs.Trip]*gtfs.Trip{}
+	for _, trs := range runs {
+		sort.Slice(trs, func(i, j int) bool { return trs[i].StopTimes[0].Departure < trs[j].StopTimes[0].Departure })
+		for i := 0; i+1 < len(trs); i++ {
+			t.next[trs[i]] = trs[i+1]
 		}
 	}
 	return t
+}
+
+// boundsOf is the box around path, widened by margin metres.
+func boundsOf(path *geo.Polyline, margin float64) bbox {
+	b := bbox{math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)}
+	for _, p := range path.Points() {
+		b.minLat, b.maxLat = math.Min(b.minLat, p.Lat), math.Max(b.maxLat, p.Lat)
+		b.minLon, b.maxLon = math.Min(b.minLon, p.Lon), math.Max(b.maxLon, p.Lon)
+	}
+	dLat := margin / 111e3
+	dLon := dLat / math.Max(0.01, math.Cos(b.maxLat*math.Pi/180))
+	b.minLat, b.maxLat = b.minLat-dLat, b.maxLat+dLat
+	b.minLon, b.maxLon = b.minLon-dLon, b.maxLon+dLon
+	return b
 }
 
 // Forget drops vehicles not heard from since before, so vehicles that come
@@ -237,7 +316,10 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 		} else {
 			v.against = 0
 		}
-		if ok && c.dist < v.Trip.Path.Length()-20 && absDur(c.delay) <= maxInferDelay && v.against < maxAgainst {
+		if ok && !finished(v.Trip, c.dist) && absDur(c.delay) <= maxInferDelay && v.against < maxAgainst {
+			if v.TripSource == SourceInferred && v.Next > 0 && absDur(c.delay) > switchMargin {
+				c = t.closer(v, c, p.Time)
+			}
 			t.apply(v, c, v.TripSource)
 			return
 		}
@@ -249,9 +331,12 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 		// position and time (layovers between them included).
 		candidates, src = t.blocks[b], SourceBlock
 	}
-	if c, ok := t.infer(candidates, pt, p); ok {
+	if c, ok := t.infer(v, candidates, pt, p); ok {
 		t.apply(v, c, src)
 		return
+	}
+	if v.Trip != nil {
+		v.prev = v.Trip
 	}
 	v.Trip, v.TripSource = nil, ""
 }
@@ -265,6 +350,34 @@ type candidate struct {
 }
 
 func (t *Tracker) apply(v *Vehicle, c candidate, src string) {
+	v.Passed = v.Passed[:0]
+	st := c.trip.StopTimes
+	if v.Trip == c.trip && v.DayStart.Equal(c.dayStart) {
+		// Same trip run: every stop crossed since the previous fix is passed,
+		// at the time interpolated at its crossing.
+		gap := v.Pos.Time.Sub(v.FixTime)
+		for v.Next < len(st) && c.dist >= st[v.Next].Dist+PassRadius(v.Next) {
+			if c.dist <= v.Dist {
+				break
+			}
+			mark := st[v.Next].Dist + PassRadius(v.Next)
+			f := math.Max(0, math.Min(1, (mark-v.Dist)/(c.dist-v.Dist)))
+			at := v.FixTime.Add(time.Duration(f * float64(gap)))
+			v.Passed = append(v.Passed, Passage{Index: v.Next, At: at, Gap: gap, PrevAt: v.PassedAt, PrevGap: v.lastGap})
+			v.PassedAt, v.lastGap = at, gap
+			v.Next++
+		}
+	} else {
+		// A new trip run: the stops already behind were passed unseen.
+		if v.Trip != nil && v.Trip != c.trip {
+			v.prev = v.Trip
+		}
+		v.Since = v.Pos.Time
+		v.Next, v.PassedAt, v.lastGap = 0, time.Time{}, 0
+		for v.Next < len(st) && c.dist >= st[v.Next].Dist+PassRadius(v.Next) {
+			v.Next++
+		}
+	}
 	v.Trip, v.TripSource, v.DayStart = c.trip, src, c.dayStart
 	v.Dist, v.Offset, v.Delay, v.FixTime = c.dist, c.offset, c.delay, v.Pos.Time
 }
@@ -321,20 +434,115 @@ func (t *Tracker) bearingAt(tr *gtfs.Trip, dist float64) float64 {
 // maxInferDelay bounds how far off schedule an inferred trip may be.
 const maxInferDelay = 30 * time.Minute
 
+// switchMargin is how much closer to its schedule another trip along the
+// same path must put an inferred vehicle for it to switch trips: once
+// moving, a bus that left its terminal twelve minutes after one trip's
+// departure and at the next one's is on the next one.
+const switchMargin = 2 * time.Minute
+
+// closer returns the trip run along c's path (so at the same place) that
+// puts v nearest its schedule, when that is nearer than c by switchMargin
+// else c.
+func (t *Tracker) closer(v *Vehicle, c candidate, now time.Time) candidate {
+	best, bestAbs := c, absDur(c.delay)-switchMargin
+	day := gtfs.DateOf(now, t.feed.Location)
+	for _, d := range []gtfs.Date{day.AddDays(-1), day, day.AddDays(1)} {
+		ds := t.feed.ServiceDayStart(d)
+		for _, tr := range t.byPath[c.trip.Path] {
+			if !t.feed.ServiceRunsOn(tr.ServiceID, d) {
+				continue
+			}
+			delay := now.Sub(ds.Add(ScheduledAt(tr, c.dist)))
+			if a := absDur(delay); a < bestAbs {
+				best, bestAbs = candidate{trip: tr, dayStart: ds, dist: c.dist, offset: c.offset, delay: delay}, a
+			}
+		}
+	}
+	return best
+}
+
+// finished reports whether a vehicle dist metres along tr has reached its
+// last stop: it is done with the trip, whatever it does next.
+func finished(tr *gtfs.Trip, dist float64) bool {
+	return dist >= tr.StopTimes[len(tr.StopTimes)-1].Dist-StopRadius
+}
+
 // infer picks the trip whose shape the position lies on, heading the same
-// way, and whose schedule at that point is closest to the fix time.
-func (t *Tracker) infer(trips []*gtfs.Trip, pt geo.Point, p wire.Position) (candidate, bool) {
+// way, and whose schedule at that point is closest to the fix time, among
+// trip runs scheduled around now that v has not finished. The trip after
+// v's previous one in its block wins when it fits at all: buses work their
+// blocks in order. (Leaving out trip runs other vehicles are on was tried:
+// one wrong guess then pushes the right bus off its trip, and worse.)
+//
+// Only trips running around now are looked at, and each shape is projected
+// onto once (trips share shapes), after a bounding-box test: a fix costs a
+// handful of projections, however large the feed.
+func (t *Tracker) infer(v *Vehicle, trips []*gtfs.Trip, pt geo.Point, p wire.Position) (candidate, bool) {
+	// The trip v was on (finished, or lost) or, when it is on none, the
+	// one before.
+	var successor *gtfs.Trip
+	if v.Trip != nil {
+		successor = t.next[v.Trip]
+	} else if v.prev != nil {
+		successor = t.next[v.prev]
+	}
+	day := gtfs.DateOf(p.Time, t.feed.Location)
+	type serviceDay struct {
+		date  gtfs.Date
+		start time.Time
+	}
+	var days [3]serviceDay
+	for i, d := range []gtfs.Date{day.AddDays(-1), day, day.AddDays(1)} {
+		days[i] = serviceDay{d, t.feed.ServiceDayStart(d)}
+	}
+	runs := map[string][3]bool{} // service -> runs on each of days
+	proj := map[*geo.Polyline]*geo.Projection{}
+	moving := p.Speed != nil && p.Track != nil && *p.Speed > 3
 	var best candidate
 	bestScore := math.Inf(1)
 	for _, tr := range trips {
-		c, ok := t.match(tr, pt, p, nil)
-		if !ok || absDur(c.delay) > maxInferDelay {
-			continue
+		on, ok := runs[tr.ServiceID]
+		if !ok {
+			for i, d := range days {
+				on[i] = t.feed.ServiceRunsOn(tr.ServiceID, d.date)
+			}
+			runs[tr.ServiceID] = on
 		}
-		// A minute of schedule difference weighs like 50 m off the shape.
-		score := absDur(c.delay).Minutes()*50 + c.offset
-		if score < bestScore {
-			best, bestScore = c, score
+		first, last := secs(tr.StopTimes[0].Departure), secs(tr.StopTimes[len(tr.StopTimes)-1].Arrival)
+		for i, d := range days {
+			if !on[i] || p.Time.Before(d.start.Add(first-maxInferDelay)) || p.Time.After(d.start.Add(last+maxInferDelay)) {
+				continue
+			}
+			if tr == v.Trip && d.start.Equal(v.DayStart) {
+				continue
+			}
+			pr, ok := proj[tr.Path]
+			if !ok {
+				if t.boxes[tr.Path].contains(pt) {
+					x := tr.Path.Project(pt, 0, tr.Path.Length())
+					pr = &x
+				}
+				proj[tr.Path] = pr
+			}
+			if pr == nil || pr.Offset > t.cfg.MaxOffRoute || finished(tr, pr.Dist) {
+				continue
+			}
+			if moving && geo.AngleDiff(*p.Track, pr.Bearing) > 75 {
+				continue
+			}
+			delay := p.Time.Sub(d.start.Add(ScheduledAt(tr, pr.Dist)))
+			if absDur(delay) > maxInferDelay {
+				continue
+			}
+			// A minute of schedule difference weighs like 50 m off the shape.
+			score := absDur(delay).Minutes()*50 + pr.Offset
+			if tr == successor {
+				score = pr.Offset - 1e6
+			}
+			if score < bestScore {
+				best = candidate{trip: tr, dayStart: d.start, dist: pr.Dist, offset: pr.Offset, delay: delay}
+				bestScore = score
+			}
 		}
 	}
 	return best, !math.IsInf(bestScore, 1)

@@ -282,3 +282,77 @@ func TestBlockAssignment(t *testing.T) {
 		t.Fatalf("trip %v (%s), want W0810 from the block", v.Trip, v.TripSource)
 	}
 }
+
+func TestPassages(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	fix := func(seq uint64, d float64, at time.Duration) *tracker.Vehicle {
+		t.Helper()
+		p := pos(seq, d, at, 90)
+		p.Trip = "E0800"
+		if _, err := tr.Update(p, day.Add(at)); err != nil {
+			t.Fatal(err)
+		}
+		return tr.Vehicle("bus-1")
+	}
+	// Waiting at S0: nothing passed, the trip has not started.
+	if v := fix(1, 0, hm(7, 59, 30)); v.Next != 0 || len(v.Passed) != 0 {
+		t.Fatalf("waiting: next %d passed %+v", v.Next, v.Passed)
+	}
+	if v := fix(2, 100, hm(8, 0, 0)); v.Next != 0 || len(v.Passed) != 0 {
+		t.Fatalf("still at the terminal (within LayoverRadius): next %d passed %+v", v.Next, v.Passed)
+	}
+	// 100 m to 300 m in 60 s: the 150 m layover mark is crossed a quarter
+	// of the way, at 08:00:15.
+	// Positions are projections: times are exact to a few milliseconds.
+	near := func(a time.Time, b time.Duration) bool { return a.Sub(day.Add(b)).Abs() < 10*time.Millisecond }
+	v := fix(3, 300, hm(8, 1, 0))
+	if len(v.Passed) != 1 || v.Passed[0].Index != 0 || !near(v.Passed[0].At, hm(8, 0, 15)) || v.Next != 1 {
+		t.Fatalf("leaving S0: next %d passed %+v, want S0 at 08:00:15", v.Next, v.Passed)
+	}
+	// 900 m to 2100 m in 60 s crosses S1 (1025 m with StopRadius) at
+	// 08:02:06.25 and S2 (2025 m) at 08:02:56.25.
+	fix(4, 900, hm(8, 2, 0))
+	v = fix(5, 2100, hm(8, 3, 0))
+	if len(v.Passed) != 2 || v.Next != 3 {
+		t.Fatalf("next %d passed %+v, want S1 and S2", v.Next, v.Passed)
+	}
+	s1, s2 := v.Passed[0], v.Passed[1]
+	if s1.Index != 1 || !near(s1.At, hm(8, 2, 6)+250*time.Millisecond) || !near(s1.PrevAt, hm(8, 0, 15)) || s1.Gap != time.Minute {
+		t.Errorf("S1 passage %+v", s1)
+	}
+	if s2.Index != 2 || !near(s2.At, hm(8, 2, 56)+250*time.Millisecond) || !s2.PrevAt.Equal(s1.At) {
+		t.Errorf("S2 passage %+v", s2)
+	}
+	// GPS noise backwards passes nothing again.
+	if v := fix(6, 2080, hm(8, 3, 10)); len(v.Passed) != 0 || v.Next != 3 {
+		t.Errorf("after a step back: next %d passed %+v", v.Next, v.Passed)
+	}
+}
+
+func TestInferNextTripOfBlock(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	// E0800 inferred on the way out, then the bus reaches the east end...
+	for i, f := range []struct {
+		d  float64
+		at time.Duration
+	}{{1500, hm(8, 2, 10)}, {2500, hm(8, 3, 0)}, {3990, hm(8, 4, 20)}} {
+		if _, err := tr.Update(pos(uint64(i+1), f.d, f.at, 90), day.Add(f.at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// ... early, and waits there, standing still, 4:40 after W0800 left
+	// and 5:20 before W0810 leaves: its block goes on with W0810.
+	if v := tr.Vehicle("bus-1"); v.Trip != nil {
+		t.Fatalf("at the end of E0800: trip %v, want none", v.Trip.ID)
+	}
+	p := pos(4, 3995, hm(8, 4, 40), 270)
+	p.Speed = wire.Float(0)
+	if _, err := tr.Update(p, day.Add(hm(8, 4, 40))); err != nil {
+		t.Fatal(err)
+	}
+	if v := tr.Vehicle("bus-1"); v.Trip == nil || v.Trip.ID != "W0810" {
+		t.Fatalf("after E0800: trip %v, want W0810 (the block's next)", v.Trip)
+	}
+}

@@ -1,0 +1,351 @@
+package predict
+
+import (
+	"math"
+	"time"
+
+	"github.com/headway-transit/headway/hub/internal/tracker"
+	"github.com/headway-transit/headway/internal/gtfs"
+)
+
+// LearnedConfig tunes Learned. The zero value takes the defaults.
+type LearnedConfig struct {
+	// Memory is the time constant over which an observation's weight fades
+	// (default 30 minutes): traffic an hour ago says little about now.
+	Memory time.Duration
+	// PriorWeight is how many fresh observations the prior (the schedule,
+	// scaled by how the line runs against it, or the segment's usual time
+	// at this hour) is worth (default 0.5).
+	PriorWeight float64
+	// MaxGap: a passage interpolated between fixes further apart is not
+	// learned from (default 2 minutes).
+	MaxGap time.Duration
+	// NoHold turns off holding at timepoints. By default a line's early
+	// vehicles are predicted to wait at timepoints for their scheduled
+	// departure once the line shows it holds: its buses are seldom seen
+	// leaving a timepoint early.
+	NoHold bool
+}
+
+func (c LearnedConfig) withDefaults() LearnedConfig {
+	if c.Memory <= 0 {
+		c.Memory = 30 * time.Minute
+	}
+	if c.PriorWeight <= 0 {
+		c.PriorWeight = 0.5
+	}
+	if c.MaxGap <= 0 {
+		c.MaxGap = 2 * time.Minute
+	}
+	return c
+}
+
+// Learned predicts when a vehicle passes each stop ahead of it (leaves it,
+// dwell included, which is what a passenger waiting there needs):
+//
+//   - stop to stop, the time is a segment's travel time: the times the
+//     vehicles that drove it last took, the recent ones weighing most, with
+//     a prior (the segment's mean at this hour of the day once it has some,
+//     else the scheduled time scaled by how the line currently runs against
+//     its schedule);
+//   - a vehicle waiting at its first stop leaves at its scheduled departure
+//     plus how late the line's waiting buses have lately left, never before
+//     now;
+//   - at a timepoint, a vehicle running early waits for its scheduled
+//     departure.
+//
+// Everything is learned online from the tracker's passages; the clock is
+// the one Predict is given. Segments are keyed by their two stops, so
+// routes sharing a street learn from each other.
+type Learned struct {
+	feed  *gtfs.Feed
+	cfg   LearnedConfig
+	segs  map[segKey]*segment
+	lines map[lineKey]*line
+}
+
+// NewLearned returns a model that knows only the schedule.
+func NewLearned(feed *gtfs.Feed, cfg LearnedConfig) *Learned {
+	return &Learned{feed: feed, cfg: cfg.withDefaults(), segs: map[segKey]*segment{}, lines: map[lineKey]*line{}}
+}
+
+// segKey names the way from one stop to the next. Leaving a first stop is
+// measured differently (see tracker.PassRadius), so it is a segment of its
+// own.
+type segKey struct {
+	from, to string
+	first    bool
+}
+
+type lineKey struct {
+	route string
+	dir   int
+}
+
+// line is what is learned per route and direction.
+type line struct {
+	obs, sched decaying // segment times observed, and scheduled for the same segments
+	late       decaying // seconds after the scheduled departure waiting buses left
+	// Passages of timepoints (after the trip began), and how many left
+	// more than holdSlack before their scheduled departure.
+	timepoints, early int
+}
+
+// holdSlack is how early a bus may leave a timepoint and still count as
+// holding (clocks, and where along the kerb it waited).
+const holdSlack = time.Minute
+
+// holdEvidence is how many timepoint passages a line needs before its
+// buses are taken to hold; holdEarly the share of early ones, at most.
+const (
+	holdEvidence = 20
+	holdEarly    = 0.05
+)
+
+func (l *line) holds() bool {
+	return l.timepoints >= holdEvidence && float64(l.early) <= holdEarly*float64(l.timepoints)
+}
+
+// segment is what is learned about one segment.
+type segment struct {
+	recent [recentObs]obs // ring, newest at (next-1)
+	next   int
+	n      int
+	hours  [24]struct{ sum, n float64 } // by local hour of the passage
+}
+
+const recentObs = 8
+
+type obs struct {
+	at   time.Time
+	secs float64
+}
+
+func (s *segment) add(at time.Time, secs float64, hour int) {
+	s.recent[s.next] = obs{at, secs}
+	s.next = (s.next + 1) % recentObs
+	s.n = min(s.n+1, recentObs)
+	s.hours[hour].sum += secs
+	s.hours[hour].n++
+}
+
+// decaying is a sum whose terms weigh less as they age.
+type decaying struct {
+	sum, weight float64
+	at          time.Time
+}
+
+func (d *decaying) add(x float64, at time.Time, tau time.Duration) {
+	d.sum, d.weight = d.get(at, tau)
+	d.sum += x
+	d.weight++
+	if at.After(d.at) {
+		d.at = at
+	}
+}
+
+// get returns the sum and weight as of now.
+func (d *decaying) get(now time.Time, tau time.Duration) (sum, weight float64) {
+	if !now.After(d.at) {
+		return d.sum, d.weight
+	}
+	k := math.Exp(-float64(now.Sub(d.at)) / float64(tau))
+	return d.sum * k, d.weight * k
+}
+
+func (m *Learned) line(tr *gtfs.Trip) *line {
+	k := lineKey{tr.RouteID, tr.DirectionID}
+	l := m.lines[k]
+	if l == nil {
+		l = &line{}
+		m.lines[k] = l
+	}
+	return l
+}
+
+func keyOf(tr *gtfs.Trip, i int) segKey {
+	return segKey{from: tr.StopTimes[i-1].StopID, to: tr.StopTimes[i].StopID, first: i == 1}
+}
+
+// scheduled is the scheduled time from passing stop i-1 to passing stop i.
+func scheduled(tr *gtfs.Trip, i int) float64 {
+	return float64(tr.StopTimes[i].Departure - tr.StopTimes[i-1].Departure)
+}
+
+// Observe learns from the stops v's latest fix carried it past.
+func (m *Learned) Observe(v *tracker.Vehicle) {
+	if v.Trip == nil || len(v.Passed) == 0 {
+		return
+	}
+	tau := m.cfg.Memory
+	ln := m.line(v.Trip)
+	dep0 := v.Trip.DepartureAt(v.DayStart, 0)
+	for _, p := range v.Passed {
+		if p.Gap > m.cfg.MaxGap {
+			continue
+		}
+		if p.Index == 0 {
+			// Only buses that were there before their departure time say
+			// how late waiting buses leave (one arriving late from its
+			// previous trip says how late that trip ran), and one leaving
+			// minutes early is moving to where it will wait, not starting.
+			if late := p.At.Sub(dep0); !v.Since.After(dep0) && late >= -maxEarlyStart {
+				ln.late.add(late.Seconds(), p.At, tau)
+			}
+			continue
+		}
+		if st := v.Trip.StopTimes; st[p.Index].Timepoint && p.Index < len(st)-1 && !p.At.Before(dep0) {
+			ln.timepoints++
+			if p.At.Before(v.Trip.DepartureAt(v.DayStart, p.Index).Add(-holdSlack)) {
+				ln.early++
+			}
+		}
+		if p.PrevAt.IsZero() || p.PrevGap > m.cfg.MaxGap {
+			continue
+		}
+		secs := p.At.Sub(p.PrevAt).Seconds()
+		sched := scheduled(v.Trip, p.Index)
+		if secs < 0 {
+			continue
+		}
+		if secs > maxSegTime(sched) {
+			if p.PrevAt.Before(dep0) {
+				// A layover before the trip began, at a stop after the
+				// first: the trip starts here, this late.
+				ln.late.add(p.At.Sub(v.Trip.DepartureAt(v.DayStart, p.Index)).Seconds(), p.At, tau)
+			}
+			continue
+		}
+		k := keyOf(v.Trip, p.Index)
+		s := m.segs[k]
+		if s == nil {
+			s = &segment{}
+			m.segs[k] = s
+		}
+		s.add(p.At, secs, p.At.In(m.feed.Location).Hour())
+		if sched > 0 {
+			ln.obs.add(secs, p.At, tau)
+			ln.sched.add(sched, p.At, tau)
+		}
+	}
+}
+
+// maxEarlyStart is how early before its scheduled departure a bus leaving
+// its first stop is taken to have started its trip.
+const maxEarlyStart = 2 * time.Minute
+
+// maxSegTime bounds a believable observation of a segment scheduled to take
+// sched seconds: beyond it the bus stood somewhere (a layover before its
+// trip, a breakdown), which says nothing about the next bus's trip.
+func maxSegTime(sched float64) float64 { return 4*max(sched, 30) + 120 }
+
+// minHourObs is how many observations of a segment in an hour of the day
+// make their mean the prior for that hour.
+const minHourObs = 3
+
+// segTime estimates the time from passing stop i-1 of tr to passing stop i,
+// as of now.
+func (m *Learned) segTime(tr *gtfs.Trip, i int, now time.Time, hour int, ratio float64) float64 {
+	prior := scheduled(tr, i) * ratio
+	s := m.segs[keyOf(tr, i)]
+	if s == nil {
+		return prior
+	}
+	if h := s.hours[hour]; h.n >= minHourObs {
+		prior = h.sum / h.n
+	}
+	sum, weight := m.cfg.PriorWeight*prior, m.cfg.PriorWeight
+	tau := float64(m.cfg.Memory)
+	for j := 0; j < s.n; j++ {
+		o := s.recent[j]
+		age := float64(now.Sub(o.at))
+		if age < 0 {
+			age = 0
+		}
+		w := math.Exp(-age / tau)
+		sum += w * o.secs
+		weight += w
+	}
+	return sum / weight
+}
+
+// ratioPrior is how many segments' worth of schedule the line's ratio
+// starts from (at 1).
+const ratioPrior = 600 // seconds of scheduled running
+
+// ratio is how much longer than scheduled the line's segments take now.
+func (m *Learned) ratio(ln *line, now time.Time) float64 {
+	o, _ := ln.obs.get(now, m.cfg.Memory)
+	s, _ := ln.sched.get(now, m.cfg.Memory)
+	return (o + ratioPrior) / (s + ratioPrior)
+}
+
+// lateStart is how late after its scheduled departure a waiting bus of
+// the line leaves.
+func (m *Learned) lateStart(ln *line, now time.Time) time.Duration {
+	sum, w := ln.late.get(now, m.cfg.Memory)
+	const prior = 1 // one observation's worth of "on time"
+	return time.Duration(sum / (w + prior) * float64(time.Second))
+}
+
+// Predict returns when v will pass each stop ahead of it, never before now.
+func (m *Learned) Predict(v *tracker.Vehicle, now time.Time) []Arrival {
+	if v.Trip == nil || v.Next >= len(v.Trip.StopTimes) {
+		return nil
+	}
+	tr := v.Trip
+	st := tr.StopTimes
+	ln := m.line(tr)
+	ratio := m.ratio(ln, now)
+	hour := now.In(m.feed.Location).Hour()
+	i := v.Next
+	late := m.lateStart(ln, now)
+	layover := i == 0 || now.Before(tr.DepartureAt(v.DayStart, 0))
+	hold := !m.cfg.NoHold && ln.holds()
+	var t time.Time
+	if i == 0 {
+		t = tr.DepartureAt(v.DayStart, 0).Add(late)
+	} else {
+		// Part way along the segment to stop i: the share of its time
+		// still ahead, by distance.
+		from := st[i-1].Dist + tracker.PassRadius(i-1)
+		to := st[i].Dist + tracker.PassRadius(i)
+		f := 1.0
+		if to > from {
+			f = math.Max(0, math.Min(1, (to-v.Dist)/(to-from)))
+		}
+		seg := m.segTime(tr, i, now, hour, ratio)
+		// Nor less than the segment's time minus the time since the bus
+		// passed its last stop: a bus at a stop still has its dwell ahead.
+		left := f * seg
+		if !v.PassedAt.IsZero() {
+			left = max(left, seg-v.FixTime.Sub(v.PassedAt).Seconds())
+		}
+		t = v.FixTime.Add(secs(left))
+	}
+	out := make([]Arrival, 0, len(st)-i)
+	for k := i; k < len(st); k++ {
+		if k > i {
+			t = t.Add(secs(m.segTime(tr, k, now, hour, ratio)))
+		}
+		switch {
+		case layover:
+			// Before its trip's departure a bus waits, wherever its
+			// operator lets it (not always at the first stop).
+			if dep := tr.DepartureAt(v.DayStart, k).Add(late); t.Before(dep) {
+				t = dep
+			}
+		case hold && st[k].Timepoint && k < len(st)-1:
+			if dep := tr.DepartureAt(v.DayStart, k); t.Before(dep) {
+				t = dep
+			}
+		}
+		if t.Before(now) {
+			t = now
+		}
+		out = append(out, Arrival{Index: k, StopID: st[k].StopID, Scheduled: tr.ArrivalAt(v.DayStart, k), Predicted: t.Round(time.Second)})
+	}
+	return out
+}
+
+func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
