@@ -27,6 +27,7 @@ import (
 	"github.com/headway-transit/headway/hub/internal/engine"
 	"github.com/headway-transit/headway/hub/internal/gtfscheck"
 	"github.com/headway-transit/headway/hub/internal/ingest"
+	"github.com/headway-transit/headway/hub/internal/predict"
 	"github.com/headway-transit/headway/hub/internal/push"
 	"github.com/headway-transit/headway/hub/internal/server"
 	"github.com/headway-transit/headway/hub/internal/tracker"
@@ -155,6 +156,9 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		MaxRows: cfg.Boards.MaxRows,
 		Refresh: cfg.Boards.Refresh.D(),
 		Stale:   cfg.Tracking.Stale.D(),
+		// The learned model: segment running times from the buses that just
+		// drove them (see BENCHMARKS.md for how it compares).
+		Predictor: predict.NewLearned(feed, predict.LearnedConfig{}),
 		Publish: []engine.Publisher{
 			func(stop string, msg []byte) { pushSrv.Publish(stop, msg) },
 			in.PublishBoard,
