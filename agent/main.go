@@ -14,10 +14,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/headway-transit/headway/agent/internal/gpsview"
+	"github.com/headway-transit/headway/agent/internal/signtui"
 	"github.com/headway-transit/headway/agent/internal/station"
 	"github.com/headway-transit/headway/agent/internal/tpv"
 	"github.com/headway-transit/headway/agent/internal/vehicle"
@@ -32,7 +34,9 @@ const usage = `usage: agent <command> [flags]
 
 roles:
   vehicle -config FILE   read the GPS receiver, publish positions over MQTT (configs/vehicle.yaml)
-  station -config FILE   keep a sign's arrivals from the hub, serve the sign page (configs/station.yaml)
+  station -config FILE [-tui]
+                         keep a sign's arrivals from the hub, serve the sign page (configs/station.yaml);
+                         -tui also shows the sign in the terminal
 
 technician tools:
   gps -port DEV [-baud N|auto] [-once]
@@ -103,24 +107,40 @@ func stationCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("station", flag.ExitOnError)
 	cfgPath := fs.String("config", "configs/station.yaml", "config `file`")
 	verbose := fs.Bool("v", false, "debug logging")
+	tui := fs.Bool("tui", false, "also show the sign in this terminal (redrawn in place; plain frames when not a terminal); logs are then off unless -v")
 	_ = fs.Parse(args)
 	cfg, err := station.LoadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
 	log := logger(*verbose)
+	if *tui && !*verbose {
+		log = slog.New(slog.DiscardHandler) // the board shows the hub's state
+	}
 	s, err := station.New(cfg, station.Options{Logger: log, Version: version})
 	if err != nil {
 		return err
 	}
-	go func() {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
 		select {
 		case <-s.Ready():
-			log.Info("sign page ready", "url", "http://"+s.Addr().String()+"/")
 		case <-ctx.Done():
+			return
 		}
-	}()
-	return s.Run(ctx)
+		log.Info("sign page ready", "url", "http://"+s.Addr().String()+"/")
+		if *tui {
+			if err := signtui.Run(ctx, s, os.Stdout, signtui.Options{Terminal: signtui.IsTerminal(os.Stdout)}); err != nil {
+				fmt.Fprintf(os.Stderr, "agent: terminal board: %v\n", err)
+			}
+		}
+	})
+	err = s.Run(ctx)
+	cancel()
+	return err
 }
 
 // nmeaCmd decodes a log (a file, or - / nothing for stdin) into TPV lines.

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/headway-transit/headway/internal/wire"
@@ -22,6 +24,12 @@ type Config struct {
 	Rows       int           // arrivals shown per stop, 1..MaxRows
 	Clock      string        // "24h" or "12h"
 	StaleAfter time.Duration // data older than this is flagged stale on the sign
+	// FallbackAfter: offline for longer than this, the sign adds timetable
+	// departures after its last board, labelled as scheduled.
+	FallbackAfter time.Duration
+	// Timezone is the agency's IANA time zone, in which the sign shows the
+	// clock. Empty means the machine's own zone.
+	Timezone string
 }
 
 // Defaults for the optional fields.
@@ -30,6 +38,10 @@ const (
 	DefaultRows       = 8
 	DefaultClock      = "24h"
 	DefaultStaleAfter = 90 * time.Second
+	// DefaultFallbackAfter is long enough that a short hub restart never
+	// changes what the sign shows, short enough that predictions made before
+	// it are not trusted beyond their horizon.
+	DefaultFallbackAfter = 10 * time.Minute
 )
 
 // MaxRows bounds Rows: no sign shows more, and it bounds /board.json.
@@ -44,10 +56,11 @@ const (
 // DefaultConfig returns a Config with the defaults of the optional fields.
 func DefaultConfig() Config {
 	return Config{
-		Listen:     DefaultListen,
-		Rows:       DefaultRows,
-		Clock:      DefaultClock,
-		StaleAfter: DefaultStaleAfter,
+		Listen:        DefaultListen,
+		Rows:          DefaultRows,
+		Clock:         DefaultClock,
+		StaleAfter:    DefaultStaleAfter,
+		FallbackAfter: DefaultFallbackAfter,
 	}
 }
 
@@ -55,10 +68,11 @@ func DefaultConfig() Config {
 // applies defaults and validates it. Errors name the file and the field.
 func LoadConfig(path string) (Config, error) {
 	fc := fileConfig{
-		Listen:     DefaultListen,
-		Rows:       DefaultRows,
-		Clock:      DefaultClock,
-		StaleAfter: DefaultStaleAfter.String(),
+		Listen:        DefaultListen,
+		Rows:          DefaultRows,
+		Clock:         DefaultClock,
+		StaleAfter:    DefaultStaleAfter.String(),
+		FallbackAfter: DefaultFallbackAfter.String(),
 	}
 	if err := yamlconf.Load(path, &fc); err != nil {
 		return Config{}, err
@@ -70,14 +84,16 @@ func LoadConfig(path string) (Config, error) {
 // Validate, so a bad one is reported with its field name rather than as a
 // bare YAML type error.
 type fileConfig struct {
-	Display    string   `yaml:"display"`
-	Stops      []string `yaml:"stops"`
-	Hub        []string `yaml:"hub"`
-	Cache      string   `yaml:"cache"`
-	Listen     string   `yaml:"listen"`
-	Rows       int      `yaml:"rows"`
-	Clock      string   `yaml:"clock"`
-	StaleAfter string   `yaml:"stale_after"`
+	Display       string   `yaml:"display"`
+	Stops         []string `yaml:"stops"`
+	Hub           []string `yaml:"hub"`
+	Cache         string   `yaml:"cache"`
+	Listen        string   `yaml:"listen"`
+	Rows          int      `yaml:"rows"`
+	Clock         string   `yaml:"clock"`
+	StaleAfter    string   `yaml:"stale_after"`
+	FallbackAfter string   `yaml:"fallback_after"`
+	Timezone      string   `yaml:"timezone"`
 
 	cfg Config // the result, set by Validate
 }
@@ -87,15 +103,21 @@ func (fc *fileConfig) Validate() error {
 	if err != nil {
 		return fmt.Errorf("stale_after: %q is not a duration (write it like 90s or 2m)", fc.StaleAfter)
 	}
+	fallback, err := time.ParseDuration(fc.FallbackAfter)
+	if err != nil {
+		return fmt.Errorf("fallback_after: %q is not a duration (write it like 10m or 15m)", fc.FallbackAfter)
+	}
 	cfg := Config{
-		Display:    fc.Display,
-		Stops:      fc.Stops,
-		Hub:        fc.Hub,
-		Cache:      fc.Cache,
-		Listen:     fc.Listen,
-		Rows:       fc.Rows,
-		Clock:      fc.Clock,
-		StaleAfter: stale,
+		Display:       fc.Display,
+		Stops:         fc.Stops,
+		Hub:           fc.Hub,
+		Cache:         fc.Cache,
+		Listen:        fc.Listen,
+		Rows:          fc.Rows,
+		Clock:         fc.Clock,
+		StaleAfter:    stale,
+		FallbackAfter: fallback,
+		Timezone:      fc.Timezone,
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -157,5 +179,63 @@ func (c *Config) Validate() error {
 	if c.StaleAfter <= 0 {
 		return fmt.Errorf("stale_after: %v, must be positive", c.StaleAfter)
 	}
+	if c.FallbackAfter < c.StaleAfter {
+		return fmt.Errorf("fallback_after: %v, must be at least stale_after (%v)", c.FallbackAfter, c.StaleAfter)
+	}
+	if _, err := c.location(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// location returns the agency's time zone: Timezone, or the machine's zone.
+func (c *Config) location() (*time.Location, error) {
+	if c.Timezone == "" {
+		return time.Local, nil
+	}
+	// "Local" would silently mean this machine again, and the page's
+	// Intl.DateTimeFormat would not know it: only real IANA names.
+	if c.Timezone == "Local" || strings.HasPrefix(c.Timezone, "/") {
+		return nil, fmt.Errorf("timezone: %q: want an IANA zone name such as Europe/Rome, or leave it out for the machine's zone", c.Timezone)
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("timezone: %q is not a known IANA time zone (e.g. Europe/Rome, America/New_York): %w", c.Timezone, err)
+	}
+	return loc, nil
+}
+
+// zoneName is the IANA name of the sign's zone for the page, or "" when
+// the machine's zone has none we can find (then the page uses the offset).
+func (c *Config) zoneName() string {
+	if c.Timezone != "" {
+		return c.Timezone
+	}
+	return localZoneName()
+}
+
+// localZoneName finds the machine's IANA zone name the way the Go runtime
+// picks the zone: $TZ, else the /etc/localtime link.
+func localZoneName() string {
+	if tz, ok := os.LookupEnv("TZ"); ok {
+		tz = strings.TrimPrefix(tz, ":")
+		if tz == "" {
+			return "UTC"
+		}
+		if _, err := time.LoadLocation(tz); err == nil && !strings.HasPrefix(tz, "/") {
+			return tz
+		}
+		return ""
+	}
+	target, err := os.Readlink("/etc/localtime")
+	if err != nil {
+		return ""
+	}
+	if i := strings.LastIndex(target, "zoneinfo/"); i >= 0 {
+		name := target[i+len("zoneinfo/"):]
+		if _, err := time.LoadLocation(name); err == nil {
+			return name
+		}
+	}
+	return ""
 }

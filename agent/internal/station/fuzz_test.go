@@ -67,8 +67,8 @@ func FuzzHandleMessage(f *testing.F) {
 				t.Errorf("stored a board for unsubscribed stop %q", stop)
 			}
 		}
-		cfg := Config{Display: "s", Stops: []string{"CEN", "HBR"}, Rows: 8, Clock: Clock24h, StaleAfter: time.Minute}
-		v, _ := st.view(&cfg, t0)
+		cfg := Config{Display: "s", Stops: []string{"CEN", "HBR"}, Rows: 8, Clock: Clock24h, StaleAfter: time.Minute, FallbackAfter: 10 * time.Minute}
+		v, _ := st.view(&cfg, time.UTC, t0)
 		for _, sv := range v.Stops {
 			if len(sv.Arrivals) > cfg.Rows {
 				t.Errorf("%d rows for %s", len(sv.Arrivals), sv.Stop)

@@ -21,6 +21,9 @@ const defaultSSEPeriod = 15 * time.Second
 // open; more is a leak or abuse and would pin goroutines.
 const maxEventClients = 32
 
+// minSSEWait bounds how often a stream is re-sent when thresholds are near.
+const minSSEWait = 50 * time.Millisecond
+
 func (s *Station) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handlePage)
@@ -41,7 +44,7 @@ func (s *Station) handlePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Station) handleBoard(w http.ResponseWriter, r *http.Request) {
-	v, _ := s.state.view(&s.cfg, s.now())
+	v, _ := s.state.view(&s.cfg, s.loc, s.now())
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, v)
 }
@@ -49,6 +52,7 @@ func (s *Station) handleBoard(w http.ResponseWriter, r *http.Request) {
 type health struct {
 	Status     string     `json:"status"`
 	Online     bool       `json:"online"`
+	Mode       string     `json:"mode"`
 	LastUpdate *time.Time `json:"last_update"`
 	CacheAgeS  *float64   `json:"cache_age_s"`
 	Stale      bool       `json:"stale"`
@@ -58,10 +62,11 @@ type health struct {
 // shows cached data, which is the agent doing its job. The body says how
 // fresh that data is.
 func (s *Station) handleHealth(w http.ResponseWriter, r *http.Request) {
-	online, last := s.state.status()
 	now := s.now()
-	h := health{Status: "ok", Online: online, Stale: last.IsZero() || now.Sub(last) > s.cfg.StaleAfter}
-	if !last.IsZero() {
+	v, _ := s.state.view(&s.cfg, s.loc, now)
+	h := health{Status: "ok", Online: v.Online, Mode: v.Mode, Stale: v.Stale}
+	if v.LastUpdate != nil {
+		last := *v.LastUpdate
 		age := cacheAgeSeconds(now, last)
 		h.LastUpdate, h.CacheAgeS = &last, &age
 	}
@@ -88,10 +93,18 @@ func (s *Station) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if _, err := w.Write([]byte("retry: 2000\n\n")); err != nil {
 		return
 	}
-	tick := time.NewTicker(s.ssePeriod)
+	tick := time.NewTimer(s.ssePeriod)
 	defer tick.Stop()
 	for {
-		v, changed := s.state.view(&s.cfg, s.now())
+		now := s.now()
+		v, changed := s.state.view(&s.cfg, s.loc, now)
+		// Wake at the next threshold or dropped row too, so the page's
+		// banner and rows follow the clock within a moment.
+		wait := s.ssePeriod
+		if !v.next.IsZero() {
+			wait = min(wait, max(v.next.Sub(now), minSSEWait))
+		}
+		tick.Reset(wait)
 		b, err := json.Marshal(v)
 		if err != nil {
 			s.logger.Error("encoding view", "error", err)

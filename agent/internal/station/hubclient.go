@@ -93,11 +93,18 @@ func (s *Station) session(ctx context.Context, dialer *websocket.Dialer, url str
 	s.logger.Info("connected to hub", "hub", url)
 
 	conn.SetReadLimit(wire.MaxServerMessage)
-	extend := func() { _ = conn.SetReadDeadline(time.Now().Add(s.readTimeout)) }
-	extend()
-	conn.SetPongHandler(func(string) error { extend(); return nil })
+	_ = conn.SetReadDeadline(time.Now().Add(s.readTimeout))
+	// alive is called on every sign of life from the hub. The sign counts
+	// as online from the hub's first answer, not from the dial: until the
+	// fresh boards come, the cached ones are no more current than before.
+	alive := func() {
+		_ = conn.SetReadDeadline(time.Now().Add(s.readTimeout))
+		s.state.heard(s.now())
+		s.state.setOnline(true)
+	}
+	conn.SetPongHandler(func(string) error { alive(); return nil })
 	conn.SetPingHandler(func(data string) error {
-		extend()
+		alive()
 		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeTimeout))
 		var ne net.Error
 		if errors.Is(err, websocket.ErrCloseSent) || (errors.As(err, &ne) && ne.Timeout()) {
@@ -139,7 +146,7 @@ func (s *Station) session(ctx context.Context, dialer *websocket.Dialer, url str
 			}
 			return useful, fmt.Errorf("read from %s: %w", url, rerr)
 		}
-		extend()
+		_ = conn.SetReadDeadline(time.Now().Add(s.readTimeout))
 		if typ != websocket.TextMessage {
 			s.logger.Debug("ignoring non-text hub message", "hub", url, "frame_type", typ)
 			continue
@@ -149,6 +156,7 @@ func (s *Station) session(ctx context.Context, dialer *websocket.Dialer, url str
 			continue
 		}
 		useful = true
+		alive()
 	}
 }
 
@@ -163,7 +171,6 @@ func (s *Station) writeLoop(ctx context.Context, conn *websocket.Conn) error {
 	if err := write(sub); err != nil {
 		return fmt.Errorf("send subscribe: %w", err)
 	}
-	s.state.setOnline(true)
 	s.metrics.connected.Set(1)
 
 	hb := time.NewTicker(s.heartbeatEvery)

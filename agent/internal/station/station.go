@@ -27,6 +27,7 @@ type Options struct {
 // page. Create it with New and run it once with Run.
 type Station struct {
 	cfg     Config
+	loc     *time.Location // the agency's zone (cfg.Timezone)
 	logger  *slog.Logger
 	now     func() time.Time
 	version string
@@ -58,10 +59,15 @@ func New(cfg Config, opts Options) (*Station, error) {
 	if len(opts.Version) > wire.MaxIDLen {
 		return nil, fmt.Errorf("version %q: longer than %d bytes", opts.Version, wire.MaxIDLen)
 	}
+	loc, err := cfg.location()
+	if err != nil {
+		return nil, fmt.Errorf("station config: %w", err)
+	}
 	cfg.Stops = append([]string(nil), cfg.Stops...)
 	cfg.Hub = append([]string(nil), cfg.Hub...)
 	s := &Station{
 		cfg:            cfg,
+		loc:            loc,
 		logger:         opts.Logger,
 		now:            opts.Now,
 		version:        opts.Version,
@@ -86,6 +92,22 @@ func New(cfg Config, opts Options) (*Station, error) {
 	})
 	return s, nil
 }
+
+// View returns what the sign shows now.
+func (s *Station) View() View {
+	v, _ := s.state.view(&s.cfg, s.loc, s.now())
+	return v
+}
+
+// Changed returns a channel closed on the next change of the sign's data
+// (not on the clock moving): a terminal board redraws on it.
+func (s *Station) Changed() <-chan struct{} {
+	_, ch := s.state.view(&s.cfg, s.loc, s.now())
+	return ch
+}
+
+// Location is the time zone the sign shows times in.
+func (s *Station) Location() *time.Location { return s.loc }
 
 // Ready is closed once Run is serving HTTP; Addr is valid from then on. If
 // Run fails before that, Ready is never closed: wait on Run's result too.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -31,6 +32,8 @@ type conn struct {
 	// Guarded by s.mu.
 	stops   []string
 	display string
+
+	subscribed atomic.Bool
 
 	mu      sync.Mutex
 	pending map[msgKey][]byte
@@ -228,6 +231,7 @@ func (c *conn) handle(msg []byte) bool {
 			}
 		}
 		c.s.subscribe(c, sub)
+		c.subscribed.Store(true)
 		for _, st := range c.stops {
 			if b := c.s.opts.Source.Board(st); b != nil {
 				c.send(msgKey{st, wire.TypeBoard}, b)

@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -37,6 +38,9 @@ type Options struct {
 	PingEvery    time.Duration
 	// TimetableEvery is how often timetables are re-sent (at most an hour).
 	TimetableEvery time.Duration
+	// SubscribeTimeout is how long a connection may stay open without
+	// subscribing: a connection flood of idle sockets is shed by it.
+	SubscribeTimeout time.Duration
 }
 
 // Defaults for the connection timings. A sign must answer within
@@ -45,6 +49,8 @@ const (
 	defaultPingEvery    = 25 * time.Second
 	readTimeout         = 60 * time.Second
 	defaultWriteTimeout = 10 * time.Second
+	// A sign subscribes as its first message; 10 s is ample on any link.
+	defaultSubscribeTimeout = 10 * time.Second
 )
 
 // Server is the /ws endpoint.
@@ -94,6 +100,9 @@ func New(opts Options) *Server {
 	if opts.WriteTimeout <= 0 {
 		opts.WriteTimeout = defaultWriteTimeout
 	}
+	if opts.SubscribeTimeout <= 0 {
+		opts.SubscribeTimeout = defaultSubscribeTimeout
+	}
 	if opts.PingEvery <= 0 {
 		opts.PingEvery = defaultPingEvery
 	}
@@ -110,6 +119,9 @@ func New(opts Options) *Server {
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
 		WriteBufferSize: 4096,
+		// Signs idle between boards: a pooled write buffer is held only
+		// while a message is written, 4 kB less per connection.
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 	}
 	s.m = metrics{
@@ -175,7 +187,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer close(done)
 		c.writeLoop()
 	}()
+	idle := time.AfterFunc(s.opts.SubscribeTimeout, func() {
+		if !c.subscribed.Load() {
+			s.m.badFrames.WithLabelValues("no_subscribe").Inc()
+			c.fail(wire.CodeBadMessage, fmt.Sprintf("no subscribe within %v", s.opts.SubscribeTimeout), websocket.ClosePolicyViolation)
+		}
+	})
 	c.readLoop()
+	idle.Stop()
 	c.close()
 	<-done
 	s.remove(c)

@@ -1,0 +1,121 @@
+package signtui
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/headway-transit/headway/agent/internal/station"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// Width is the frame's width in columns: an 80-column SSH session.
+const Width = 78
+
+// banners say what the sign's banner says, by mode.
+var banners = map[string]string{
+	station.ModeReconnecting: "RECONNECTING - showing the latest times received",
+	station.ModeStale:        "LIVE TIMES MAY BE OUT OF DATE - LIVE? is the last known time",
+	station.ModeScheduled:    "NO LIVE INFORMATION - showing scheduled times",
+}
+
+// Render writes v as the sign shows it, times in loc.
+func Render(w io.Writer, v station.View, loc *time.Location) error {
+	var b strings.Builder
+	names := make([]string, len(v.Stops))
+	for i, s := range v.Stops {
+		names[i] = cmpOr(s.StopName, s.Stop)
+	}
+	clock := clockOf(v.GeneratedAt, loc, v.Clock)
+	title := fit(strings.Join(names, " / "), Width-len(clock)-1)
+	fmt.Fprintf(&b, "%s%s%s\n", title, strings.Repeat(" ", Width-utf8.RuneCountInString(title)-len(clock)), clock)
+	b.WriteString(strings.Repeat("=", Width) + "\n")
+	if msg, ok := banners[v.Mode]; ok {
+		fmt.Fprintf(&b, "!! %s\n", fit(msg, Width-3))
+	}
+	for _, s := range v.Stops {
+		if len(v.Stops) > 1 {
+			fmt.Fprintf(&b, "-- %s\n", fit(cmpOr(s.StopName, s.Stop), Width-3))
+		}
+		if len(s.Arrivals) == 0 {
+			if s.Note == station.NoteNoDepartures {
+				b.WriteString("   No departures in the next hour\n")
+			} else {
+				b.WriteString("   No departure information\n")
+			}
+			continue
+		}
+		for _, a := range s.Arrivals {
+			route := fit(cmpOr(a.RouteShortName, a.Route, "?"), 6)
+			when := "Due"
+			if a.Minutes > 0 {
+				when = fmt.Sprintf("%d min", a.Minutes)
+			}
+			// The row's time too, so a technician can compare with the
+			// timetable and with what the hub shows.
+			at := clockOf(a.When(), loc, v.Clock)
+			const fixed = 6 + 1 + 1 + 5 + 1 + 8 + 1 + 7
+			head := fit(a.Headsign, Width-fixed-3)
+			fmt.Fprintf(&b, "%-6s %-*s %-5s %8s %7s\n", route, Width-fixed-3+1, head, tag(a), at, when)
+		}
+	}
+	b.WriteString(strings.Repeat("-", Width) + "\n")
+	last := "no live data yet"
+	if v.LastUpdate != nil {
+		last = "updated " + clockOf(*v.LastUpdate, loc, v.Clock)
+	}
+	online := "hub connected"
+	if !v.Online {
+		online = "hub not connected"
+	}
+	fmt.Fprintf(&b, "%s | %s | mode %s | %s\n", v.Display, online, v.Mode, last)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func tag(a station.ArrivalView) string {
+	switch {
+	case a.Source != wire.SourceRealtime:
+		return "SCHED"
+	case a.Stale:
+		return "LIVE?"
+	default:
+		return "LIVE"
+	}
+}
+
+func clockOf(t time.Time, loc *time.Location, clock string) string {
+	if loc == nil {
+		loc = time.Local
+	}
+	if clock == station.Clock12h {
+		return t.In(loc).Format("3:04 pm")
+	}
+	return t.In(loc).Format("15:04")
+}
+
+// fit cuts s to n runes, marking the cut.
+func fit(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' ' // hub-supplied text must not move the cursor
+		}
+		return r
+	}, s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "~"
+}
+
+func cmpOr(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

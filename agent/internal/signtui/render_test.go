@@ -1,0 +1,191 @@
+package signtui
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/headway-transit/headway/agent/internal/station"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var t0 = time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+
+func row(trip, route, headsign string, in time.Duration, src string, stale bool, origin string) station.ArrivalView {
+	a := wire.Arrival{Trip: trip, RouteShortName: route, Headsign: headsign, Scheduled: t0.Add(in), Source: src}
+	if src == wire.SourceRealtime {
+		p := t0.Add(in)
+		a.Predicted = &p
+	}
+	return station.ArrivalView{Arrival: a, Minutes: int(in / time.Minute), Origin: origin, Stale: stale}
+}
+
+func TestRender(t *testing.T) {
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := t0.Add(-2 * time.Minute)
+	tests := []struct {
+		name string
+		view station.View
+	}{
+		{"live", station.View{
+			Display: "sign-42", GeneratedAt: t0, Online: true, LastUpdate: &t0, Mode: station.ModeLive, Clock: station.Clock24h,
+			Stops: []station.StopView{{Stop: "CEN", StopName: "Central Station", Mode: station.ModeLive, Arrivals: []station.ArrivalView{
+				row("a", "12", "Harbour", 30*time.Second, wire.SourceRealtime, false, station.OriginBoard),
+				row("b", "3", "Old Town via the very long road past the hospital and the university campus", 7*time.Minute, wire.SourceSchedule, false, station.OriginBoard),
+			}}},
+		}},
+		{"stale two stops 12h", station.View{
+			Display: "sign-42", GeneratedAt: t0, LastUpdate: &last, Mode: station.ModeStale, Stale: true, Clock: station.Clock12h,
+			Stops: []station.StopView{
+				{Stop: "CEN", StopName: "Central Station", Mode: station.ModeStale, Arrivals: []station.ArrivalView{
+					row("a", "12", "Harbour", 4*time.Minute, wire.SourceRealtime, true, station.OriginBoard),
+				}},
+				{Stop: "HBR", StopName: "Harbour\x1b[2J", Mode: station.ModeScheduled, Note: station.NoteNoDepartures, Arrivals: []station.ArrivalView{}},
+			},
+		}},
+		{"scheduled", station.View{
+			Display: "sign-42", GeneratedAt: t0, LastUpdate: &last, Mode: station.ModeScheduled, Stale: true, Clock: station.Clock24h,
+			Stops: []station.StopView{{Stop: "CEN", StopName: "Central Station", Mode: station.ModeScheduled, Arrivals: []station.ArrivalView{
+				row("c", "12", "Harbour", 21*time.Minute, wire.SourceSchedule, false, station.OriginTimetable),
+			}}},
+		}},
+		{"nothing", station.View{
+			Display: "sign-42", GeneratedAt: t0, Mode: station.ModeScheduled, Stale: true, Clock: station.Clock24h,
+			Stops: []station.StopView{{Stop: "CEN", Mode: station.ModeScheduled, Note: station.NoteNoData, Arrivals: []station.ArrivalView{}}},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Render(&b, tc.view, rome); err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+				if n := len([]rune(line)); n > Width {
+					t.Errorf("line %d is %d columns: %q", i, n, line)
+				}
+				if strings.ContainsRune(line, 0x1b) {
+					t.Errorf("line %d carries an escape: %q", i, line)
+				}
+			}
+			golden := filepath.Join("testdata", strings.ReplaceAll(tc.name, " ", "_"), "frame.txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if b.String() != string(want) {
+				t.Errorf("frame:\n%s\nwant:\n%s", b.String(), want)
+			}
+		})
+	}
+}
+
+type fakeSource struct {
+	mu      sync.Mutex
+	v       station.View
+	changed chan struct{}
+}
+
+func (f *fakeSource) View() station.View {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.v
+}
+
+func (f *fakeSource) Changed() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed
+}
+
+func (f *fakeSource) Location() *time.Location { return time.UTC }
+
+func (f *fakeSource) set(mode string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.v.Mode = mode
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// syncBuffer is a bytes.Buffer safe to read while Run writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRunPlainPrintsOnChange(t *testing.T) {
+	src := &fakeSource{changed: make(chan struct{}), v: station.View{Display: "d", GeneratedAt: t0, Mode: station.ModeLive, Online: true,
+		Stops: []station.StopView{{Stop: "CEN", Arrivals: []station.ArrivalView{}}}}}
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- Run(ctx, src, &out, Options{Interval: 5 * time.Millisecond}) }()
+	time.Sleep(50 * time.Millisecond) // several ticks, one frame
+	src.set(station.ModeReconnecting)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "RECONNECTING") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second frame: %q", out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if n := strings.Count(got, "mode "); n != 2 {
+		t.Errorf("%d frames, want 2 (one per change):\n%s", n, got)
+	}
+	if strings.ContainsRune(got, 0x1b) {
+		t.Errorf("plain output has escapes: %q", got)
+	}
+}
+
+func TestRunTerminalRedrawsInPlace(t *testing.T) {
+	src := &fakeSource{changed: make(chan struct{}), v: station.View{Display: "d", GeneratedAt: t0, Mode: station.ModeLive,
+		Stops: []station.StopView{{Stop: "CEN", Arrivals: []station.ArrivalView{}}}}}
+	var out syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
+	defer cancel()
+	if err := Run(ctx, src, &out, Options{Terminal: true, Interval: 10 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.HasPrefix(got, eraseAll+home) || strings.Count(got, home) < 3 || !strings.Contains(got, eraseLine+"\n") {
+		t.Errorf("terminal output does not redraw in place: %q", got[:min(len(got), 200)])
+	}
+}

@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/headway-transit/headway/internal/gtfs"
+)
+
+// TestSignThroughHubOutage loads the sign page in real headless Chromium
+// and takes the hub away under it: a live arrival keeps counting down, the
+// stale banner comes after stale_after, timetable rows labelled as
+// scheduled after fallback_after, and live rows again when a new hub
+// process answers on the same port. The clock is the agency's.
+func TestSignThroughHubOutage(t *testing.T) {
+	skipShort(t)
+	ctx := browser(t)
+	feed, err := gtfs.Load(filepath.Join(bins.root, "configs/demo-feed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trip, _ := tripInProgress(t, feed, time.Now())
+	pos, track := trip.Path.At((trip.StopTimes[3].Dist + trip.StopTimes[4].Dist) / 2)
+	stop := trip.StopTimes[len(trip.StopTimes)-2].StopID
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	master, link := openPTY(t)
+	// A 30-minute board horizon, so the timetable has rows of its own to
+	// add within the sign's hour once the board is not trusted.
+	sys, hubCfg := startHubWith(t, "{refresh: 2s, horizon: 30m}")
+	sys.startStationWith(t, "stale_after: 3s\nfallback_after: 8s\ntimezone: Europe/Rome\n", stop)
+	sys.startVehicle(t, "bus-outage", link, trip.ID)
+	startFeeder(t, master, pos, track, time.Second)
+
+	tctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(tctx, actions...); err != nil {
+			shot(t, tctx, strings.ReplaceAll(what, " ", "-"))
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	eval := func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(tctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return s
+	}
+
+	run("live row", chromedp.Navigate(sys.signHTTP+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-mode="live"] #rows .row.realtime`)))
+	liveTrip := eval(`document.querySelector("#rows .row.realtime").dataset.trip`)
+	liveWhen := eval(`document.querySelector("#rows .row.realtime").dataset.when`)
+	clock := eval(`document.getElementById("clock").textContent`)
+	if now := time.Now().In(rome); clock != now.Format("15:04") && clock != now.Add(-time.Minute).Format("15:04") {
+		t.Errorf("clock shows %q, want Europe/Rome time %s (the browser runs in %s)", clock, now.Format("15:04"), time.Local)
+	}
+	t.Logf("live: trip %s at %s; clock %s", liveTrip, liveWhen, clock)
+	eval(`window.__sameDocument = "yes"`)
+	row := `#rows .row[data-trip="` + liveTrip + `"]`
+
+	// The hub goes away.
+	down := time.Now()
+	sys.hub.stop(t)
+
+	// The countdown goes on from the last prediction, then is flagged.
+	run("stale banner", chromedp.WaitVisible(chromedp.CSS(`body[data-mode="stale"] #banner.stale`)))
+	stale := time.Since(down)
+	predicted, err := time.Parse(time.RFC3339, liveWhen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Until(predicted) > 0 {
+		if got := eval(`(function(){var r=document.querySelector('` + row + `'); return r ? r.className + "|" + r.dataset.when + "|" + r.querySelector(".when").textContent : "gone"})()`); !strings.HasPrefix(got, "row stale|"+liveWhen+"|") {
+			t.Errorf("the live row while stale: %q, want it still there, flagged, same time", got)
+		}
+	}
+
+	// Past fallback_after: the timetable fills in, labelled as scheduled.
+	run("scheduled rows", chromedp.WaitVisible(chromedp.CSS(`body[data-mode="scheduled"] #banner.offline`)),
+		chromedp.WaitVisible(chromedp.CSS(`#rows .row.schedule[data-origin="timetable"] .tag.schedule`)))
+	fallback := time.Since(down)
+	banner := eval(`document.getElementById("banner").textContent`)
+	tag := eval(`document.querySelector('#rows .row[data-origin="timetable"] .tag').textContent`)
+	if !strings.Contains(banner, "scheduled") || tag != "SCHED" {
+		t.Errorf("fallback: banner %q, row tag %q; want them to say scheduled", banner, tag)
+	}
+	// The thresholds count from the last word from the hub, which may
+	// come up to a board refresh (2 s) before it stops: the gap between
+	// them is exact, the start is not.
+	if gap := fallback - stale; stale > 6*time.Second || gap < 4*time.Second || gap > 6500*time.Millisecond {
+		t.Errorf("stale after %v, fallback after %v: want stale within 3 s (+ a refresh and the page's tick), fallback 5 s later", stale, fallback)
+	}
+	t.Logf("stale banner %v after the hub stopped, timetable rows %v after", stale.Round(100*time.Millisecond), fallback.Round(100*time.Millisecond))
+	shot(t, tctx, "sign-offline")
+
+	// A new hub process on the same port: live rows again, same page.
+	sys.restartHub(t, hubCfg)
+	back := time.Now()
+	run("live rows again", chromedp.WaitVisible(chromedp.CSS(`body[data-mode="live"] #rows .row.realtime`)))
+	if eval(`window.__sameDocument || "reloaded"`) != "yes" {
+		t.Error("the page reloaded")
+	}
+	if b := eval(`document.getElementById("banner").className`); b != "" {
+		t.Errorf("banner %q after the hub came back", b)
+	}
+	t.Logf("live again %v after the hub restarted", time.Since(back).Round(100*time.Millisecond))
+}
+
+// shot saves a screenshot into $HEADWAY_SCREENSHOTS, when set.
+func shot(t testing.TB, ctx context.Context, name string) {
+	dir := os.Getenv("HEADWAY_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644)
+	}
+}

@@ -1,0 +1,244 @@
+package push_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/headway-transit/headway/hub/internal/push"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// childEnv makes the test binary a push server for the benchmarks: the
+// signs and the hub in separate processes, as in the field, and neither
+// needs more than one file descriptor per connection.
+const childEnv = "HEADWAY_PUSH_BENCH_SERVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		benchServer()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// raiseNoFile lifts the soft open-files limit to the hard one.
+func raiseNoFile() uint64 {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return 0
+	}
+	rl.Cur = rl.Max
+	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
+	return rl.Cur
+}
+
+// benchServer serves /ws, plus /publish (one board to stop A, to every
+// sign) and /mem (heap and RSS after a GC), and prints its address.
+func benchServer() {
+	raiseNoFile()
+	s := push.New(push.Options{Source: &source{}})
+	mux := http.NewServeMux()
+	mux.Handle("/ws", s)
+	mux.HandleFunc("/publish", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := json.Marshal(wire.Board{Type: wire.TypeBoard, Stop: "A", StopName: "seq-" + r.URL.Query().Get("seq"), GeneratedAt: time.Now().UTC(),
+			Arrivals: benchArrivals()})
+		s.Publish("A", b)
+	})
+	mux.HandleFunc("/mem", func(w http.ResponseWriter, r *http.Request) {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintf(w, "%d %d %d\n", ms.HeapInuse+ms.StackInuse, rssKiB(), runtime.NumGoroutine())
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(ln.Addr().String())
+	srv := &http.Server{Handler: mux}
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); os.Exit(0) }() // the parent gone: exit
+	_ = srv.Serve(ln)
+}
+
+// benchArrivals is a busy stop's board: 8 arrivals, about 2.5 kB of JSON.
+func benchArrivals() []wire.Arrival {
+	now := time.Now().UTC()
+	out := make([]wire.Arrival, 8)
+	for i := range out {
+		p := now.Add(time.Duration(i+1) * 4 * time.Minute)
+		out[i] = wire.Arrival{Trip: fmt.Sprintf("trip-%d", i), Route: "R1", RouteShortName: "1", Headsign: "University via Central Station",
+			Vehicle: fmt.Sprintf("bus-%d", i), StopSequence: 7, Scheduled: p, Predicted: &p, Source: wire.SourceRealtime}
+	}
+	return out
+}
+
+func rssKiB() int64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			n, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+type memSample struct{ heap, rssKiB, goroutines int64 }
+
+func getMem(b *testing.B, base string) memSample {
+	resp, err := http.Get(base + "/mem")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m memSample
+	if _, err := fmt.Fscan(resp.Body, &m.heap, &m.rssKiB, &m.goroutines); err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// BenchmarkIdleSigns opens N idle signs (subscribed to one stop, reading)
+// against a push server in a child process, reports the server's memory
+// per connection, and times one board change reaching all N: an op is one
+// publish until every sign has read it.
+func BenchmarkIdleSigns(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) { benchIdleSigns(b, n) })
+	}
+}
+
+func benchIdleSigns(b *testing.B, n int) {
+	if limit := raiseNoFile(); limit < uint64(n)+100 {
+		b.Skipf("open files limit %d: too low for %d signs", limit, n)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { stdin.Close(); cancel(); _ = cmd.Wait() }()
+	addr, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr = strings.TrimSpace(addr)
+	base, url := "http://"+addr, "ws://"+addr+"/ws"
+	before := getMem(b, base)
+
+	// The current publish's marker; every sign counts it once.
+	var marker atomic.Pointer[[]byte]
+	var got atomic.Int64
+	all := make(chan struct{}, 1)
+	conns := make([]*websocket.Conn, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	var dialErr atomic.Pointer[error]
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c, _, err := websocket.DefaultDialer.Dial(url, nil)
+			if err == nil {
+				err = c.WriteJSON(wire.Subscribe{Type: wire.TypeSubscribe, Display: fmt.Sprintf("sign-%d", i), Stops: []string{"A"}})
+			}
+			if err == nil {
+				for range 2 { // the board and the timetable sent on subscribe
+					if _, _, err = c.ReadMessage(); err != nil {
+						break
+					}
+				}
+			}
+			if err != nil {
+				dialErr.Store(&err)
+				return
+			}
+			conns[i] = c
+		})
+	}
+	wg.Wait()
+	if e := dialErr.Load(); e != nil {
+		b.Fatalf("opening %d signs: %v", n, *e)
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for _, c := range conns {
+		go func() {
+			for {
+				_, msg, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				if m := marker.Load(); m != nil && bytes.Contains(msg, *m) {
+					if got.Add(1) == int64(n) {
+						all <- struct{}{}
+					}
+				}
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	after := getMem(b, base)
+	heapPer := float64(after.heap-before.heap) / float64(n)
+	rssPer := float64(after.rssKiB-before.rssKiB) * 1024 / float64(n)
+
+	var took []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := []byte(fmt.Sprintf(`"seq-%d-%d"`, n, i))
+		marker.Store(&m)
+		got.Store(0)
+		t0 := time.Now()
+		resp, err := http.Get(fmt.Sprintf("%s/publish?seq=%d-%d", base, n, i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		select {
+		case <-all:
+		case <-time.After(30 * time.Second):
+			b.Fatalf("publish %d: %d of %d signs got the board in 30 s", i, got.Load(), n)
+		}
+		took = append(took, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(took)
+	med := took[len(took)/2]
+	b.ReportMetric(float64(med.Microseconds())/1000, "ms/median-fanout")
+	b.ReportMetric(heapPer, "heap-B/conn")
+	b.ReportMetric(rssPer, "rss-B/conn")
+	b.Logf("%d idle signs: server heap+stacks %.1f KiB/conn, RSS %.1f KiB/conn (%d goroutines); one board to all: median %v, max %v over %d publishes",
+		n, heapPer/1024, rssPer/1024, after.goroutines, med.Round(10*time.Microsecond), took[len(took)-1].Round(10*time.Microsecond), len(took))
+}
