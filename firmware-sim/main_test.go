@@ -3,11 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/headway-transit/headway/drivers/nmea"
+	"github.com/headway-transit/headway/firmware-sim/internal/fleet"
+	"github.com/headway-transit/headway/firmware-sim/internal/scenario"
 )
 
 func TestHelp(t *testing.T) {
@@ -63,5 +71,179 @@ func TestRunStdout(t *testing.T) {
 	}
 	if !strings.HasPrefix(errOut.String(), "gps0: stdout route 1 trip ") {
 		t.Errorf("stderr: %s", errOut.String())
+	}
+}
+
+// Flags given override the scenario file; the rest of the file stands.
+func TestFlagsOverrideScenario(t *testing.T) {
+	const path = "../configs/sim-rush-hour.yaml"
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("no scenario: %v", err)
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, s scenario.Scenario)
+	}{
+		{"file alone", []string{"-scenario", path}, func(t *testing.T, s scenario.Scenario) {
+			if s.Vehicles != 9 || s.Seed != 11 || !s.Traffic.Enabled || s.Motion.DwellMin.D() != 20*time.Second {
+				t.Errorf("%+v", s)
+			}
+		}},
+		{"flags win", []string{"-vehicles", "2", "-scenario", path, "-traffic=false", "-route", "3", "-seed", "4"}, func(t *testing.T, s scenario.Scenario) {
+			if s.Vehicles != 2 || s.Seed != 4 || s.Traffic.Enabled || !slices.Equal(s.Routes, []string{"3"}) {
+				t.Errorf("%+v", s)
+			}
+			if s.Start != "2026-11-27T07:45:00+01:00" || s.Motion.DwellMax.D() != 45*time.Second {
+				t.Errorf("values the flags did not touch changed: %+v", s)
+			}
+		}},
+		{"no file", []string{"-route", "1"}, func(t *testing.T, s scenario.Scenario) {
+			if s.Vehicles != 0 || s.Seed != 1 || s.Start != "now" || !s.Traffic.Enabled || s.Output.Link != "/tmp/headway-gps" {
+				t.Errorf("%+v", s)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			s, err := parseSim("run", tc.args, &out, &out, usage)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+			tc.check(t, s)
+		})
+	}
+}
+
+// A block on stdout, with the truth: fix lines for each epoch and a stop
+// line for each stop left, each typed.
+func TestRunBlockTruth(t *testing.T) {
+	const feed = "../configs/demo-feed"
+	if _, err := os.Stat(feed); err != nil {
+		t.Skipf("no demo feed: %v", err)
+	}
+	truth := filepath.Join(t.TempDir(), "truth.jsonl")
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"run", "-feed", feed, "-block", "2-bus01", "-stdout", "-truth", truth,
+		"-start", "2026-11-27T08:00:00+01:00", "-duration", "20m", "-speedup", "100000"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	b, err := os.ReadFile(truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var v struct{ Type string }
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		types[v.Type]++
+	}
+	if types["fix"] != 20*60 || types["stop"] < 5 || len(types) != 2 {
+		t.Errorf("truth line types %v, want 1200 fixes and some stops", types)
+	}
+	if !strings.Contains(errOut.String(), "block 2-bus01") {
+		t.Errorf("stderr: %s", errOut.String())
+	}
+}
+
+func TestFleetUsage(t *testing.T) {
+	const feed = "../configs/demo-feed"
+	if _, err := os.Stat(feed); err != nil {
+		t.Skipf("no demo feed: %v", err)
+	}
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"pty and mqtt", []string{"fleet", "-feed", feed, "-pty", "-mqtt", "tcp://127.0.0.1:1"}},
+		{"stdout takes one", []string{"fleet", "-feed", feed, "-vehicles", "3", "-stdout", "-duration", "1s"}},
+		{"routes and blocks", []string{"fleet", "-feed", feed, "-routes", "1", "-block", "1-bus01"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := run(context.Background(), tc.args, &out, &out); !errors.As(err, new(usageError)) {
+				t.Errorf("err = %v, want a usage error", err)
+			}
+		})
+	}
+}
+
+// Every scenario in configs/ runs: one of its buses, for a simulated minute,
+// on stdout, decodes as NMEA.
+func TestScenariosRun(t *testing.T) {
+	files, _ := filepath.Glob("../configs/sim-*.yaml")
+	if len(files) == 0 {
+		t.Skip("no scenarios in configs/")
+	}
+	// Scenario paths are relative to the repository root.
+	t.Chdir("..")
+	for _, path := range files {
+		path = strings.TrimPrefix(path, "../")
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), []string{"run", "-scenario", path, "-route", "1", "-vehicles", "1", "-stdout",
+				"-truth", "", "-duration", "1m", "-speedup", "100000"}, &out, &errOut)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, errOut.String())
+			}
+			dec := nmea.NewDecoder(&out)
+			fixes := 0
+			for {
+				if _, err := dec.Next(); err != nil {
+					break
+				}
+				fixes++
+			}
+			if fixes < 50 {
+				t.Errorf("%d epochs decoded in a simulated minute", fixes)
+			}
+		})
+	}
+}
+
+// The tunnel scenario loses the fix two minutes in for 45 s, every run.
+func TestTunnelScenarioLosesFix(t *testing.T) {
+	if _, err := os.Stat("../configs/sim-tunnel.yaml"); err != nil {
+		t.Skipf("no scenario: %v", err)
+	}
+	t.Chdir("..")
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"run", "-scenario", "configs/sim-tunnel.yaml", "-stdout",
+		"-duration", "4m", "-speedup", "100000"}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	dec := nmea.NewDecoder(&out)
+	start := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	lost := 0
+	for {
+		f, err := dec.Next()
+		if err != nil {
+			break
+		}
+		if f.HasPosition() {
+			continue
+		}
+		lost++
+		if at := f.Time.Sub(start); !f.Time.IsZero() && (at < 2*time.Minute || at > 2*time.Minute+46*time.Second) {
+			t.Errorf("no fix at %v, outside the tunnel", at)
+		}
+	}
+	if lost < 40 || lost > 46 {
+		t.Errorf("%d epochs without a fix, want the 45 s tunnel", lost)
+	}
+}
+
+func TestStatusText(t *testing.T) {
+	got := statusText(fleet.Stats{Vehicles: 500, Moving: 12, Fixes: 12345}, 499.6,
+		map[string]uint64{"garbage": 3, "bad_checksum": 2, "unplug": 0}, nil)
+	want := "vehicles 500 (moving 12) | fixes/s 500 | fixes 12345 | faults 5 (bad_checksum 2, garbage 3)"
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }

@@ -48,6 +48,7 @@ func (r Run) key() runKey { return runKey{r.Trip.ID, r.Base.Unix()} }
 type Dispatcher struct {
 	feed    *gtfs.Feed
 	byRoute map[string][]*gtfs.Trip // drivable trips, sorted by ID for reproducibility
+	byBlock map[string][]*gtfs.Trip // the same, by block_id
 	taken   map[runKey]time.Time    // run -> scheduled arrival, to forget old runs
 }
 
@@ -57,14 +58,21 @@ const Horizon = 7 * 24 * time.Hour
 // New indexes the drivable trips of feed: those with two or more stops and a
 // path.
 func New(feed *gtfs.Feed) *Dispatcher {
-	d := &Dispatcher{feed: feed, byRoute: map[string][]*gtfs.Trip{}, taken: map[runKey]time.Time{}}
+	d := &Dispatcher{feed: feed, byRoute: map[string][]*gtfs.Trip{}, byBlock: map[string][]*gtfs.Trip{}, taken: map[runKey]time.Time{}}
 	for _, tr := range feed.Trips {
 		if len(tr.StopTimes) >= 2 && tr.Path != nil {
 			d.byRoute[tr.RouteID] = append(d.byRoute[tr.RouteID], tr)
+			if tr.BlockID != "" {
+				d.byBlock[tr.BlockID] = append(d.byBlock[tr.BlockID], tr)
+			}
 		}
 	}
+	byID := func(a, b *gtfs.Trip) int { return strings.Compare(a.ID, b.ID) }
 	for _, trips := range d.byRoute {
-		slices.SortFunc(trips, func(a, b *gtfs.Trip) int { return strings.Compare(a.ID, b.ID) })
+		slices.SortFunc(trips, byID)
+	}
+	for _, trips := range d.byBlock {
+		slices.SortFunc(trips, byID)
 	}
 	return d
 }
@@ -172,6 +180,80 @@ func (d *Dispatcher) Current(routeID string, t time.Time) (Run, error) {
 	}
 	return Run{}, fmt.Errorf("route %s: no free trip runs within %v of %s; check the feed's calendar or pick another -start",
 		routeID, Horizon, t.Format(time.RFC3339))
+}
+
+// Spread assigns n buses at t over routes (IDs): bus i drives route
+// routes[i % len(routes)]. As Current does for one bus, each takes the free
+// run of its route in progress that is earliest in its journey; when a route
+// has more buses than runs in progress, the rest take its next runs to
+// depart and wait at their first stops. It lists each route's runs once,
+// rather than once per bus as Current does, for fleets of thousands.
+func (d *Dispatcher) Spread(routes []string, n int, t time.Time) ([]Run, error) {
+	if len(routes) == 0 {
+		return nil, fmt.Errorf("no routes to spread %d buses over", n)
+	}
+	queues := make(map[string][]Run, len(routes))
+	for _, id := range routes {
+		if _, ok := queues[id]; ok {
+			continue
+		}
+		var moving, waiting []Run
+		for _, r := range d.runs(d.byRoute[id], t, t.Add(Horizon)) {
+			switch {
+			case d.isTaken(r):
+			case r.Departs().After(t):
+				waiting = append(waiting, r)
+			case r.Arrives().After(t):
+				moving = append(moving, r)
+			}
+		}
+		progress := func(r Run) float64 {
+			span := r.Arrives().Sub(r.Departs()).Seconds()
+			if span <= 0 {
+				return 0
+			}
+			return t.Sub(r.Departs()).Seconds() / span
+		}
+		slices.SortStableFunc(moving, func(a, b Run) int { return cmp.Compare(progress(a), progress(b)) })
+		queues[id] = append(moving, waiting...)
+	}
+	out := make([]Run, 0, n)
+	for i := range n {
+		id := routes[i%len(routes)]
+		q := queues[id]
+		if len(q) == 0 {
+			return nil, fmt.Errorf("route %s: no free trip runs left for bus %d within %v of %s; use fewer buses or more routes",
+				id, i, Horizon, t.Format(time.RFC3339))
+		}
+		out = append(out, d.take(q[0]))
+		queues[id] = q[1:]
+	}
+	return out, nil
+}
+
+// Block returns the runs of block blockID (the trips one bus drives in a
+// day, in order) on the first service day whose block is in progress at t
+// or starts after it, from the run in progress on. It takes them all.
+func (d *Dispatcher) Block(blockID string, t time.Time) ([]Run, error) {
+	trips := d.byBlock[blockID]
+	if len(trips) == 0 {
+		return nil, fmt.Errorf("block %q: no trip with two or more stops has that block_id", blockID)
+	}
+	var out []Run
+	for _, r := range d.runs(trips, t, t.Add(Horizon)) {
+		if d.isTaken(r) || len(out) > 0 && r.Date != out[0].Date {
+			continue
+		}
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("block %s: no free runs within %v of %s; check the feed's calendar or pick another -start",
+			blockID, Horizon, t.Format(time.RFC3339))
+	}
+	for _, r := range out {
+		d.take(r)
+	}
+	return out, nil
 }
 
 // Toward returns a free run of the route that will call at stop soon: of

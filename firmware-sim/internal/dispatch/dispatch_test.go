@@ -140,3 +140,98 @@ func TestTowardReachesTheStopSoon(t *testing.T) {
 		t.Error("a route that never calls at the stop gave a run")
 	}
 }
+
+// Spread puts buses on the runs in progress first, then on the next to
+// depart, never one run twice, round-robin over the routes.
+func TestSpread(t *testing.T) {
+	feed := loadDemo(t)
+	at := time.Date(2026, 11, 27, 8, 13, 0, 0, feed.Location)
+	tests := []struct {
+		name   string
+		routes []string
+		n      int
+	}{
+		{"one bus", []string{"1"}, 1},
+		{"more buses than runs in progress", []string{"1", "2", "3"}, 120},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := New(feed)
+			runs, err := d.Spread(tc.routes, tc.n, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(runs) != tc.n {
+				t.Fatalf("%d runs for %d buses", len(runs), tc.n)
+			}
+			seen := map[runKey]bool{}
+			waiting := false
+			for i, r := range runs {
+				if want := tc.routes[i%len(tc.routes)]; r.Trip.RouteID != want {
+					t.Errorf("bus %d on route %s, want %s", i, r.Trip.RouteID, want)
+				}
+				if seen[r.key()] {
+					t.Errorf("%s handed out twice", r)
+				}
+				seen[r.key()] = true
+				if !r.Arrives().After(at) {
+					t.Errorf("%s is over at %v", r, at)
+				}
+				inProgress := !r.Departs().After(at)
+				if inProgress && waiting && r.Trip.RouteID == tc.routes[0] {
+					t.Errorf("bus %d got %s in progress after a bus of its route got a future run", i, r)
+				}
+				if !inProgress && r.Trip.RouteID == tc.routes[0] {
+					waiting = true
+				}
+			}
+			if tc.n > 100 && !waiting {
+				t.Error("no bus waits for a future run; the demo feed has fewer than 100 runs in progress")
+			}
+			// The first bus gets what Current would give it.
+			cur, err := New(feed).Current(tc.routes[0], at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cur.key() != runs[0].key() {
+				t.Errorf("first bus on %s, Current gives %s", runs[0], cur)
+			}
+		})
+	}
+}
+
+// Block gives the block's trips of one service day in order, from the one
+// in progress; asked again, the next day's.
+func TestBlock(t *testing.T) {
+	feed := loadDemo(t)
+	at := time.Date(2026, 11, 27, 8, 13, 0, 0, feed.Location)
+	d := New(feed)
+	runs, err := d.Block("1-bus03", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) < 10 {
+		t.Fatalf("%d runs left in the day of block 1-bus03", len(runs))
+	}
+	if !runs[0].Arrives().After(at) {
+		t.Errorf("first run %s is over at %v", runs[0], at)
+	}
+	for i, r := range runs {
+		if r.Trip.BlockID != "1-bus03" || r.Date != runs[0].Date {
+			t.Errorf("run %d: %s of block %s", i, r, r.Trip.BlockID)
+		}
+		if i > 0 && r.Departs().Before(runs[i-1].Arrives()) {
+			t.Errorf("%s departs %v before %s arrives %v", r, r.Departs(), runs[i-1], runs[i-1].Arrives())
+		}
+	}
+	next, err := d.Block("1-bus03", runs[len(runs)-1].Arrives())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next[0].Date != runs[0].Date.AddDays(1) {
+		t.Errorf("after the day's block: %s, want the next day's", next[0])
+	}
+	if _, err := d.Block("no-such-block", at); err == nil {
+		t.Error("want an error for an unknown block")
+	}
+}

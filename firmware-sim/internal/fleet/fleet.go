@@ -1,29 +1,42 @@
-// Package fleet runs simulated buses: for each, a trip from the dispatcher, a
-// motion plan, and a GPS receiver writing one epoch a simulated second to its
-// port. Simulated time runs Speedup times faster than the wall clock; the
-// wall clock is injected so tests need not wait on it.
+// Package fleet runs simulated buses: for each, trips from the dispatcher, a
+// motion plan, and a GPS receiver whose epochs go to a port (a PTY, a serial
+// device, stdout) or, as a vehicle agent would publish them, to MQTT.
+//
+// One goroutine drives the whole fleet: each tick it steps every bus's state
+// machine (which trip, which stop, what the receiver says) in turn. Simulated
+// time runs Speedup times faster than the wall clock; the wall clock is
+// injected so tests need not wait on it.
 package fleet
 
 import (
+	"bufio"
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
+	"github.com/headway-transit/headway/drivers/nmea"
 	"github.com/headway-transit/headway/firmware-sim/internal/dispatch"
 	"github.com/headway-transit/headway/firmware-sim/internal/motion"
 	"github.com/headway-transit/headway/firmware-sim/internal/receiver"
 	"github.com/headway-transit/headway/internal/gtfs"
 )
 
-// Port is where one receiver's sentences go: a PTY, or stdout.
+// Port is where one receiver's sentences go: a PTY, a serial device, stdout.
 type Port interface {
 	io.WriteCloser
 	String() string // for people: "/tmp/headway-gps0 -> /dev/pts/3"
+}
+
+// Publisher sends fixes on behalf of vehicle agents (package mqttout). It
+// must not block for long: the whole fleet waits on it.
+type Publisher interface {
+	Publish(vehicle int, f nmea.Fix, trip string)
 }
 
 // Clock is the wall clock the simulation is paced by.
@@ -41,7 +54,10 @@ func (wallClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // reach it, so a sign sees it coming for a while.
 const TowardLead = 2 * time.Minute
 
-// Options configure a fleet. Give either Trips or Routes.
+// DefaultLayover is the least time a bus spends at a terminus between trips.
+const DefaultLayover = 2 * time.Minute
+
+// Options configure a fleet. Give one of Trips, Routes or Blocks.
 type Options struct {
 	Feed *gtfs.Feed
 	// Trips puts one bus on each trip ID.
@@ -50,6 +66,9 @@ type Options struct {
 	// Routes[i % len(Routes)]. Vehicles 0 means one bus per route.
 	Routes   []string
 	Vehicles int
+	// Blocks puts one bus on each block ID: it drives the block's trips in
+	// order, waiting at the terminus for each next departure.
+	Blocks []string
 	// Toward, with Routes, picks for each bus a run that will call at this
 	// stop soon (see dispatch.Toward), to test that stop's sign.
 	Toward string
@@ -58,11 +77,26 @@ type Options struct {
 	Speedup  float64       // simulated seconds per wall second; 0 means 1
 	Duration time.Duration // simulated time to run for; 0 means until cancelled
 	Seed     uint64        // with the same Start, the same seed gives the same fixes
-	Motion   motion.Config // how the buses drive, including Delay
+	Motion   motion.Config // how the buses drive, including Delay and Traffic
+	// Layover is the least time at a terminus between trips; 0 means
+	// DefaultLayover.
+	Layover time.Duration
 
+	// Receiver, if not nil, emulates a real receiver (profile, rate, cold
+	// start, noise, faults) on each port; nil is the plain receiver, RMC
+	// and GGA once a second with the true position. Bus i's receiver gets
+	// its own seed, drawn from Seed. With a Publisher, each epoch's
+	// sentences are decoded with drivers/nmea and the fixes with a
+	// position are published, as an agent would.
+	Receiver *receiver.Options
+	// Name names bus i; nil means "gps0", "gps1", ...
+	Name func(i int) string
 	// Open returns the port of bus i. The fleet closes it.
 	Open func(i int) (Port, error)
-	// Truth, if not nil, receives a JSON line per fix with the true state.
+	// Publisher, instead of Open, sends every bus's fixes to MQTT.
+	Publisher Publisher
+	// Truth, if not nil, receives JSON lines: the true state at each fix
+	// and the true arrival and departure at each stop.
 	Truth  io.Writer
 	Clock  Clock // nil means the wall clock
 	Logger *slog.Logger
@@ -73,25 +107,15 @@ type Fleet struct {
 	opts     Options
 	dispatch *dispatch.Dispatcher
 	vehicles []*Vehicle
-	truth    *json.Encoder
+	truth    *bufio.Writer
 	log      *slog.Logger
+	period   time.Duration
+
+	fixes  atomic.Uint64
+	moving atomic.Int64
 }
 
-// Vehicle is one simulated bus.
-type Vehicle struct {
-	Name string // "gps0"
-	Port Port
-
-	rx     *receiver.Receiver
-	rng    *rand.Rand
-	run    dispatch.Run
-	driver *motion.Driver
-}
-
-// Run is the trip the bus drives now.
-func (v *Vehicle) Run() dispatch.Run { return v.run }
-
-// New assigns a trip to each bus and opens its port. On success the caller
+// New assigns trips to each bus and opens its port. On success the caller
 // must Close the fleet.
 func New(opts Options) (_ *Fleet, err error) {
 	if opts.Feed == nil {
@@ -103,14 +127,27 @@ func New(opts Options) (_ *Fleet, err error) {
 	if !(opts.Speedup > 0) {
 		return nil, fmt.Errorf("speedup must be positive, got %v", opts.Speedup)
 	}
+	period := time.Second
+	if opts.Receiver != nil {
+		if err := opts.Receiver.Validate(); err != nil {
+			return nil, fmt.Errorf("receiver: %w", err)
+		}
+		period = opts.Receiver.Interval()
+	}
+	if opts.Layover == 0 {
+		opts.Layover = DefaultLayover
+	}
+	if opts.Layover < 0 {
+		return nil, fmt.Errorf("layover %v must not be negative", opts.Layover)
+	}
 	if opts.Start.IsZero() {
 		return nil, errors.New("no start time")
 	}
 	if err := opts.Motion.Validate(); err != nil {
 		return nil, fmt.Errorf("motion: %w", err)
 	}
-	if opts.Open == nil {
-		return nil, errors.New("no ports to write to")
+	if (opts.Open == nil) == (opts.Publisher == nil) {
+		return nil, errors.New("give ports to write to or a publisher, one of the two")
 	}
 	if opts.Clock == nil {
 		opts.Clock = wallClock{}
@@ -118,11 +155,14 @@ func New(opts Options) (_ *Fleet, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	f := &Fleet{opts: opts, dispatch: dispatch.New(opts.Feed), log: opts.Logger}
-	if opts.Truth != nil {
-		f.truth = json.NewEncoder(opts.Truth)
+	if opts.Name == nil {
+		opts.Name = func(i int) string { return fmt.Sprintf("gps%d", i) }
 	}
-	runs, err := f.assign()
+	f := &Fleet{opts: opts, dispatch: dispatch.New(opts.Feed), log: opts.Logger, period: period}
+	if opts.Truth != nil {
+		f.truth = bufio.NewWriterSize(opts.Truth, 64<<10)
+	}
+	plans, err := f.assign()
 	if err != nil {
 		return nil, err
 	}
@@ -131,38 +171,104 @@ func New(opts Options) (_ *Fleet, err error) {
 			f.Close()
 		}
 	}()
-	for i, run := range runs {
-		v := &Vehicle{Name: fmt.Sprintf("gps%d", i), rng: rand.New(rand.NewPCG(opts.Seed, uint64(i)))}
-		if err := v.drive(run, time.Time{}, opts.Motion); err != nil {
+	for i, p := range plans {
+		v := &Vehicle{
+			Name: opts.Name(i), index: i, block: p.block, queue: p.runs[1:],
+			rng: rand.New(rand.NewPCG(opts.Seed, uint64(i))),
+		}
+		first := p.runs[0]
+		// Waiting at the first stop since the start, or there just as it
+		// leaves when the run is already under way.
+		v.atFirst = opts.Start
+		if first.Departs().Before(opts.Start) {
+			v.atFirst = first.Departs()
+		}
+		if err := v.drive(first, time.Time{}, opts.Motion); err != nil {
 			return nil, err
 		}
-		p, err := opts.Open(i)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", v.Name, err)
+		v.skipStopsBefore(opts.Start)
+		if opts.Open != nil {
+			port, err := opts.Open(i)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", v.Name, err)
+			}
+			v.Port = port
+			if v.rx, err = newReceiver(port, opts.Receiver, opts.Seed, i); err != nil {
+				return nil, fmt.Errorf("%s: %w", v.Name, err)
+			}
+		} else if opts.Receiver != nil {
+			// The emulated receiver's sentences, decoded as the agent's
+			// driver would, so noise, cold start and faults reach MQTT.
+			v.epoch = new(bytes.Buffer)
+			if v.rx, err = newReceiver(v.epoch, opts.Receiver, opts.Seed, i); err != nil {
+				return nil, fmt.Errorf("%s: %w", v.Name, err)
+			}
+		} else {
+			v.rx = receiver.New(io.Discard)
 		}
-		v.Port = p
-		v.rx = receiver.New(p)
 		f.vehicles = append(f.vehicles, v)
 	}
 	return f, nil
 }
 
-func (f *Fleet) assign() ([]dispatch.Run, error) {
+// newReceiver is bus i's receiver writing to w.
+func newReceiver(w io.Writer, o *receiver.Options, seed uint64, i int) (*receiver.Receiver, error) {
+	if o == nil {
+		return receiver.New(w), nil
+	}
+	mine := *o
+	// Each bus its own sky, noise and faults, all from the one seed.
+	mine.Seed = rand.New(rand.NewPCG(seed, uint64(i)<<32|0x5eed)).Uint64()
+	return receiver.NewWith(w, mine)
+}
+
+// plan is what a bus starts with: the runs it will drive, in order (more
+// come from the dispatcher as it goes), and its block if it drives one.
+type plan struct {
+	runs  []dispatch.Run
+	block string
+}
+
+func (f *Fleet) assign() ([]plan, error) {
 	o := f.opts
-	var runs []dispatch.Run
+	given := 0
+	for _, l := range [][]string{o.Trips, o.Routes, o.Blocks} {
+		if len(l) > 0 {
+			given++
+		}
+	}
+	if given > 1 {
+		return nil, errors.New("give trips, routes or blocks, only one of them")
+	}
+	one := func(what string, n int) error {
+		if o.Vehicles != 0 && o.Vehicles != n {
+			return fmt.Errorf("%d vehicles for %d %s: give one %s per vehicle, or routes", o.Vehicles, n, what, what)
+		}
+		return nil
+	}
+	var plans []plan
 	switch {
-	case len(o.Trips) > 0 && len(o.Routes) > 0:
-		return nil, errors.New("give trips or routes, not both")
 	case len(o.Trips) > 0:
-		if o.Vehicles != 0 && o.Vehicles != len(o.Trips) {
-			return nil, fmt.Errorf("%d vehicles for %d trips: give one trip per vehicle, or routes", o.Vehicles, len(o.Trips))
+		if err := one("trip", len(o.Trips)); err != nil {
+			return nil, err
 		}
 		for _, id := range o.Trips {
 			r, err := f.dispatch.Trip(id, o.Start)
 			if err != nil {
 				return nil, err
 			}
-			runs = append(runs, r)
+			plans = append(plans, plan{runs: []dispatch.Run{r}})
+		}
+	case len(o.Blocks) > 0:
+		if err := one("block", len(o.Blocks)); err != nil {
+			return nil, err
+		}
+		for _, id := range o.Blocks {
+			runs, err := f.dispatch.Block(id, o.Start)
+			if err != nil {
+				return nil, err
+			}
+			plans = append(plans, plan{runs: runs, block: id})
 		}
 	case len(o.Routes) > 0:
 		var ids []string
@@ -177,46 +283,66 @@ func (f *Fleet) assign() ([]dispatch.Run, error) {
 		if n == 0 {
 			n = len(ids)
 		}
-		for i := range n {
-			var r dispatch.Run
-			var err error
-			if o.Toward != "" {
-				r, err = f.dispatch.Toward(ids[i%len(ids)], o.Toward, o.Start, TowardLead)
-			} else {
-				r, err = f.dispatch.Current(ids[i%len(ids)], o.Start)
-			}
+		if o.Toward == "" {
+			runs, err := f.dispatch.Spread(ids, n, o.Start)
 			if err != nil {
 				return nil, err
 			}
-			runs = append(runs, r)
+			for _, r := range runs {
+				plans = append(plans, plan{runs: []dispatch.Run{r}})
+			}
+			break
+		}
+		for i := range n {
+			r, err := f.dispatch.Toward(ids[i%len(ids)], o.Toward, o.Start, TowardLead)
+			if err != nil {
+				return nil, err
+			}
+			plans = append(plans, plan{runs: []dispatch.Run{r}})
 		}
 	default:
-		return nil, errors.New("give a trip or a route to drive")
+		return nil, errors.New("give a trip, a route or a block to drive")
 	}
-	return runs, nil
-}
-
-func (v *Vehicle) drive(run dispatch.Run, ready time.Time, cfg motion.Config) error {
-	d, err := motion.NewDriver(run.Trip, run.Base, ready, cfg, v.rng)
-	if err != nil {
-		return fmt.Errorf("%s: %s: %w", v.Name, run, err)
-	}
-	v.run, v.driver = run, d
-	return nil
+	return plans, nil
 }
 
 // Vehicles returns the buses, in port order.
 func (f *Fleet) Vehicles() []*Vehicle { return f.vehicles }
 
-// Run emits one epoch per simulated second per bus until ctx is done or
-// Duration has passed. It returns nil when stopped by either.
+// Stats is a snapshot of a running fleet, safe to take from any goroutine.
+type Stats struct {
+	Vehicles int    // buses in the fleet
+	Moving   int    // of which driving (not at a stop or halt) at the last tick
+	Fixes    uint64 // epochs emitted since the start, all buses
+}
+
+// FaultCounts sums the faults the receivers have injected, by name. It is
+// safe from any goroutine.
+func (f *Fleet) FaultCounts() map[string]uint64 {
+	sum := map[string]uint64{}
+	for _, v := range f.vehicles {
+		for k, n := range v.rx.FaultCounts() {
+			sum[k] += n
+		}
+	}
+	return sum
+}
+
+// Stats reports how the fleet is doing.
+func (f *Fleet) Stats() Stats {
+	return Stats{Vehicles: len(f.vehicles), Moving: int(f.moving.Load()), Fixes: f.fixes.Load()}
+}
+
+// Run emits one epoch per bus every receiver interval (simulated) until ctx is
+// done or Duration has passed. It returns nil when stopped by either.
 func (f *Fleet) Run(ctx context.Context) error {
 	o := f.opts
 	wall0 := o.Clock.Now()
+	defer f.flushTruth()
 	for k := 0; ; k++ {
-		sim := time.Duration(k) * time.Second
+		sim := time.Duration(k) * f.period
 		if o.Duration > 0 && sim >= o.Duration {
-			return nil
+			return f.flushTruth()
 		}
 		// Pace against the start, not the previous tick, so that slow ticks
 		// do not accumulate drift.
@@ -224,92 +350,50 @@ func (f *Fleet) Run(ctx context.Context) error {
 		if wait := due.Sub(o.Clock.Now()); wait > 0 {
 			select {
 			case <-ctx.Done():
-				return nil
+				return f.flushTruth()
 			case <-o.Clock.After(wait):
 			}
 		} else if ctx.Err() != nil {
-			return nil
+			return f.flushTruth()
 		}
 		t := o.Start.Add(sim)
+		moving := 0
 		for _, v := range f.vehicles {
 			if err := f.step(v, t); err != nil {
+				return err
+			}
+			if v.last.Speed > 0 {
+				moving++
+			}
+		}
+		f.fixes.Add(uint64(len(f.vehicles)))
+		f.moving.Store(int64(moving))
+		if f.truth != nil && o.Speedup <= 1 {
+			// Live runs: a reader of the truth file sees each epoch now.
+			if err := f.flushTruth(); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// Layover is the least time a bus spends at the end of a trip before the
-// next.
-const Layover = 2 * time.Minute
-
-func (f *Fleet) step(v *Vehicle, t time.Time) error {
-	s := v.driver.At(t)
-	if s.Done {
-		end := v.driver.End()
-		if t.Sub(end) > Layover {
-			// Given a trip long over (-trip at a late -start): the bus has
-			// been waiting at the terminus and goes from now.
-			end = t
-		}
-		next, err := f.dispatch.Next(v.run, end, s.Point())
-		if err != nil {
-			return fmt.Errorf("%s: %w", v.Name, err)
-		}
-		f.dispatch.Release(v.run)
-		if err := v.drive(next, end.Add(Layover), f.opts.Motion); err != nil {
-			return err
-		}
-		f.log.Info("next trip", "vehicle", v.Name, "route", routeName(next.Trip), "trip", next.Trip.ID,
-			"departs", v.driver.Departs().Format(time.RFC3339))
-		s = v.driver.At(t)
+func (f *Fleet) flushTruth() error {
+	if f.truth == nil {
+		return nil
 	}
-	if err := v.rx.Emit(s); err != nil {
-		return fmt.Errorf("%s: %w", v.Name, err)
-	}
-	if f.truth != nil {
-		if err := f.truth.Encode(Truth{
-			Vehicle: v.Name, Time: s.Time.UTC(), Lat: s.Lat, Lon: s.Lon,
-			Speed: s.Speed, Track: s.Track, Trip: v.run.Trip.ID, Dist: s.Dist,
-		}); err != nil {
-			return fmt.Errorf("write truth: %w", err)
-		}
+	if err := f.truth.Flush(); err != nil {
+		return fmt.Errorf("write truth: %w", err)
 	}
 	return nil
 }
 
-// Truth is one line of the -truth file: where a bus really was at a fix.
-type Truth struct {
-	Vehicle string    `json:"vehicle"`
-	Time    time.Time `json:"time"`
-	Lat     float64   `json:"lat"`
-	Lon     float64   `json:"lon"`
-	Speed   float64   `json:"speed"` // m/s
-	Track   float64   `json:"track"` // degrees true
-	Trip    string    `json:"trip"`
-	Dist    float64   `json:"dist"` // metres along the trip's path
-}
-
 // Close closes every port.
 func (f *Fleet) Close() error {
-	var errs []error
+	errs := []error{f.flushTruth()}
 	for _, v := range f.vehicles {
 		if v.Port != nil {
 			errs = append(errs, v.Port.Close())
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func routeName(tr *gtfs.Trip) string {
-	if tr.Route != nil && tr.Route.ShortName != "" {
-		return tr.Route.ShortName
-	}
-	return tr.RouteID
-}
-
-// Describe is the line that tells a technician where bus v is:
-// "gps0: /tmp/headway-gps0 -> /dev/pts/3 route 1 trip T1".
-func (v *Vehicle) Describe() string {
-	return fmt.Sprintf("%s: %s route %s trip %s", v.Name, v.Port, routeName(v.run.Trip), v.run.Trip.ID)
 }

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -56,29 +54,54 @@ func (*bufPort) Close() error   { return nil }
 func (*bufPort) String() string { return "buffer" }
 
 func readTruth(t testing.TB, b []byte) []Truth {
-	t.Helper()
-	var out []Truth
-	dec := json.NewDecoder(bytes.NewReader(b))
-	for {
-		var tr Truth
-		if err := dec.Decode(&tr); errors.Is(err, io.EOF) {
-			return out
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, tr)
-	}
+	fixes, _ := readTruthAll(t, b)
+	return fixes
 }
 
-// End to end on real PTYs: three buses on three routes for 5 simulated
-// seconds at speedup 10; what a reader of each link decodes matches the
-// truth file.
+// readTruthAll splits a truth file into its fix and stop lines, rejecting
+// lines of any other type or with unknown fields.
+func readTruthAll(t testing.TB, b []byte) (fixes []Truth, stops []StopTruth) {
+	t.Helper()
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var kind struct{ Type string }
+		if err := json.Unmarshal(line, &kind); err != nil {
+			t.Fatalf("truth line %s: %v", line, err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		switch kind.Type {
+		case TypeFix:
+			var tr Truth
+			if err := dec.Decode(&tr); err != nil {
+				t.Fatalf("truth line %s: %v", line, err)
+			}
+			fixes = append(fixes, tr)
+		case TypeStop:
+			var st StopTruth
+			if err := dec.Decode(&st); err != nil {
+				t.Fatalf("truth line %s: %v", line, err)
+			}
+			stops = append(stops, st)
+		default:
+			t.Fatalf("truth line of type %q: %s", kind.Type, line)
+		}
+	}
+	return fixes, stops
+}
+
+// End to end on real PTYs: a fleet of ten buses on three routes for 5
+// simulated seconds at speedup 10; what a reader of each link decodes with
+// drivers/nmea matches the truth file.
 func TestRunOnPTYs(t *testing.T) {
+	const n = 10
 	feed := loadDemo(t)
 	link := filepath.Join(t.TempDir(), "gps")
 	var truth bytes.Buffer
 	fl, err := New(Options{
-		Feed: feed, Routes: []string{"1", "2", "3"},
+		Feed: feed, Routes: []string{"1", "2", "3"}, Vehicles: n,
 		Start: demoStart(t, feed), Speedup: 10, Duration: 5 * time.Second, Seed: 1,
 		Motion: motion.DefaultConfig(), Truth: &truth,
 		Open: func(i int) (Port, error) {
@@ -93,18 +116,18 @@ func TestRunOnPTYs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fl.Close()
-	if n := len(fl.Vehicles()); n != 3 {
-		t.Fatalf("%d vehicles, want 3", n)
+	if got := len(fl.Vehicles()); got != n {
+		t.Fatalf("%d vehicles, want %d", got, n)
 	}
 	type result struct {
 		fixes []nmea.Fix
 		err   error
 	}
-	results := make([]chan result, 3)
+	results := make([]chan result, n)
 	for i, v := range fl.Vehicles() {
 		t.Log(v.Describe())
-		if v.Run().Trip.RouteID != fmt.Sprint(i+1) {
-			t.Errorf("%s on route %s, want %d", v.Name, v.Run().Trip.RouteID, i+1)
+		if v.Run().Trip.RouteID != fmt.Sprint(i%3+1) {
+			t.Errorf("%s on route %s, want %d", v.Name, v.Run().Trip.RouteID, i%3+1)
 		}
 		r, err := os.OpenFile(fmt.Sprintf("%s%d", link, i), os.O_RDONLY|syscall.O_NOCTTY, 0)
 		if err != nil {
@@ -129,8 +152,8 @@ func TestRunOnPTYs(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := readTruth(t, truth.Bytes())
-	if len(all) != 15 {
-		t.Fatalf("%d truth lines, want 15", len(all))
+	if len(all) != 5*n {
+		t.Fatalf("%d truth fix lines, want %d", len(all), 5*n)
 	}
 	for i, v := range fl.Vehicles() {
 		res := <-results[i]
@@ -157,7 +180,7 @@ func TestRunOnPTYs(t *testing.T) {
 	if err := fl.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 3 {
+	for i := range n {
 		if _, err := os.Lstat(fmt.Sprintf("%s%d", link, i)); !os.IsNotExist(err) {
 			t.Errorf("link %d left behind: %v", i, err)
 		}
@@ -167,8 +190,16 @@ func TestRunOnPTYs(t *testing.T) {
 func runBuffered(t testing.TB, opts Options) (nmeaOut []byte, truth []Truth) {
 	t.Helper()
 	var tb bytes.Buffer
-	var port bufPort
 	opts.Truth = &tb
+	out := runBufferedTruth(t, opts)
+	return out, readTruth(t, tb.Bytes())
+}
+
+// runBufferedTruth runs a fleet on instant time into one buffer, returning
+// the NMEA; the truth goes wherever opts.Truth says.
+func runBufferedTruth(t testing.TB, opts Options) []byte {
+	t.Helper()
+	var port bufPort
 	opts.Clock = instantClock{}
 	opts.Open = func(int) (Port, error) { return &port, nil }
 	if opts.Motion == (motion.Config{}) {
@@ -182,7 +213,10 @@ func runBuffered(t testing.TB, opts Options) (nmeaOut []byte, truth []Truth) {
 	if err := fl.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return port.Bytes(), readTruth(t, tb.Bytes())
+	if err := fl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return port.Bytes()
 }
 
 func TestRunIsReproducible(t *testing.T) {

@@ -23,10 +23,13 @@ type Config struct {
 	// Delay shifts every scheduled time the bus aims for: with 3m the bus
 	// runs three minutes late all trip (a test's "late bus").
 	Delay time.Duration
+	// Traffic is the streets' effect on speed; the zero value is empty
+	// streets all day.
+	Traffic Traffic
 }
 
 // DefaultConfig is a city bus: about 1 m/s² away from stops, 1.2 m/s² braking,
-// at most 15 m/s (54 km/h), and 15-30 s at each stop.
+// at most 15 m/s (54 km/h), 15-30 s at each stop, in CityTraffic.
 func DefaultConfig() Config {
 	return Config{
 		Accel:    1.0,
@@ -35,6 +38,7 @@ func DefaultConfig() Config {
 		MinSpeed: 3,
 		DwellMin: 15 * time.Second,
 		DwellMax: 30 * time.Second,
+		Traffic:  CityTraffic(),
 	}
 }
 
@@ -48,7 +52,7 @@ func (c Config) Validate() error {
 	case c.DwellMin < 0 || c.DwellMax < c.DwellMin:
 		return fmt.Errorf("dwell range must satisfy 0 <= min <= max (got %v, %v)", c.DwellMin, c.DwellMax)
 	}
-	return nil
+	return c.Traffic.Validate()
 }
 
 // State is where the bus truly is at one instant.
@@ -67,11 +71,12 @@ type State struct {
 	Done bool
 }
 
-// leg is one stop-to-stop run. Times are seconds since the driver's epoch.
-type leg struct {
-	depart   float64 // leaves stop i
-	from     float64 // metres along the path at stop i
-	length   float64 // metres to stop i+1
+// segment is one run from standstill to standstill: from a stop or a traffic
+// halt to the next stop or halt. Times are seconds since the driver's epoch.
+type segment struct {
+	depart   float64 // leaves
+	from     float64 // metres along the path where it leaves
+	length   float64 // metres to where it stops next
 	v        float64 // peak speed, m/s
 	tAccel   float64 // seconds accelerating
 	tCruise  float64 // seconds at v
@@ -81,6 +86,8 @@ type leg struct {
 	decel    float64
 	dAccel   float64 // metres covered accelerating
 	dCruised float64 // metres covered by the end of the cruise
+	left     int     // index of the stop most recently left
+	endStop  int     // index of the stop it ends at, or -1 at a traffic halt
 }
 
 // Driver is one bus on one trip. It is immutable after NewDriver and safe for
@@ -88,16 +95,18 @@ type leg struct {
 type Driver struct {
 	trip     *gtfs.Trip
 	epoch    time.Time // the service day start; all plan times are relative to it
-	legs     []leg
-	firstDep float64 // when the bus leaves the first stop
-	end      float64 // when it reaches the last stop
+	segs     []segment
+	arrive   []float64 // per stop: when the bus gets there (stop 0: when it leaves)
+	depart   []float64 // per stop: when it leaves (last stop: when it arrives)
+	firstDep float64   // when the bus leaves the first stop
+	end      float64   // when it reaches the last stop
 }
 
 // NewDriver plans trip, which runs on the service day starting at dayStart.
 // The bus is at the first stop from ready on (pass the zero time if it has been
 // there all along) and leaves at the later of ready and its scheduled
-// departure plus cfg.Delay. Dwell times are drawn from rng in stop order, so
-// the same seed gives the same plan.
+// departure plus cfg.Delay. Traffic halts, street speeds and dwell times are
+// drawn from rng in stop order, so the same seed gives the same plan.
 func NewDriver(trip *gtfs.Trip, dayStart, ready time.Time, cfg Config, rng *rand.Rand) (*Driver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -108,9 +117,9 @@ func NewDriver(trip *gtfs.Trip, dayStart, ready time.Time, cfg Config, rng *rand
 	if len(trip.StopTimes) < 2 {
 		return nil, fmt.Errorf("trip %s has %d stops; need at least two", trip.ID, len(trip.StopTimes))
 	}
-	d := &Driver{trip: trip, epoch: dayStart}
-	delay := cfg.Delay.Seconds()
 	sts := trip.StopTimes
+	d := &Driver{trip: trip, epoch: dayStart, arrive: make([]float64, len(sts)), depart: make([]float64, len(sts))}
+	delay := cfg.Delay.Seconds()
 	// Distances along the path, forced monotonic and inside the path, so a
 	// sloppy feed cannot make the bus reverse.
 	dist := make([]float64, len(sts))
@@ -125,35 +134,44 @@ func NewDriver(trip *gtfs.Trip, dayStart, ready time.Time, cfg Config, rng *rand
 		depart = math.Max(depart, ready.Sub(dayStart).Seconds())
 	}
 	d.firstDep = depart
+	d.arrive[0], d.depart[0] = depart, depart
 	k := 1/cfg.Accel + 1/cfg.Decel
 	for i := 0; i+1 < len(sts); i++ {
-		l := leg{depart: depart, from: dist[i], length: dist[i+1] - dist[i], accel: cfg.Accel, decel: cfg.Decel}
-		// Cruise speed v covers length L in budget t with the trapezoid:
-		// t = L/v + v·k/2, k = 1/a + 1/b. Take the smaller root.
+		length := dist[i+1] - dist[i]
+		f := cfg.Traffic.Factor(d.at(depart))
+		halts := cfg.Traffic.halts(length, f, rng)
+		// The speed that keeps the schedule: n stretches of the trapezoid,
+		// t = L/v + n·v·k/2 (k = 1/a + 1/b), in the budget left after the
+		// halts. Take the smaller root.
 		budget := float64(sts[i+1].Arrival) + delay - depart
-		v := cfg.MaxSpeed
-		if disc := budget*budget - 2*k*l.length; budget > 0 && disc >= 0 {
-			v = (budget - math.Sqrt(disc)) / k
+		for _, h := range halts {
+			budget -= h.wait
 		}
-		v = math.Max(cfg.MinSpeed, math.Min(cfg.MaxSpeed, v))
-		// A leg too short to reach v is a triangle.
-		if peak := math.Sqrt(2 * l.length / k); v > peak {
-			v = peak
+		n := float64(len(halts) + 1)
+		vSched := cfg.MaxSpeed
+		if disc := budget*budget - 2*n*k*length; budget > 0 && disc >= 0 {
+			vSched = (budget - math.Sqrt(disc)) / (n * k)
 		}
-		l.v = v
-		if v > 0 {
-			l.tAccel = v / cfg.Accel
-			l.tDecel = v / cfg.Decel
-			l.dAccel = v * v / (2 * cfg.Accel)
-			cruise := math.Max(0, l.length-v*v*k/2)
-			l.tCruise = cruise / v
-			l.dCruised = l.dAccel + cruise
+		vSched = math.Max(cfg.MinSpeed, vSched)
+		from := dist[i]
+		for j := 0; j <= len(halts); j++ {
+			to, endStop, wait := dist[i+1], i+1, 0.0
+			if j < len(halts) {
+				to, endStop, wait = dist[i]+halts[j].at, -1, halts[j].wait
+			}
+			// The street allows MaxSpeed scaled by the hour, give or take
+			// the jitter of this stretch.
+			street := cfg.MaxSpeed * f * (1 + cfg.Traffic.Jitter*(2*rng.Float64()-1))
+			v := math.Min(vSched, math.Min(street, cfg.MaxSpeed))
+			s := plan(depart, from, to-from, v, cfg, k)
+			s.left, s.endStop = i, endStop
+			d.segs = append(d.segs, s)
+			from, depart = to, s.arrive+wait
 		}
-		l.arrive = depart + l.tAccel + l.tCruise + l.tDecel
-		d.legs = append(d.legs, l)
-
+		last := d.segs[len(d.segs)-1]
+		d.arrive[i+1] = last.arrive
 		if i+1 == len(sts)-1 {
-			d.end = l.arrive
+			d.end, d.depart[i+1] = last.arrive, last.arrive
 			break
 		}
 		dwell := cfg.DwellMin
@@ -162,9 +180,30 @@ func NewDriver(trip *gtfs.Trip, dayStart, ready time.Time, cfg Config, rng *rand
 		}
 		// Never leave before the (delayed) scheduled departure: buses hold at
 		// stops when early.
-		depart = math.Max(l.arrive+dwell.Seconds(), float64(sts[i+1].Departure)+delay)
+		depart = math.Max(last.arrive+dwell.Seconds(), float64(sts[i+1].Departure)+delay)
+		d.depart[i+1] = depart
 	}
 	return d, nil
+}
+
+// plan is the trapezoid (or triangle, when too short to reach v) that covers
+// length metres from standstill to standstill.
+func plan(depart, from, length, v float64, cfg Config, k float64) segment {
+	s := segment{depart: depart, from: from, length: length, accel: cfg.Accel, decel: cfg.Decel}
+	if peak := math.Sqrt(2 * length / k); v > peak {
+		v = peak
+	}
+	s.v = v
+	if v > 0 {
+		s.tAccel = v / cfg.Accel
+		s.tDecel = v / cfg.Decel
+		s.dAccel = v * v / (2 * cfg.Accel)
+		cruise := math.Max(0, length-v*v*k/2)
+		s.tCruise = cruise / v
+		s.dCruised = s.dAccel + cruise
+	}
+	s.arrive = depart + s.tAccel + s.tCruise + s.tDecel
+	return s
 }
 
 // Trip is the trip being driven.
@@ -180,19 +219,20 @@ func (d *Driver) Departs() time.Time { return d.at(d.firstDep) }
 func (d *Driver) End() time.Time { return d.at(d.end) }
 
 // ArrivesAt is when the bus reaches stop i (for i = 0, when it leaves it).
-func (d *Driver) ArrivesAt(i int) time.Time {
-	if i <= 0 {
-		return d.Departs()
-	}
-	return d.at(d.legs[i-1].arrive)
-}
+func (d *Driver) ArrivesAt(i int) time.Time { return d.at(d.arrive[i]) }
 
 // DepartsAt is when the bus leaves stop i (for the last stop, when it arrives).
-func (d *Driver) DepartsAt(i int) time.Time {
-	if i >= len(d.legs) {
-		return d.End()
+func (d *Driver) DepartsAt(i int) time.Time { return d.at(d.depart[i]) }
+
+// Halts lists the traffic stops the bus makes on the trip, in order.
+func (d *Driver) Halts() []Halt {
+	var out []Halt
+	for i, s := range d.segs {
+		if s.endStop < 0 {
+			out = append(out, Halt{Dist: s.from + s.length, From: d.at(s.arrive), Until: d.at(d.segs[i+1].depart)})
+		}
 	}
-	return d.at(d.legs[i].depart)
+	return out
 }
 
 func (d *Driver) at(s float64) time.Time {
@@ -203,13 +243,13 @@ func (d *Driver) at(s float64) time.Time {
 func (d *Driver) At(t time.Time) State {
 	s := t.Sub(d.epoch).Seconds()
 	st := State{Time: t}
-	// The last leg departing at or before s; before the first departure, the
-	// bus waits at the first stop.
+	// The last segment departing at or before s; before the first
+	// departure, the bus waits at the first stop.
 	i := -1
-	lo, hi := 0, len(d.legs)
+	lo, hi := 0, len(d.segs)
 	for lo < hi {
 		m := (lo + hi) / 2
-		if d.legs[m].depart <= s {
+		if d.segs[m].depart <= s {
 			i, lo = m, m+1
 		} else {
 			hi = m
@@ -217,16 +257,22 @@ func (d *Driver) At(t time.Time) State {
 	}
 	switch {
 	case i < 0:
-		st.Stop, st.AtStop, st.Dist = 0, true, d.legs[0].from
-	case s >= d.legs[i].arrive:
-		// Arrived at stop i+1 and dwelling there (or done).
-		l := d.legs[i]
-		st.Stop, st.AtStop, st.Dist = i+1, true, l.from+l.length
-		st.Done = i == len(d.legs)-1
+		st.Stop, st.AtStop, st.Dist = 0, true, d.segs[0].from
+	case s >= d.segs[i].arrive:
+		// Standing at the end of segment i: at a stop (dwelling, or done),
+		// or at a traffic halt.
+		g := d.segs[i]
+		st.Dist = g.from + g.length
+		if g.endStop >= 0 {
+			st.Stop, st.AtStop = g.endStop, true
+			st.Done = i == len(d.segs)-1
+		} else {
+			st.Stop = g.left
+		}
 	default:
-		l := d.legs[i]
-		st.Stop = i
-		st.Dist, st.Speed = l.progress(s - l.depart)
+		g := d.segs[i]
+		st.Stop = g.left
+		st.Dist, st.Speed = g.progress(s - g.depart)
 	}
 	p, track := d.trip.Path.At(st.Dist)
 	st.Lat, st.Lon, st.Track = p.Lat, p.Lon, track
@@ -235,7 +281,7 @@ func (d *Driver) At(t time.Time) State {
 
 // progress returns the distance along the path and speed dt seconds after
 // leaving the stop.
-func (l leg) progress(dt float64) (dist, speed float64) {
+func (l segment) progress(dt float64) (dist, speed float64) {
 	switch {
 	case dt <= 0:
 		return l.from, 0

@@ -61,6 +61,7 @@ func TestDriverKeepsSchedule(t *testing.T) {
 		t.Run(delay.String(), func(t *testing.T) {
 			tr := synthTrip(t)
 			cfg := DefaultConfig()
+			cfg.Traffic = Traffic{} // empty streets: the schedule alone decides
 			cfg.Delay = delay
 			d := newDriver(t, tr, cfg, 1)
 
@@ -144,7 +145,9 @@ func TestDriverIsReproducible(t *testing.T) {
 func TestDriverWaitsForReady(t *testing.T) {
 	tr := synthTrip(t)
 	ready := tr.DepartureAt(dayStart, 0).Add(4 * time.Minute)
-	d, err := NewDriver(tr, dayStart, ready, DefaultConfig(), rand.New(rand.NewPCG(1, 0)))
+	cfg := DefaultConfig()
+	cfg.Traffic = Traffic{}
+	d, err := NewDriver(tr, dayStart, ready, cfg, rand.New(rand.NewPCG(1, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
