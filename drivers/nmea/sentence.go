@@ -319,19 +319,9 @@ func parseRMC(rest []byte, r *RMC) (string, error) {
 	default:
 		return ReasonValue, errStatus
 	}
-	// Receivers without a fix fill the position with placeholders such as
-	// 36000.0000: unusable, but the time and date beside them are good.
-	if r.Lat, ok = parseLatLon(f[2], f[3], 'N', 'S', 90); !ok {
-		if r.Valid {
-			return ReasonValue, errLat
-		}
-		r.Lat = math.NaN()
-	}
-	if r.Lon, ok = parseLatLon(f[4], f[5], 'E', 'W', 180); !ok {
-		if r.Valid {
-			return ReasonValue, errLon
-		}
-		r.Lon = math.NaN()
+	var err error
+	if r.Lat, r.Lon, err = parsePosition(f[2:6], r.Valid); err != nil {
+		return ReasonValue, err
 	}
 	if r.SpeedKnots, ok = parseFloat(f[6]); !ok {
 		return ReasonValue, errSpeed
@@ -369,18 +359,9 @@ func parseGGA(rest []byte, g *GGA) (string, error) {
 	if g.Quality, ok = parseUint(f[5]); !ok || len(f[5]) > 1 {
 		return ReasonValue, errQuality
 	}
-	// As in RMC, a position placeholder without a fix is not an error.
-	if g.Lat, ok = parseLatLon(f[1], f[2], 'N', 'S', 90); !ok {
-		if g.Quality != 0 {
-			return ReasonValue, errLat
-		}
-		g.Lat = math.NaN()
-	}
-	if g.Lon, ok = parseLatLon(f[3], f[4], 'E', 'W', 180); !ok {
-		if g.Quality != 0 {
-			return ReasonValue, errLon
-		}
-		g.Lon = math.NaN()
+	var err error
+	if g.Lat, g.Lon, err = parsePosition(f[1:5], g.Quality != 0); err != nil {
+		return ReasonValue, err
 	}
 	if g.Sats, ok = parseUint(f[6]); !ok {
 		return ReasonValue, errSats
@@ -398,4 +379,26 @@ func parseGGA(rest []byte, g *GGA) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// parsePosition reads the four fields lat, N|S, lon, E|W. Receivers without
+// a fix fill them with placeholders such as 36000.0000: unusable, but the
+// time and date beside them are good, so when fix is false a bad position
+// is NaN rather than an error.
+func parsePosition(f [][]byte, fix bool) (lat, lon float64, err error) {
+	lat, okLat := parseLatLon(f[0], f[1], 'N', 'S', 90)
+	lon, okLon := parseLatLon(f[2], f[3], 'E', 'W', 180)
+	switch {
+	case !okLat && fix:
+		return 0, 0, errLat
+	case !okLon && fix:
+		return 0, 0, errLon
+	}
+	if !okLat {
+		lat = math.NaN()
+	}
+	if !okLon {
+		lon = math.NaN()
+	}
+	return lat, lon, nil
 }

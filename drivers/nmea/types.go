@@ -2,7 +2,6 @@ package nmea
 
 import (
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -179,17 +178,9 @@ func parseGNS(rest []byte, g *GNS) (string, error) {
 	for i := len(m); i < maxGNSModes; i++ {
 		g.Modes[i] = 0
 	}
-	if g.Lat, ok = parseLatLon(f[1], f[2], 'N', 'S', 90); !ok {
-		if valid {
-			return ReasonValue, errLat
-		}
-		g.Lat = math.NaN()
-	}
-	if g.Lon, ok = parseLatLon(f[3], f[4], 'E', 'W', 180); !ok {
-		if valid {
-			return ReasonValue, errLon
-		}
-		g.Lon = math.NaN()
+	var err error
+	if g.Lat, g.Lon, err = parsePosition(f[1:5], valid); err != nil {
+		return ReasonValue, err
 	}
 	if g.Sats, ok = parseUint(f[6]); !ok {
 		return ReasonValue, errSats
@@ -239,17 +230,9 @@ func parseGLL(rest []byte, g *GLL) (string, error) {
 			return ReasonValue, errMode
 		}
 	}
-	if g.Lat, ok = parseLatLon(f[0], f[1], 'N', 'S', 90); !ok {
-		if g.Valid {
-			return ReasonValue, errLat
-		}
-		g.Lat = math.NaN()
-	}
-	if g.Lon, ok = parseLatLon(f[2], f[3], 'E', 'W', 180); !ok {
-		if g.Valid {
-			return ReasonValue, errLon
-		}
-		g.Lon = math.NaN()
+	var err error
+	if g.Lat, g.Lon, err = parsePosition(f[0:4], g.Valid); err != nil {
+		return ReasonValue, err
 	}
 	return "", nil
 }
