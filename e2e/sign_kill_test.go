@@ -18,7 +18,7 @@ import (
 
 // TestStationKilledDuringCacheWrites cuts the station agent's power, in
 // effect, at random moments while a hub pushes boards as fast as it takes
-// them (each one a bbolt transaction): SIGKILL 50-400 ms into the stream,
+// them (each one a bbolt transaction): SIGKILL 0-400 ms into the stream,
 // HEADWAY_KILLS times (default 200). Each time the cache must open, pass
 // bbolt's consistency check and hold boards; the next start must serve a
 // board from it on /board.json before the hub says anything; and no cache
@@ -76,7 +76,11 @@ func TestStationKilledDuringCacheWrites(t *testing.T) {
 			t.Fatalf("run %d: the restarted sign serves no board from its cache: %+v", i, b)
 		}
 		pump.release(t)
-		time.Sleep(time.Duration(50+rng.IntN(351)) * time.Millisecond)
+		// Kill while boards stream in: after the first one of this run
+		// (under load the agent may take a while to reconnect), at a
+		// random moment in the next 400 ms.
+		eventually(t, 10*time.Second, fmt.Sprintf("run %d: boards pushed", i), func() bool { return pump.sent.Load() > before })
+		time.Sleep(time.Duration(rng.IntN(401)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
