@@ -78,6 +78,11 @@ type Vehicle struct {
 	PassedAt time.Time  // passage of stop Next-1; zero when not seen
 	prev     *gtfs.Trip // the trip before the current one (or before losing it)
 	lastGap  time.Duration
+	// Block evidence, for inferred vehicles: how badly (in minutes, summed
+	// over fixes) each block's trip runs have fitted the vehicle.
+	blockCost  map[blockKey]float64
+	blockFixes float64   // fixes counted, decayed as the costs are
+	blockAt    time.Time // time of the last fix counted
 }
 
 // Passage is a vehicle leaving a stop behind: the time it crossed the
@@ -125,7 +130,10 @@ type Tracker struct {
 	// a bus that just finished a trip most likely starts that one.
 	next   map[*gtfs.Trip]*gtfs.Trip
 	byPath map[*geo.Polyline][]*gtfs.Trip // trips sharing each path
+	paths  []*geo.Polyline                // every path, in the order of trips
+	all    map[*gtfs.Trip]bool            // trips
 	boxes  map[*geo.Polyline]bbox         // each path's bounds, widened by MaxOffRoute
+	grids  map[*geo.Polyline]*pathGrid    // each path's segments by place
 }
 
 type bbox struct{ minLat, maxLat, minLon, maxLon float64 }
@@ -159,6 +167,7 @@ func New(feed *gtfs.Feed, cfg Config) *Tracker {
 	t.blocks = map[string][]*gtfs.Trip{}
 	runs := map[[2]string][]*gtfs.Trip{} // (service, block): one day's work of one bus
 	t.boxes = map[*geo.Polyline]bbox{}
+	t.grids = map[*geo.Polyline]*pathGrid{}
 	t.byPath = map[*geo.Polyline][]*gtfs.Trip{}
 	for _, tr := range t.trips {
 		if tr.BlockID != "" {
@@ -166,10 +175,18 @@ func New(feed *gtfs.Feed, cfg Config) *Tracker {
 			k := [2]string{tr.ServiceID, tr.BlockID}
 			runs[k] = append(runs[k], tr)
 		}
+		if _, ok := t.byPath[tr.Path]; !ok {
+			t.paths = append(t.paths, tr.Path)
+		}
 		t.byPath[tr.Path] = append(t.byPath[tr.Path], tr)
 		if _, ok := t.boxes[tr.Path]; !ok {
 			t.boxes[tr.Path] = boundsOf(tr.Path, cfg.MaxOffRoute)
+			t.grids[tr.Path] = newPathGrid(tr.Path, math.Max(200, cfg.MaxOffRoute+60))
 		}
+	}
+	t.all = make(map[*gtfs.Trip]bool, len(t.trips))
+	for _, tr := range t.trips {
+		t.all[tr] = true
 	}
 	t.next = map[*gtfs.Trip]*gtfs.Trip{}
 	for _, trs := range runs {
@@ -306,6 +323,25 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 			return
 		}
 	}
+	// Block evidence, for vehicles on no reported, configured trip or
+	// block: every fix scores the blocks whose trip runs it fits, and the
+	// block that has fitted best over the last hours (and that no other
+	// vehicle fits better) gives the trip. A bus works one block all day,
+	// and its delay drifts slowly: a bus late by most of a headway is not
+	// taken for the next trip's bus running early.
+	var lead candidate
+	haveLead := false
+	if t.cfg.Blocks[v.ID] == "" {
+		cands := t.fitting(t.trips, pt, p)
+		if v.Trip != nil && v.TripSource == SourceInferred && !has(cands, v.Trip, v.DayStart) {
+			// One noisy heading is no evidence against the trip being driven.
+			if c, ok := t.match(v.Trip, pt, p, v); ok && !finished(v.Trip, c.dist) && absDur(c.delay) <= maxInferDelay {
+				cands = append(cands, c)
+			}
+		}
+		t.learn(v, cands, p.Time)
+		lead, haveLead = t.leader(v, cands, p.Time)
+	}
 	// Keep an inferred trip while the vehicle stays on it: on its shape,
 	// not at its end, not hopelessly off its schedule, and not driving the
 	// other way (one noisy heading is forgiven; a few in a row are not).
@@ -317,9 +353,20 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 			v.against = 0
 		}
 		if ok && !finished(v.Trip, c.dist) && absDur(c.delay) <= maxInferDelay && v.against < maxAgainst {
-			if v.TripSource == SourceInferred && v.Next > 0 && absDur(c.delay) > switchMargin {
-				c = t.closer(v, c, p.Time)
+			if v.TripSource == SourceInferred && haveLead && t.better(v, lead, c) {
+				// Another block has fitted this bus better: it is on that
+				// block's trip (bunched buses swap places, and a wrong first
+				// guess is put right).
+				c = lead
 			}
+			t.apply(v, c, v.TripSource)
+			return
+		}
+		if t.waiting(v, pt, p.Time) {
+			// Wandering around the terminal before departure: turning,
+			// parking off the street, heading any way.
+			c = candidate{trip: v.Trip, dayStart: v.DayStart, dist: v.Dist, offset: v.Offset,
+				delay: p.Time.Sub(v.DayStart.Add(ScheduledAt(v.Trip, v.Dist)))}
 			t.apply(v, c, v.TripSource)
 			return
 		}
@@ -330,6 +377,12 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 		// A vehicle working a block: one of the block's trips, chosen by
 		// position and time (layovers between them included).
 		candidates, src = t.blocks[b], SourceBlock
+	}
+	if haveLead && src == SourceInferred && !(lead.trip == v.Trip && lead.dayStart.Equal(v.DayStart)) {
+		// The trip run of the block that has fitted the bus best (the one
+		// it just lost is not taken back).
+		t.apply(v, lead, src)
+		return
 	}
 	if c, ok := t.infer(v, candidates, pt, p); ok {
 		t.apply(v, c, src)
@@ -434,33 +487,6 @@ func (t *Tracker) bearingAt(tr *gtfs.Trip, dist float64) float64 {
 // maxInferDelay bounds how far off schedule an inferred trip may be.
 const maxInferDelay = 30 * time.Minute
 
-// switchMargin is how much closer to its schedule another trip along the
-// same path must put an inferred vehicle for it to switch trips: once
-// moving, a bus that left its terminal twelve minutes after one trip's
-// departure and at the next one's is on the next one.
-const switchMargin = 2 * time.Minute
-
-// closer returns the trip run along c's path (so at the same place) that
-// puts v nearest its schedule, when that is nearer than c by switchMargin
-// else c.
-func (t *Tracker) closer(v *Vehicle, c candidate, now time.Time) candidate {
-	best, bestAbs := c, absDur(c.delay)-switchMargin
-	day := gtfs.DateOf(now, t.feed.Location)
-	for _, d := range []gtfs.Date{day.AddDays(-1), day, day.AddDays(1)} {
-		ds := t.feed.ServiceDayStart(d)
-		for _, tr := range t.byPath[c.trip.Path] {
-			if !t.feed.ServiceRunsOn(tr.ServiceID, d) {
-				continue
-			}
-			delay := now.Sub(ds.Add(ScheduledAt(tr, c.dist)))
-			if a := absDur(delay); a < bestAbs {
-				best, bestAbs = candidate{trip: tr, dayStart: ds, dist: c.dist, offset: c.offset, delay: delay}, a
-			}
-		}
-	}
-	return best
-}
-
 // finished reports whether a vehicle dist metres along tr has reached its
 // last stop: it is done with the trip, whatever it does next.
 func finished(tr *gtfs.Trip, dist float64) bool {
@@ -471,13 +497,14 @@ func finished(tr *gtfs.Trip, dist float64) bool {
 // way, and whose schedule at that point is closest to the fix time, among
 // trip runs scheduled around now that v has not finished. The trip after
 // v's previous one in its block wins when it fits at all: buses work their
-// blocks in order. (Leaving out trip runs other vehicles are on was tried:
-// one wrong guess then pushes the right bus off its trip, and worse.)
-//
-// Only trips running around now are looked at, and each shape is projected
-// onto once (trips share shapes), after a bounding-box test: a fix costs a
-// handful of projections, however large the feed.
+// blocks in order. It serves vehicles on a configured block, and others
+// when no block evidence applies (see learn and leader for those).
 func (t *Tracker) infer(v *Vehicle, trips []*gtfs.Trip, pt geo.Point, p wire.Position) (candidate, bool) {
+	return t.pick(v, t.fitting(trips, pt, p))
+}
+
+// pick chooses among cands as infer does.
+func (t *Tracker) pick(v *Vehicle, cands []candidate) (candidate, bool) {
 	// The trip v was on (finished, or lost) or, when it is on none, the
 	// one before.
 	var successor *gtfs.Trip
@@ -485,6 +512,39 @@ func (t *Tracker) infer(v *Vehicle, trips []*gtfs.Trip, pt geo.Point, p wire.Pos
 		successor = t.next[v.Trip]
 	} else if v.prev != nil {
 		successor = t.next[v.prev]
+	}
+	var best candidate
+	bestScore := math.Inf(1)
+	for _, c := range cands {
+		if c.trip == v.Trip && c.dayStart.Equal(v.DayStart) {
+			continue
+		}
+		// A minute of schedule difference weighs like 50 m off the shape.
+		score := absDur(c.delay).Minutes()*50 + c.offset
+		if c.trip == successor {
+			score = c.offset - 1e6
+		}
+		if score < bestScore {
+			best, bestScore = c, score
+		}
+	}
+	return best, !math.IsInf(bestScore, 1)
+}
+
+// fitting lists the trip runs among trips, scheduled around p's time, whose
+// shape p lies on heading the same way and not at its end.
+//
+// Only trips running around now are looked at, and each shape is projected
+// onto once (trips share shapes), after a bounding-box test and onto the
+// segments near p only: a fix costs a handful of short projections,
+// however large the feed.
+func (t *Tracker) fitting(trips []*gtfs.Trip, pt geo.Point, p wire.Position) []candidate {
+	want := t.all
+	if len(trips) != len(t.trips) {
+		want = make(map[*gtfs.Trip]bool, len(trips))
+		for _, tr := range trips {
+			want[tr] = true
+		}
 	}
 	day := gtfs.DateOf(p.Time, t.feed.Location)
 	type serviceDay struct {
@@ -496,56 +556,57 @@ func (t *Tracker) infer(v *Vehicle, trips []*gtfs.Trip, pt geo.Point, p wire.Pos
 		days[i] = serviceDay{d, t.feed.ServiceDayStart(d)}
 	}
 	runs := map[string][3]bool{} // service -> runs on each of days
-	proj := map[*geo.Polyline]*geo.Projection{}
 	moving := p.Speed != nil && p.Track != nil && *p.Speed > 3
-	var best candidate
-	bestScore := math.Inf(1)
-	for _, tr := range trips {
-		on, ok := runs[tr.ServiceID]
-		if !ok {
-			for i, d := range days {
-				on[i] = t.feed.ServiceRunsOn(tr.ServiceID, d.date)
-			}
-			runs[tr.ServiceID] = on
+	var out []candidate
+	var offs [3]time.Duration
+	for i, d := range days {
+		offs[i] = p.Time.Sub(d.start)
+	}
+	for _, path := range t.paths {
+		if !t.boxes[path].contains(pt) {
+			continue
 		}
-		first, last := secs(tr.StopTimes[0].Departure), secs(tr.StopTimes[len(tr.StopTimes)-1].Arrival)
-		for i, d := range days {
-			if !on[i] || p.Time.Before(d.start.Add(first-maxInferDelay)) || p.Time.After(d.start.Add(last+maxInferDelay)) {
+		// The path is projected onto once, and only when a trip along it
+		// runs around now.
+		var pr *geo.Projection
+		for _, tr := range t.byPath[path] {
+			if !want[tr] {
 				continue
 			}
-			if tr == v.Trip && d.start.Equal(v.DayStart) {
-				continue
-			}
-			pr, ok := proj[tr.Path]
-			if !ok {
-				if t.boxes[tr.Path].contains(pt) {
-					x := tr.Path.Project(pt, 0, tr.Path.Length())
+			first, last := secs(tr.StopTimes[0].Departure), secs(tr.StopTimes[len(tr.StopTimes)-1].Arrival)
+			for i, d := range days {
+				if offs[i] < first-maxInferDelay || offs[i] > last+maxInferDelay {
+					continue
+				}
+				on, ok := runs[tr.ServiceID]
+				if !ok {
+					for i, d := range days {
+						on[i] = t.feed.ServiceRunsOn(tr.ServiceID, d.date)
+					}
+					runs[tr.ServiceID] = on
+				}
+				if !on[i] {
+					continue
+				}
+				if pr == nil {
+					x, ok := projectNear(path, t.grids[path], pt)
+					if !ok || x.Offset > t.cfg.MaxOffRoute || (moving && geo.AngleDiff(*p.Track, x.Bearing) > 75) {
+						x.Offset = math.Inf(1) // not on this path: no trip along it fits
+					}
 					pr = &x
 				}
-				proj[tr.Path] = pr
-			}
-			if pr == nil || pr.Offset > t.cfg.MaxOffRoute || finished(tr, pr.Dist) {
-				continue
-			}
-			if moving && geo.AngleDiff(*p.Track, pr.Bearing) > 75 {
-				continue
-			}
-			delay := p.Time.Sub(d.start.Add(ScheduledAt(tr, pr.Dist)))
-			if absDur(delay) > maxInferDelay {
-				continue
-			}
-			// A minute of schedule difference weighs like 50 m off the shape.
-			score := absDur(delay).Minutes()*50 + pr.Offset
-			if tr == successor {
-				score = pr.Offset - 1e6
-			}
-			if score < bestScore {
-				best = candidate{trip: tr, dayStart: d.start, dist: pr.Dist, offset: pr.Offset, delay: delay}
-				bestScore = score
+				if math.IsInf(pr.Offset, 1) || finished(tr, pr.Dist) {
+					continue
+				}
+				delay := p.Time.Sub(d.start.Add(ScheduledAt(tr, pr.Dist)))
+				if absDur(delay) > maxInferDelay {
+					continue
+				}
+				out = append(out, candidate{trip: tr, dayStart: d.start, dist: pr.Dist, offset: pr.Offset, delay: delay})
 			}
 		}
 	}
-	return best, !math.IsInf(bestScore, 1)
+	return out
 }
 
 // ScheduledAt returns the scheduled time, as an offset from the service day
@@ -578,4 +639,185 @@ func absDur(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
+}
+
+// minClaim is how many fixes a vehicle must have been seen for before it
+// gives way to another's claim on a block: one fix is too thin a reason to
+// put a bus on a trip that fits it worse.
+const minClaim = 2
+
+// holdFor is how long a vehicle not heard from keeps its claim on a block.
+const holdFor = 10 * time.Minute
+
+// layoverArea is how far from its trip's first stop a vehicle that has not
+// left it yet may wander (turning, parking off the street) and keep the trip.
+const layoverArea = 1000
+
+// waiting reports whether v, not yet past its trip's first stop, is still
+// around it before the trip's departure (plus maxInferDelay).
+func (t *Tracker) waiting(v *Vehicle, pt geo.Point, now time.Time) bool {
+	st := v.Trip.StopTimes
+	if v.Dist > layoverArea || st[0].Stop == nil || now.After(v.DayStart.Add(ScheduledAt(v.Trip, v.Dist))) {
+		return false
+	}
+	return geo.Distance(pt, st[0].Stop.Point()) <= layoverArea
+}
+
+// earlyWeight is how much worse running early is than running late: buses
+// fall behind schedule all the time, but seldom run ahead of it (drivers and
+// timepoints hold them back).
+const earlyWeight = 3
+
+// misfit is how unlikely a schedule deviation is.
+func misfit(d time.Duration) time.Duration {
+	if d < 0 {
+		return time.Duration(-float64(d) * earlyWeight)
+	}
+	return d
+}
+
+// blockKey names one day's run of a block (a trip without a block is a
+// block of its own).
+type blockKey struct {
+	day            int64
+	service, block string
+}
+
+func keyOf(c candidate) blockKey {
+	b := c.trip.BlockID
+	if b == "" {
+		b = "trip:" + c.trip.ID
+	}
+	return blockKey{c.dayStart.Unix(), c.trip.ServiceID, b}
+}
+
+// maxMisfit caps one fix's evidence against a block, in minutes: a block
+// with no trip run fitting the fix at all costs that much.
+const maxMisfit = float64(maxInferDelay / time.Minute)
+
+// fixMisfit is how badly candidate c fits, in minutes: waiting at the first
+// stop before departure fits perfectly.
+func fixMisfit(c candidate) float64 {
+	d := c.delay
+	if c.dist < LayoverRadius && d < 0 {
+		d = 0
+	}
+	return math.Min(maxMisfit, misfit(d).Minutes())
+}
+
+// learn adds the evidence of one fix, fitted by cands, to v's block costs.
+func (t *Tracker) learn(v *Vehicle, cands []candidate, at time.Time) {
+	if len(cands) == 0 {
+		return
+	}
+	decay := 1.0
+	if !v.blockAt.IsZero() && at.After(v.blockAt) {
+		decay = math.Pow(0.5, float64(at.Sub(v.blockAt))/float64(blockHalfLife))
+	}
+	v.blockAt = at
+	if v.blockCost == nil {
+		v.blockCost = map[blockKey]float64{}
+	}
+	now := map[blockKey]float64{}
+	for _, c := range cands {
+		k := keyOf(c)
+		m := fixMisfit(c)
+		if old, ok := now[k]; !ok || m < old {
+			now[k] = m
+		}
+	}
+	fixes := v.blockFixes*decay + 1
+	for k, c := range v.blockCost {
+		if _, ok := now[k]; !ok {
+			v.blockCost[k] = c*decay + maxMisfit
+			if v.blockCost[k] >= 0.99*fixes*maxMisfit {
+				// No better than a block never seen: forget it (blocks of
+				// past days would pile up).
+				delete(v.blockCost, k)
+			}
+		}
+	}
+	for k, m := range now {
+		old, ok := v.blockCost[k]
+		if !ok {
+			old = v.blockFixes * maxMisfit
+		}
+		v.blockCost[k] = old*decay + m
+	}
+	v.blockFixes = fixes
+}
+
+// leader is, among cands, the best fitting trip run of the block that has
+// fitted v best, leaving out blocks another vehicle has fitted better.
+func (t *Tracker) leader(v *Vehicle, cands []candidate, now time.Time) (candidate, bool) {
+	var best candidate
+	bestCost := math.Inf(1)
+	for _, c := range cands {
+		k := keyOf(c)
+		cost := v.blockCost[k]*1000 + fixMisfit(c)
+		if cost < bestCost && !t.taken(v, k, now) {
+			best, bestCost = c, cost
+		}
+	}
+	return best, !math.IsInf(bestCost, 1)
+}
+
+// switchCost is how much better (in minutes summed over fixes) another
+// block must have fitted for a vehicle to leave its trip for that block's.
+const switchCost = maxMisfit
+
+// better reports whether lead, from another block, should replace c.
+func (t *Tracker) better(v *Vehicle, lead, c candidate) bool {
+	if lead.trip == c.trip && lead.dayStart.Equal(c.dayStart) {
+		return false
+	}
+	kl, kc := keyOf(lead), keyOf(c)
+	if kl == kc {
+		return false
+	}
+	return v.blockCost[kl]+switchCost < v.blockCost[kc]
+}
+
+// avgCost is v's mean misfit per fix with block k.
+func (v *Vehicle) avgCost(k blockKey) float64 {
+	if v.blockFixes == 0 {
+		return maxMisfit
+	}
+	c, ok := v.blockCost[k]
+	if !ok {
+		c = v.blockFixes * maxMisfit
+	}
+	return c / v.blockFixes
+}
+
+// taken reports whether another vehicle, heard from lately, works block k
+// and has fitted it better than v: one bus works a block.
+func (t *Tracker) taken(v *Vehicle, k blockKey, now time.Time) bool {
+	mine := v.avgCost(k)
+	for _, u := range t.vehicles {
+		if u == v || u.Trip == nil || u.TripSource != SourceInferred || now.Sub(u.Pos.Time) > holdFor || v.blockFixes < minClaim {
+			continue
+		}
+		if keyOf(candidate{trip: u.Trip, dayStart: u.DayStart}) != k {
+			continue
+		}
+		if theirs := u.avgCost(k); theirs < mine || (theirs == mine && u.ID < v.ID) {
+			return true
+		}
+	}
+	return false
+}
+
+// blockHalfLife is how fast evidence about blocks fades: a bus's delay
+// drifts, and old misfits say less about the present.
+const blockHalfLife = time.Hour
+
+// has reports whether cands hold trip run (tr, dayStart).
+func has(cands []candidate, tr *gtfs.Trip, dayStart time.Time) bool {
+	for _, c := range cands {
+		if c.trip == tr && c.dayStart.Equal(dayStart) {
+			return true
+		}
+	}
+	return false
 }

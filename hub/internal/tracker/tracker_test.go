@@ -3,6 +3,7 @@ package tracker_test
 import (
 	"errors"
 	"math"
+	"sort"
 	"testing"
 	"time"
 
@@ -354,5 +355,59 @@ func TestInferNextTripOfBlock(t *testing.T) {
 	}
 	if v := tr.Vehicle("bus-1"); v.Trip == nil || v.Trip.ID != "W0810" {
 		t.Fatalf("after E0800: trip %v, want W0810 (the block's next)", v.Trip)
+	}
+}
+
+// drive is a bus's fixes every 30 s along a piecewise-linear course of
+// (clock time, metres east of S0) waypoints, heading east.
+func drive(vehicle string, course [][2]float64) []wire.Position {
+	var out []wire.Position
+	seq := uint64(0)
+	for i := 0; i+1 < len(course); i++ {
+		a, b := course[i], course[i+1]
+		speed := (b[1] - a[1]) / (b[0] - a[0])
+		for at := a[0]; at < b[0]; at += 30 {
+			d := a[1] + (at-a[0])*speed
+			seq++
+			p := geo.Offset(testfeed.Origin, 90, d)
+			out = append(out, wire.Position{
+				V: 1, Vehicle: vehicle, Seq: seq, Time: day.Add(time.Duration(at) * time.Second),
+				Lat: p.Lat, Lon: p.Lon, Mode: 3, Speed: wire.Float(speed), Track: wire.Float(90),
+			})
+		}
+	}
+	return out
+}
+
+func clock(h, m int) float64 { return float64(h*3600 + m*60) }
+
+// TestBunchedBusesKeepTheirTrips: bus-1 leaves on time on E0800, is held up
+// for nine minutes, and drives on as bus-2, on time on E0810, catches up
+// with it. bus-1 is then nine minutes late on E0800 but only one minute
+// early on E0810: nearest the schedule it would take bus-2's trip. Its
+// history (on time on E0800 before) and bus-2's better claim on E0810 keep
+// each bus on its own trip.
+func TestBunchedBusesKeepTheirTrips(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	fixes := append(
+		drive("bus-1", [][2]float64{{clock(7, 58), 0}, {clock(8, 0), 0}, {clock(8, 3), 1500}, {clock(8, 12), 1500}, {clock(8, 16), 3500}}),
+		drive("bus-2", [][2]float64{{clock(8, 8), 0}, {clock(8, 10), 0}, {clock(8, 16), 3000}})...)
+	sort.SliceStable(fixes, func(i, j int) bool { return fixes[i].Time.Before(fixes[j].Time) })
+	want := map[string]string{"bus-1": "E0800", "bus-2": "E0810"}
+	for _, p := range fixes {
+		if _, err := tr.Update(p, p.Time); err != nil {
+			t.Fatal(err)
+		}
+		if p.Time.Before(day.Add(hm(8, 1, 0))) || (p.Vehicle == "bus-2" && p.Time.Before(day.Add(hm(8, 11, 0)))) {
+			continue // still choosing
+		}
+		v := tr.Vehicle(p.Vehicle)
+		if v.Trip == nil || v.Trip.ID != want[p.Vehicle] {
+			t.Fatalf("%s at %s, %.0f m: trip %v, want %s", p.Vehicle, p.Time.Format("15:04:05"), v.Dist, v.Trip, want[p.Vehicle])
+		}
+	}
+	if v := tr.Vehicle("bus-1"); v.Delay < 8*time.Minute {
+		t.Errorf("bus-1 delay %v, want about 9m", v.Delay)
 	}
 }
