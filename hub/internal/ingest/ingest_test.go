@@ -15,28 +15,7 @@ import (
 )
 
 func TestReceivesAndDropsWhenFull(t *testing.T) {
-	b, err := broker.Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	in, err := ingest.New(ingest.Options{
-		Conn:   mqttconn.Config{URLs: []string{b.URL()}, ClientID: "hub-test", CleanSession: true},
-		Topics: wire.Topics{},
-		Queue:  4,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- in.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	b, in := start(t, 4)
 	deadline := time.Now().Add(10 * time.Second)
 	for !in.Connected() {
 		if time.Now().After(deadline) {
@@ -78,26 +57,7 @@ func TestReceivesAndDropsWhenFull(t *testing.T) {
 }
 
 func TestBoardsAreRetained(t *testing.T) {
-	b, err := broker.Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	in, err := ingest.New(ingest.Options{
-		Conn:   mqttconn.Config{URLs: []string{b.URL()}, ClientID: "hub-test", CleanSession: true},
-		Topics: wire.Topics{},
-		Queue:  4,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- in.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	b, in := start(t, 4)
 	// Queued before the connection may be up: the broker ends up
 	// retaining the latest board of the stop.
 	in.PublishBoard("S1", []byte(`{"n":1}`))
@@ -129,4 +89,33 @@ func TestBoardsAreRetained(t *testing.T) {
 			t.Fatal("no retained board")
 		}
 	}
+}
+
+// start runs an embedded broker and an Ingest with a queue of n on it, both
+// stopped when the test ends.
+func start(t *testing.T, n int) (*broker.Broker, *ingest.Ingest) {
+	t.Helper()
+	b, err := broker.Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	in, err := ingest.New(ingest.Options{
+		Conn:   mqttconn.Config{URLs: []string{b.URL()}, ClientID: "hub-test", CleanSession: true},
+		Topics: wire.Topics{},
+		Queue:  n,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- in.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return b, in
 }
