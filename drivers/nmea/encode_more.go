@@ -338,8 +338,10 @@ func appendPositionF(dst []byte, f Fix, fix bool, ft Format) []byte {
 	return appendAngleF(dst, f.Lon, 3, 'E', 'W', ft.minute())
 }
 
-// appendAngleF is appendAngle with a chosen number of minute decimals,
-// rounding once on the whole value like appendAngle.
+// appendAngleF writes degrees as d..dmm.m... with decimals of a minute and
+// the hemisphere letter. Rounding happens once, on the whole value in units
+// of the last decimal, so 59.999999' carries into the degrees instead of
+// printing as 60.00000'.
 func appendAngleF(dst []byte, v float64, degDigits int, pos, neg byte, decimals int) []byte {
 	hemi := pos
 	if v < 0 {

@@ -8,6 +8,7 @@ package faults
 
 import (
 	"bytes"
+	"encoding/hex"
 	"maps"
 	"math/rand/v2"
 	"sync"
@@ -185,10 +186,11 @@ func (in *Injector) AppendSentence(dst, sentence []byte) []byte {
 	case hitC && len(sentence) >= star+3:
 		dst = append(dst, sentence...)
 		i := len(dst) - len(sentence) + star + 1
-		sum, _ := unhex2(dst[i], dst[i+1])
-		sum ^= byte(1 + in.checksum.IntN(255))
-		const hex = "0123456789ABCDEF"
-		dst[i], dst[i+1] = hex[sum>>4], hex[sum&0xF]
+		var sum [1]byte
+		_, _ = hex.Decode(sum[:], dst[i:i+2]) // our own encoder wrote it
+		sum[0] ^= byte(1 + in.checksum.IntN(255))
+		const digits = "0123456789ABCDEF" // NMEA writes upper case
+		dst[i], dst[i+1] = digits[sum[0]>>4], digits[sum[0]&0xF]
 		in.count(BadChecksum)
 	default:
 		dst = append(dst, sentence...)
@@ -201,24 +203,6 @@ func (in *Injector) AppendSentence(dst, sentence []byte) []byte {
 func (in *Injector) Rebaud(dst []byte, start, tx int) []byte {
 	garbled := Garble(nil, dst[start:], tx, in.nominal)
 	return append(dst[:start], garbled...)
-}
-
-func unhex2(a, b byte) (byte, bool) {
-	hi, ok1 := hexVal(a)
-	lo, ok2 := hexVal(b)
-	return hi<<4 | lo, ok1 && ok2
-}
-
-func hexVal(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	}
-	return 0, false
 }
 
 func (in *Injector) count(name string) {
