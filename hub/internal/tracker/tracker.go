@@ -104,6 +104,19 @@ type Passage struct {
 // must not pass it early.
 const StopRadius = 25
 
+// DwellRadius is how far past a stop a vehicle standing still is still at
+// it, not past it: buses pull up where the kerb is free, a bus length or
+// two beyond the pole when another bus is loading, and the receiver sits at
+// the front of the bus. A bus standing there has its dwell ahead of it.
+const DwellRadius = 50
+
+// departMargin is how far a vehicle that stood at a stop must move to have
+// left it.
+const departMargin = 10
+
+// standing is the speed, in m/s, below which a vehicle is standing still.
+const standing = 1.0
+
 // LayoverRadius is how far past the first stop a vehicle must be before its
 // trip has started: buses wait for their departure anywhere around the
 // terminal, not on the stop's spot.
@@ -409,11 +422,23 @@ func (t *Tracker) apply(v *Vehicle, c candidate, src string) {
 		// Same trip run: every stop crossed since the previous fix is passed,
 		// at the time interpolated at its crossing.
 		gap := v.Pos.Time.Sub(v.FixTime)
+		speed := speedOf(v.Pos)
+		if speed < 0 && gap > 0 {
+			speed = (c.dist - v.Dist) / gap.Seconds()
+		}
 		for v.Next < len(st) && c.dist >= st[v.Next].Dist+PassRadius(v.Next) {
 			if c.dist <= v.Dist {
 				break
 			}
+			if v.Next > 0 && speed < standing && c.dist < st[v.Next].Dist+DwellRadius {
+				break // standing at the stop, not past it
+			}
 			mark := st[v.Next].Dist + PassRadius(v.Next)
+			if v.Dist >= mark {
+				// It stood past the mark at the last fix: it passed
+				// the stop when it moved off.
+				mark = v.Dist + departMargin
+			}
 			f := math.Max(0, math.Min(1, (mark-v.Dist)/(c.dist-v.Dist)))
 			at := v.FixTime.Add(time.Duration(f * float64(gap)))
 			v.Passed = append(v.Passed, Passage{Index: v.Next, At: at, Gap: gap, PrevAt: v.PassedAt, PrevGap: v.lastGap})
@@ -433,6 +458,13 @@ func (t *Tracker) apply(v *Vehicle, c candidate, src string) {
 	}
 	v.Trip, v.TripSource, v.DayStart = c.trip, src, c.dayStart
 	v.Dist, v.Offset, v.Delay, v.FixTime = c.dist, c.offset, c.delay, v.Pos.Time
+}
+
+func speedOf(p wire.Position) float64 {
+	if p.Speed == nil {
+		return -1
+	}
+	return *p.Speed
 }
 
 // match places p on trip tr, choosing the service day whose schedule fits

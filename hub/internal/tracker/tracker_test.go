@@ -331,6 +331,49 @@ func TestPassages(t *testing.T) {
 	}
 }
 
+// TestPassageAfterDwell: a bus standing a little past a stop's pole is at
+// the stop, with its dwell ahead: the stop is passed when it moves off.
+func TestPassageAfterDwell(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	fix := func(seq uint64, d, speed float64, at time.Duration) *tracker.Vehicle {
+		t.Helper()
+		p := pos(seq, d, at, 90)
+		p.Trip, p.Speed = "E0800", wire.Float(speed)
+		if _, err := tr.Update(p, day.Add(at)); err != nil {
+			t.Fatal(err)
+		}
+		return tr.Vehicle("bus-1")
+	}
+	fix(1, 600, 8, hm(8, 1, 30))
+	// S1 is at 1000 m. Standing 40 m past it (past StopRadius, within
+	// DwellRadius): not passed.
+	if v := fix(2, 1040, 0, hm(8, 2, 30)); v.Next != 1 || len(v.Passed) != 0 {
+		t.Fatalf("standing 40 m past S1: next %d passed %+v", v.Next, v.Passed)
+	}
+	if v := fix(3, 1040, 0, hm(8, 2, 40)); v.Next != 1 {
+		t.Fatalf("still standing: next %d", v.Next)
+	}
+	// Moved off: 1040 m to 1240 m in 20 s, leaving its spot (10 m on, at
+	// 1050 m) at 08:02:41.
+	v := fix(4, 1240, 10, hm(8, 3, 0))
+	if len(v.Passed) != 1 || v.Passed[0].Index != 1 || v.Passed[0].At.Sub(day.Add(hm(8, 2, 41))).Abs() > 10*time.Millisecond {
+		t.Fatalf("moved off: next %d passed %+v, want S1 at 08:02:41", v.Next, v.Passed)
+	}
+	// A bus driving through at speed passes at StopRadius.
+	tr2 := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	for i, f := range []struct{ d, at float64 }{{1900, 0}, {2040, 10}} {
+		p := pos(uint64(i+1), f.d, hm(8, 4, int(f.at)), 90)
+		p.Trip = "E0800"
+		if _, err := tr2.Update(p, day.Add(hm(8, 4, int(f.at)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := tr2.Vehicle("bus-1"); len(v.Passed) != 1 || v.Passed[0].Index != 2 {
+		t.Fatalf("driving through S2: passed %+v", v.Passed)
+	}
+}
+
 func TestInferNextTripOfBlock(t *testing.T) {
 	feed := testfeed.Line(t)
 	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
