@@ -1,7 +1,9 @@
 package predict
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/headway-transit/headway/hub/internal/tracker"
@@ -10,8 +12,14 @@ import (
 
 // LearnedConfig tunes Learned. The zero value takes the defaults.
 type LearnedConfig struct {
-	// Memory is the time constant over which an observation's weight fades
-	// (default 30 minutes): traffic an hour ago says little about now.
+	// SegmentMemories are the time constants over which a segment
+	// observation's weight may fade; each line uses the one that has
+	// lately predicted its segments best (default 15 min to 4 h). One
+	// value fixes it.
+	SegmentMemories []time.Duration
+	// Memory is the time constant over which a line's running against its
+	// schedule fades (the prior for segments not yet driven) (default 30
+	// minutes).
 	Memory time.Duration
 	// PriorWeight is how many fresh observations the prior (the schedule,
 	// scaled by how the line runs against it, or the segment's usual time
@@ -28,6 +36,9 @@ type LearnedConfig struct {
 }
 
 func (c LearnedConfig) withDefaults() LearnedConfig {
+	if len(c.SegmentMemories) == 0 {
+		c.SegmentMemories = []time.Duration{15 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour}
+	}
 	if c.Memory <= 0 {
 		c.Memory = 30 * time.Minute
 	}
@@ -47,10 +58,13 @@ func (c LearnedConfig) withDefaults() LearnedConfig {
 //     vehicles that drove it last took, the recent ones weighing most, with
 //     a prior (the segment's mean at this hour of the day once it has some,
 //     else the scheduled time scaled by how the line currently runs against
-//     its schedule);
+//     its schedule). How fast old times fade is chosen per line: each
+//     segment time observed scores every candidate memory on what it
+//     expected, and the line uses the one that has lately been best;
 //   - a vehicle waiting at its first stop leaves at its scheduled departure
-//     plus how late the line's waiting buses have lately left, never before
-//     now;
+//     plus how late the line's waiting buses lately left, among those that
+//     left later than now (a bus still there after its time is one of the
+//     late ones), never before now;
 //   - at a timepoint, a vehicle running early waits for its scheduled
 //     departure.
 //
@@ -58,10 +72,11 @@ func (c LearnedConfig) withDefaults() LearnedConfig {
 // the one Predict is given. Segments are keyed by their two stops, so
 // routes sharing a street learn from each other.
 type Learned struct {
-	feed  *gtfs.Feed
-	cfg   LearnedConfig
-	segs  map[segKey]*segment
-	lines map[lineKey]*line
+	feed    *gtfs.Feed
+	cfg     LearnedConfig
+	segs    map[segKey]*segment
+	lines   map[lineKey]*line
+	scratch []obs
 }
 
 // NewLearned returns a model that knows only the schedule.
@@ -84,12 +99,30 @@ type lineKey struct {
 
 // line is what is learned per route and direction.
 type line struct {
-	obs, sched decaying // segment times observed, and scheduled for the same segments
-	late       decaying // seconds after the scheduled departure waiting buses left
+	obs, sched decaying   // segment times observed, and scheduled for the same segments
+	late       departures // how late after schedule waiting buses left
 	// Passages of timepoints (after the trip began), and how many left
 	// more than holdSlack before their scheduled departure.
 	timepoints, early int
+	// memErr is, per candidate segment memory, how far its estimates were
+	// from the segment times then observed (seconds, decaying).
+	memErr []decaying
 }
+
+// memory is the segment memory that has lately predicted the line's
+// segments best.
+func (m *Learned) memory(ln *line, now time.Time) time.Duration {
+	best, bestErr := 0, math.Inf(1)
+	for c := range ln.memErr {
+		if e, _ := ln.memErr[c].get(now, memErrMemory); e < bestErr {
+			best, bestErr = c, e
+		}
+	}
+	return m.cfg.SegmentMemories[best]
+}
+
+// memErrMemory is how long the segment memories' errors are remembered.
+const memErrMemory = 4 * time.Hour
 
 // holdSlack is how early a bus may leave a timepoint and still count as
 // holding (clocks, and where along the kerb it waited).
@@ -114,15 +147,16 @@ type segment struct {
 	hours  [24]struct{ sum, n float64 } // by local hour of the passage
 }
 
-const recentObs = 8
+const recentObs = 32
 
 type obs struct {
-	at   time.Time
-	secs float64
+	at     time.Time
+	secs   float64
+	weight float64 // only where weighed
 }
 
 func (s *segment) add(at time.Time, secs float64, hour int) {
-	s.recent[s.next] = obs{at, secs}
+	s.recent[s.next] = obs{at: at, secs: secs}
 	s.next = (s.next + 1) % recentObs
 	s.n = min(s.n+1, recentObs)
 	s.hours[hour].sum += secs
@@ -157,7 +191,7 @@ func (m *Learned) line(tr *gtfs.Trip) *line {
 	k := lineKey{tr.RouteID, tr.DirectionID}
 	l := m.lines[k]
 	if l == nil {
-		l = &line{}
+		l = &line{memErr: make([]decaying, len(m.cfg.SegmentMemories))}
 		m.lines[k] = l
 	}
 	return l
@@ -190,7 +224,7 @@ func (m *Learned) Observe(v *tracker.Vehicle) {
 			// previous trip says how late that trip ran), and one leaving
 			// minutes early is moving to where it will wait, not starting.
 			if late := p.At.Sub(dep0); !v.Since.After(dep0) && late >= -maxEarlyStart {
-				ln.late.add(late.Seconds(), p.At, tau)
+				ln.late.add(p.At, late.Seconds())
 			}
 			continue
 		}
@@ -212,7 +246,7 @@ func (m *Learned) Observe(v *tracker.Vehicle) {
 			if p.PrevAt.Before(dep0) {
 				// A layover before the trip began, at a stop after the
 				// first: the trip starts here, this late.
-				ln.late.add(p.At.Sub(v.Trip.DepartureAt(v.DayStart, p.Index)).Seconds(), p.At, tau)
+				ln.late.add(p.At, p.At.Sub(v.Trip.DepartureAt(v.DayStart, p.Index)).Seconds())
 			}
 			continue
 		}
@@ -221,6 +255,13 @@ func (m *Learned) Observe(v *tracker.Vehicle) {
 		if s == nil {
 			s = &segment{}
 			m.segs[k] = s
+		}
+		if s.n > 0 {
+			// Score each memory on what it expected of this segment.
+			hour, ratio := p.At.In(m.feed.Location).Hour(), m.ratio(ln, p.At)
+			for c, mem := range m.cfg.SegmentMemories {
+				ln.memErr[c].add(math.Abs(m.segTime(v.Trip, p.Index, p.At, hour, ratio, mem)-secs), p.At, memErrMemory)
+			}
 		}
 		s.add(p.At, secs, p.At.In(m.feed.Location).Hour())
 		if sched > 0 {
@@ -245,7 +286,7 @@ const minHourObs = 3
 
 // segTime estimates the time from passing stop i-1 of tr to passing stop i,
 // as of now.
-func (m *Learned) segTime(tr *gtfs.Trip, i int, now time.Time, hour int, ratio float64) float64 {
+func (m *Learned) segTime(tr *gtfs.Trip, i int, now time.Time, hour int, ratio float64, memory time.Duration) float64 {
 	prior := scheduled(tr, i) * ratio
 	s := m.segs[keyOf(tr, i)]
 	if s == nil {
@@ -255,7 +296,7 @@ func (m *Learned) segTime(tr *gtfs.Trip, i int, now time.Time, hour int, ratio f
 		prior = h.sum / h.n
 	}
 	sum, weight := m.cfg.PriorWeight*prior, m.cfg.PriorWeight
-	tau := float64(m.cfg.Memory)
+	tau := float64(memory)
 	for j := 0; j < s.n; j++ {
 		o := s.recent[j]
 		age := float64(now.Sub(o.at))
@@ -280,12 +321,73 @@ func (m *Learned) ratio(ln *line, now time.Time) float64 {
 	return (o + ratioPrior) / (s + ratioPrior)
 }
 
-// lateStart is how late after its scheduled departure a waiting bus of
-// the line leaves.
-func (m *Learned) lateStart(ln *line, now time.Time) time.Duration {
-	sum, w := ln.late.get(now, m.cfg.Memory)
-	const prior = 1 // one observation's worth of "on time"
-	return time.Duration(sum / (w + prior) * float64(time.Second))
+// lateStart is how late after its scheduled departure dep a bus of line
+// ln that is still waiting now will leave: the mean lateness of the line's
+// recent departures that were later than now (a bus still there two
+// minutes after its time is one of the late ones, and the mean over all
+// departures would have it leave at once, minute after minute). The other
+// lines' departures count a fifth as much, and one departure residual
+// seconds after now stands for "soon" when nothing later was seen.
+func (m *Learned) lateStart(ln *line, dep, now time.Time) time.Duration {
+	x := now.Sub(dep).Seconds()
+	m.scratch = append(m.scratch[:0], obs{secs: max(x, 0) + residual, weight: 1})
+	tau := float64(lateMemory)
+	for _, other := range m.lines {
+		k := 1.0
+		if other != ln {
+			k = otherLines
+		}
+		d := &other.late
+		for j := 0; j < d.n; j++ {
+			o := d.recent[j]
+			if o.secs <= x {
+				continue
+			}
+			wt := k * math.Exp(-math.Max(0, float64(now.Sub(o.at)))/tau)
+			m.scratch = append(m.scratch, obs{secs: o.secs, weight: wt})
+		}
+	}
+	return secs(weightedMedian(m.scratch))
+}
+
+// weightedMedian returns the value below and above which half the weight
+// lies. It sorts xs.
+func weightedMedian(xs []obs) float64 {
+	slices.SortFunc(xs, func(a, b obs) int { return cmp.Compare(a.secs, b.secs) })
+	total := 0.0
+	for _, o := range xs {
+		total += o.weight
+	}
+	acc := 0.0
+	for _, o := range xs {
+		acc += o.weight
+		if acc >= total/2 {
+			return o.secs
+		}
+	}
+	return xs[len(xs)-1].secs
+}
+
+// Departure lateness is learned over a longer memory than running times:
+// how punctually operators leave changes little within a day.
+const (
+	lateMemory = 2 * time.Hour
+	lateObs    = 64
+	otherLines = 0.2
+	residual   = 60.0 // seconds
+)
+
+// departures are a line's recent departures: seconds after schedule.
+type departures struct {
+	recent [lateObs]obs
+	next   int
+	n      int
+}
+
+func (d *departures) add(at time.Time, secs float64) {
+	d.recent[d.next] = obs{at: at, secs: secs}
+	d.next = (d.next + 1) % lateObs
+	d.n = min(d.n+1, lateObs)
 }
 
 // Predict returns when v will pass each stop ahead of it, never before now.
@@ -297,9 +399,10 @@ func (m *Learned) Predict(v *tracker.Vehicle, now time.Time) []Arrival {
 	st := tr.StopTimes
 	ln := m.line(tr)
 	ratio := m.ratio(ln, now)
+	mem := m.memory(ln, now)
 	hour := now.In(m.feed.Location).Hour()
 	i := v.Next
-	late := m.lateStart(ln, now)
+	late := m.lateStart(ln, tr.DepartureAt(v.DayStart, 0), now)
 	layover := i == 0 || now.Before(tr.DepartureAt(v.DayStart, 0))
 	hold := !m.cfg.NoHold && ln.holds()
 	var t time.Time
@@ -314,7 +417,7 @@ func (m *Learned) Predict(v *tracker.Vehicle, now time.Time) []Arrival {
 		if to > from {
 			f = math.Max(0, math.Min(1, (to-v.Dist)/(to-from)))
 		}
-		seg := m.segTime(tr, i, now, hour, ratio)
+		seg := m.segTime(tr, i, now, hour, ratio, mem)
 		// Nor less than the segment's time minus the time since the bus
 		// passed its last stop: a bus at a stop still has its dwell ahead.
 		left := f * seg
@@ -326,7 +429,7 @@ func (m *Learned) Predict(v *tracker.Vehicle, now time.Time) []Arrival {
 	out := make([]Arrival, 0, len(st)-i)
 	for k := i; k < len(st); k++ {
 		if k > i {
-			t = t.Add(secs(m.segTime(tr, k, now, hour, ratio)))
+			t = t.Add(secs(m.segTime(tr, k, now, hour, ratio, mem)))
 		}
 		switch {
 		case layover:

@@ -1,6 +1,7 @@
 package predict_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -17,6 +18,14 @@ func TestLearned(t *testing.T) {
 	m := predict.NewLearned(feed, predict.LearnedConfig{})
 	now := at(8, 14, 30)
 
+	// bus-0 left S0 on E0750 120 s late, bus-9 on E0740 30 s late, after
+	// waiting there.
+	m.Observe(&tracker.Vehicle{ID: "bus-0", Trip: feed.Trips["E0750"], DayStart: day, Since: at(7, 45, 0), Passed: []tracker.Passage{
+		{Index: 0, At: at(7, 52, 0), Gap: 30 * time.Second},
+	}})
+	m.Observe(&tracker.Vehicle{ID: "bus-9", Trip: feed.Trips["E0740"], DayStart: day, Since: at(7, 35, 0), Passed: []tracker.Passage{
+		{Index: 0, At: at(7, 40, 30), Gap: 30 * time.Second},
+	}})
 	// bus-1, late on E0800, drove S1 -> S2 in 150 s (scheduled: 120 s,
 	// departure to departure). It left S0 60 s late after waiting there.
 	m.Observe(&tracker.Vehicle{ID: "bus-1", Trip: feed.Trips["E0800"], DayStart: day, Since: at(7, 55, 0), Passed: []tracker.Passage{
@@ -44,16 +53,30 @@ func TestLearned(t *testing.T) {
 	left := math.Max(s12/2, s12-80)
 	check(t, m.Predict(v, now), now, []float64{left, left + other, left + 2*other})
 
-	// bus-3 waits at S0 for E0820 (08:20): it leaves at the line's learned
-	// late start (60 s seen 13.5 minutes ago, so weighing exp(-13.5/30),
-	// shrunk by one on-time prior), and keeps no earlier than the schedule
-	// plus that at every stop while its trip has not begun.
+	// bus-3 waits at S0 for E0820 (08:20): it leaves as late as the
+	// line's waiting buses lately left, the weighted median of 30, 60 and
+	// 120 s and one "soon after now" (60 s) prior: 60 s. It keeps no
+	// earlier than the schedule plus that at every stop while its trip has
+	// not begun.
 	w := &tracker.Vehicle{ID: "bus-3", Trip: feed.Trips["E0820"], DayStart: day, Next: 0, Dist: 0, FixTime: now}
 	got := m.Predict(w, now)
-	k := math.Exp(-13.5 / 30)
-	dep := at(8, 20, 0).Sub(now).Seconds() + 60*k/(k+1)
+	dep := at(8, 20, 0).Sub(now).Seconds() + 60
 	s01 := 140 * ratio // S0 departure 08:20:00 to S1 departure 08:22:20
 	check(t, got, now, []float64{dep, dep + s01, dep + s01 + s12, dep + s01 + s12 + other, dep + s01 + s12 + 2*other})
+
+	// Still there 90 s after its time, it is one of the late ones: of the
+	// departures later than that only 120 s (seen 29.5 minutes ago, so
+	// weighing exp(-29.5/120) = 0.78) and the prior (90+60 s, weighing 1)
+	// are left: the weighted median is 150 s.
+	late := at(8, 21, 30)
+	if got := m.Predict(w, late); got[0].Predicted.Sub(at(8, 20, 0)) != 150*time.Second {
+		t.Errorf("waiting 90 s after its time: leaves %v", got[0].Predicted)
+	}
+	// 5 minutes after its time, later than any seen: the prior, soon.
+	later := at(8, 25, 0)
+	if got := m.Predict(w, later); got[0].Predicted.Sub(later) != 60*time.Second {
+		t.Errorf("waiting 5 min after its time: leaves %v", got[0].Predicted)
+	}
 
 	// Nothing is predicted in the past, however late.
 	for _, a := range m.Predict(w, at(9, 0, 0)) {
@@ -80,5 +103,44 @@ func check(t *testing.T, got []predict.Arrival, now time.Time, want []float64) {
 		if d := got[i].Predicted.Sub(now).Seconds() - w; math.Abs(d) > 0.51 {
 			t.Errorf("%s at +%.1f s, want +%.1f s", got[i].StopID, got[i].Predicted.Sub(now).Seconds(), w)
 		}
+	}
+}
+
+// TestLearnedChoosesMemory: each line weighs past segment times over the
+// memory that has lately predicted them best: a long one when the times
+// scatter around a steady mean, a short one when they move.
+func TestLearnedChoosesMemory(t *testing.T) {
+	feed := testfeed.Line(t)
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	// S1 -> S2 driven every 10 minutes from 06:00 for 3 hours, taking
+	// times[i] seconds; then a bus has just passed S1 at 09:00.
+	predictS2 := func(times func(i int) float64, memories ...time.Duration) float64 {
+		m := predict.NewLearned(feed, predict.LearnedConfig{SegmentMemories: memories})
+		var at time.Time
+		for i := 0; i < 18; i++ {
+			trip := feed.Trips[fmt.Sprintf("E%02d%02d", 6+i/6, i%6*10)]
+			at = day.Add(time.Duration(6*60+i*10)*time.Minute + 3*time.Minute)
+			m.Observe(&tracker.Vehicle{ID: "bus", Trip: trip, DayStart: day, Passed: []tracker.Passage{
+				{Index: 2, At: at, Gap: 30 * time.Second, PrevAt: at.Add(-time.Duration(times(i) * float64(time.Second))), PrevGap: 30 * time.Second},
+			}})
+		}
+		now := day.Add(9 * time.Hour)
+		v := &tracker.Vehicle{ID: "bus-2", Trip: feed.Trips["E0900"], DayStart: day, Next: 2, Dist: 1025, FixTime: now, PassedAt: now}
+		return m.Predict(v, now)[0].Predicted.Sub(now).Seconds()
+	}
+	// 90, 210, 90, 210 ...: a steady 150 s. Following the latest times
+	// would be 60 s off every time.
+	scattered := func(i int) float64 { return 90 + 120*float64(i%2) }
+	got, short := predictS2(scattered), predictS2(scattered, 15*time.Minute)
+	t.Logf("scattered around 150 s: S2 in %.0f s (%.0f with a 15-minute memory)", got, short)
+	if math.Abs(got-150) > 5 || math.Abs(short-150) < 8 {
+		t.Errorf("scattered around 150 s: S2 in %.0f s (%.0f with a 15-minute memory), want about 150", got, short)
+	}
+	// 100 s for two hours, then 200 s: the line has slowed down. A
+	// 4-hour memory would still remember the 100s.
+	slowed := func(i int) float64 { return 100 + 100*float64(i/12) }
+	long := predictS2(slowed, 4*time.Hour)
+	if got := predictS2(slowed); got < 175 || long > 160 {
+		t.Errorf("slowed from 100 s to 200 s: S2 in %.0f s (%.0f with a 4-hour memory), want nearly 200", got, long)
 	}
 }
