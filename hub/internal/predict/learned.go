@@ -61,6 +61,8 @@ func (c LearnedConfig) withDefaults() LearnedConfig {
 //     its schedule). How fast old times fade is chosen per line: each
 //     segment time observed scores every candidate memory on what it
 //     expected, and the line uses the one that has lately been best;
+//   - a vehicle standing still mid-trip stands on as long as the stands
+//     seen that lasted longer than this one so far;
 //   - a vehicle waiting at its first stop leaves at its scheduled departure
 //     plus how late the line's waiting buses lately left, among those that
 //     left later than now (a bus still there after its time is one of the
@@ -77,11 +79,12 @@ type Learned struct {
 	segs    map[segKey]*segment
 	lines   map[lineKey]*line
 	scratch []obs
+	stands  ring // how long vehicles stood still on their trips
 }
 
 // NewLearned returns a model that knows only the schedule.
 func NewLearned(feed *gtfs.Feed, cfg LearnedConfig) *Learned {
-	return &Learned{feed: feed, cfg: cfg.withDefaults(), segs: map[segKey]*segment{}, lines: map[lineKey]*line{}}
+	return &Learned{feed: feed, cfg: cfg.withDefaults(), segs: map[segKey]*segment{}, lines: map[lineKey]*line{}, stands: newRing(standObs)}
 }
 
 // segKey names the way from one stop to the next. Leaving a first stop is
@@ -99,8 +102,8 @@ type lineKey struct {
 
 // line is what is learned per route and direction.
 type line struct {
-	obs, sched decaying   // segment times observed, and scheduled for the same segments
-	late       departures // how late after schedule waiting buses left
+	obs, sched decaying // segment times observed, and scheduled for the same segments
+	late       ring     // how late after schedule waiting buses left
 	// Passages of timepoints (after the trip began), and how many left
 	// more than holdSlack before their scheduled departure.
 	timepoints, early int
@@ -191,7 +194,7 @@ func (m *Learned) line(tr *gtfs.Trip) *line {
 	k := lineKey{tr.RouteID, tr.DirectionID}
 	l := m.lines[k]
 	if l == nil {
-		l = &line{memErr: make([]decaying, len(m.cfg.SegmentMemories))}
+		l = &line{memErr: make([]decaying, len(m.cfg.SegmentMemories)), late: newRing(lateObs)}
 		m.lines[k] = l
 	}
 	return l
@@ -208,6 +211,10 @@ func scheduled(tr *gtfs.Trip, i int) float64 {
 
 // Observe learns from the stops v's latest fix carried it past.
 func (m *Learned) Observe(v *tracker.Vehicle) {
+	if v.Trip != nil && v.StoodFor > 0 && v.Next > 0 && v.StoodFor <= maxStand {
+		// A stand under way on a trip (not a layover before it).
+		m.stands.add(v.FixTime, v.StoodFor.Seconds())
+	}
 	if v.Trip == nil || len(v.Passed) == 0 {
 		return
 	}
@@ -368,6 +375,36 @@ func weightedMedian(xs []obs) float64 {
 	return xs[len(xs)-1].secs
 }
 
+// maxStand: standing longer than this on a trip is a breakdown or a
+// relief, not traffic or a stop.
+const maxStand = 20 * time.Minute
+
+// standLeft is how much longer a vehicle that has stood still for s
+// seconds will stand: the weighted median of the stands seen on trips that
+// lasted longer than s, less s. A bus stuck for two minutes is one of the
+// long stands, and the segment's usual time does not tell how long those
+// last. Nothing until enough stands were seen.
+func (m *Learned) standLeft(s float64, now time.Time) time.Duration {
+	m.scratch = m.scratch[:0]
+	d := &m.stands
+	for j := 0; j < d.n; j++ {
+		if o := d.recent[j]; o.secs > s {
+			m.scratch = append(m.scratch, obs{secs: o.secs, weight: math.Exp(-math.Max(0, float64(now.Sub(o.at))) / float64(lateMemory))})
+		}
+	}
+	if len(m.scratch) < minStands {
+		return 0
+	}
+	return secs(weightedMedian(m.scratch) - s)
+}
+
+// minStands is how many longer stands make an estimate; standObs how
+// many stands are remembered (a fleet stands every minute or so).
+const (
+	minStands = 5
+	standObs  = 512
+)
+
 // Departure lateness is learned over a longer memory than running times:
 // how punctually operators leave changes little within a day.
 const (
@@ -377,17 +414,19 @@ const (
 	residual   = 60.0 // seconds
 )
 
-// departures are a line's recent departures: seconds after schedule.
-type departures struct {
-	recent [lateObs]obs
+// ring holds the latest observations of something.
+type ring struct {
+	recent []obs
 	next   int
 	n      int
 }
 
-func (d *departures) add(at time.Time, secs float64) {
+func newRing(size int) ring { return ring{recent: make([]obs, size)} }
+
+func (d *ring) add(at time.Time, secs float64) {
 	d.recent[d.next] = obs{at: at, secs: secs}
-	d.next = (d.next + 1) % lateObs
-	d.n = min(d.n+1, lateObs)
+	d.next = (d.next + 1) % len(d.recent)
+	d.n = min(d.n+1, len(d.recent))
 }
 
 // Predict returns when v will pass each stop ahead of it, never before now.
@@ -425,6 +464,11 @@ func (m *Learned) Predict(v *tracker.Vehicle, now time.Time) []Arrival {
 			left = max(left, seg-v.FixTime.Sub(v.PassedAt).Seconds())
 		}
 		t = v.FixTime.Add(secs(left))
+		if !v.StandingSince.IsZero() {
+			// Standing still, in traffic or at a stop: as long as such
+			// stands last, before any segment time is counted.
+			t = t.Add(m.standLeft(now.Sub(v.StandingSince).Seconds(), now))
+		}
 	}
 	out := make([]Arrival, 0, len(st)-i)
 	for k := i; k < len(st); k++ {

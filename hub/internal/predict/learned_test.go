@@ -144,3 +144,39 @@ func TestLearnedChoosesMemory(t *testing.T) {
 		t.Errorf("slowed from 100 s to 200 s: S2 in %.0f s (%.0f with a 4-hour memory), want nearly 200", got, long)
 	}
 }
+
+// TestLearnedStanding: a bus standing still mid-trip is predicted to stand
+// as long as the stands seen that lasted longer than its stand so far.
+func TestLearnedStanding(t *testing.T) {
+	feed := testfeed.Line(t)
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	now := day.Add(9 * time.Hour)
+	m := predict.NewLearned(feed, predict.LearnedConfig{})
+	stood := func(d ...float64) {
+		for i, s := range d {
+			m.Observe(&tracker.Vehicle{ID: fmt.Sprint("bus-", i), Trip: feed.Trips["E0840"], DayStart: day, Next: 2,
+				FixTime: now.Add(-time.Minute), StoodFor: time.Duration(s * float64(time.Second))})
+		}
+	}
+	v := &tracker.Vehicle{ID: "bus-x", Trip: feed.Trips["E0850"], DayStart: day, Next: 2, Dist: 1500, FixTime: now, PassedAt: now.Add(-time.Minute)}
+	moving := m.Predict(v, now)[0].Predicted
+	v.StandingSince = now.Add(-45 * time.Second)
+	stood(10, 20, 30, 40, 50, 60, 120)
+	// Three stands seen lasted longer than 45 s: too few to say.
+	if got := m.Predict(v, now)[0].Predicted; !got.Equal(moving) {
+		t.Errorf("with 3 longer stands seen: S2 at %v, want %v as if moving", got, moving)
+	}
+	stood(180, 240)
+	// Longer than 45 s: 50, 60, 120, 180, 240 s; the median is 120 s, so
+	// 75 s more.
+	if got := m.Predict(v, now)[0].Predicted.Sub(moving); got != 75*time.Second {
+		t.Errorf("standing for 45 s: S2 %v later than moving, want 75s", got)
+	}
+	// Stands at the first stop (layovers) and beyond 20 minutes
+	// (breakdowns) are not traffic.
+	m.Observe(&tracker.Vehicle{ID: "bus-l", Trip: feed.Trips["E0840"], DayStart: day, Next: 0, FixTime: now, StoodFor: 10 * time.Minute})
+	m.Observe(&tracker.Vehicle{ID: "bus-b", Trip: feed.Trips["E0840"], DayStart: day, Next: 3, FixTime: now, StoodFor: 25 * time.Minute})
+	if got := m.Predict(v, now)[0].Predicted.Sub(moving); got != 75*time.Second {
+		t.Errorf("after a layover and a breakdown: S2 %v later than moving, want 75s", got)
+	}
+}

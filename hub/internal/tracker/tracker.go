@@ -75,9 +75,14 @@ type Vehicle struct {
 	Next     int
 	Passed   []Passage
 	Since    time.Time
-	PassedAt time.Time  // passage of stop Next-1; zero when not seen
-	prev     *gtfs.Trip // the trip before the current one (or before losing it)
-	lastGap  time.Duration
+	PassedAt time.Time // passage of stop Next-1; zero when not seen
+	// StandingSince is the first fix of the vehicle's current stand (zero
+	// while it moves); StoodFor, on the fix that ended a stand, how long
+	// it stood (from its first standing fix to this one), else zero.
+	StandingSince time.Time
+	StoodFor      time.Duration
+	prev          *gtfs.Trip // the trip before the current one (or before losing it)
+	lastGap       time.Duration
 	// Block evidence, for inferred vehicles: how badly (in minutes, summed
 	// over fixes) each block's trip runs have fitted the vehicle.
 	blockCost  map[blockKey]float64
@@ -310,9 +315,34 @@ func (t *Tracker) Update(p wire.Position, now time.Time) (bool, error) {
 		return false, fmt.Errorf("%w: %s", ErrStale, p.Time.Format(time.RFC3339))
 	}
 	v.Accepted++
+	prev := v.Pos
 	v.Pos = p
+	stand(v, prev, p)
 	t.locate(v, p)
 	return true, nil
+}
+
+// stand follows the vehicle standing still and moving off, by the speed it
+// reports or, without one, by how far it went since its last fix.
+func stand(v *Vehicle, prev, p wire.Position) {
+	v.StoodFor = 0
+	var still bool
+	switch {
+	case p.Speed != nil:
+		still = *p.Speed < standing
+	case !prev.Time.IsZero():
+		moved := geo.Distance(geo.Point{Lat: prev.Lat, Lon: prev.Lon}, geo.Point{Lat: p.Lat, Lon: p.Lon})
+		still = moved < standing*p.Time.Sub(prev.Time).Seconds()
+	default:
+		return
+	}
+	switch {
+	case still && v.StandingSince.IsZero():
+		v.StandingSince = p.Time
+	case !still && !v.StandingSince.IsZero():
+		v.StoodFor = p.Time.Sub(v.StandingSince)
+		v.StandingSince = time.Time{}
+	}
 }
 
 // locate finds v's trip and its progress along it.

@@ -374,6 +374,46 @@ func TestPassageAfterDwell(t *testing.T) {
 	}
 }
 
+// TestStanding: the tracker follows a vehicle standing still and moving
+// off, by its reported speed or, without one, by how far it went.
+func TestStanding(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	type fix struct {
+		d     float64
+		speed *float64
+	}
+	for i, f := range []struct {
+		fix
+		since time.Duration // StandingSince after it, from 08:02:00; -1: moving
+		stood time.Duration // StoodFor after it
+	}{
+		{fix{1400, wire.Float(8)}, -1, 0},
+		{fix{1500, wire.Float(0.3)}, 30 * time.Second, 0},
+		{fix{1502, wire.Float(0)}, 30 * time.Second, 0},
+		{fix{1600, wire.Float(7)}, -1, 60 * time.Second},
+		{fix{1800, nil}, -1, 0},                // 200 m in 30 s, no speed: moving
+		{fix{1805, nil}, 150 * time.Second, 0}, // 5 m in 30 s: standing
+		{fix{1808, nil}, 150 * time.Second, 0},
+		{fix{2100, nil}, -1, 60 * time.Second},
+	} {
+		at := hm(8, 2, 0) + time.Duration(i)*30*time.Second
+		p := pos(uint64(i+1), f.d, at, 90)
+		p.Trip, p.Speed = "E0800", f.speed
+		if _, err := tr.Update(p, day.Add(at)); err != nil {
+			t.Fatal(err)
+		}
+		v := tr.Vehicle("bus-1")
+		want := time.Time{}
+		if f.since >= 0 {
+			want = day.Add(hm(8, 2, 0) + f.since)
+		}
+		if !v.StandingSince.Equal(want) || v.StoodFor != f.stood {
+			t.Errorf("fix %d: standing since %v, stood for %v; want %v, %v", i, v.StandingSince, v.StoodFor, want, f.stood)
+		}
+	}
+}
+
 func TestInferNextTripOfBlock(t *testing.T) {
 	feed := testfeed.Line(t)
 	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
