@@ -79,12 +79,13 @@ type Learned struct {
 	segs    map[segKey]*segment
 	lines   map[lineKey]*line
 	scratch []obs
+	late    ring // departures of all lines, as line.late
 	stands  ring // how long vehicles stood still on their trips
 }
 
 // NewLearned returns a model that knows only the schedule.
 func NewLearned(feed *gtfs.Feed, cfg LearnedConfig) *Learned {
-	return &Learned{feed: feed, cfg: cfg.withDefaults(), segs: map[segKey]*segment{}, lines: map[lineKey]*line{}, stands: newRing(standObs)}
+	return &Learned{feed: feed, cfg: cfg.withDefaults(), segs: map[segKey]*segment{}, lines: map[lineKey]*line{}, stands: newRing(standObs), late: newRing(4 * lateObs)}
 }
 
 // segKey names the way from one stop to the next. Leaving a first stop is
@@ -232,6 +233,7 @@ func (m *Learned) Observe(v *tracker.Vehicle) {
 			// minutes early is moving to where it will wait, not starting.
 			if late := p.At.Sub(dep0); !v.Since.After(dep0) && late >= -maxEarlyStart {
 				ln.late.add(p.At, late.Seconds())
+				m.late.add(p.At, late.Seconds())
 			}
 			continue
 		}
@@ -253,7 +255,9 @@ func (m *Learned) Observe(v *tracker.Vehicle) {
 			if p.PrevAt.Before(dep0) {
 				// A layover before the trip began, at a stop after the
 				// first: the trip starts here, this late.
-				ln.late.add(p.At, p.At.Sub(v.Trip.DepartureAt(v.DayStart, p.Index)).Seconds())
+				late := p.At.Sub(v.Trip.DepartureAt(v.DayStart, p.Index)).Seconds()
+				ln.late.add(p.At, late)
+				m.late.add(p.At, late)
 			}
 			continue
 		}
@@ -332,26 +336,23 @@ func (m *Learned) ratio(ln *line, now time.Time) float64 {
 // ln that is still waiting now will leave: the mean lateness of the line's
 // recent departures that were later than now (a bus still there two
 // minutes after its time is one of the late ones, and the mean over all
-// departures would have it leave at once, minute after minute). The other
-// lines' departures count a fifth as much, and one departure residual
-// seconds after now stands for "soon" when nothing later was seen.
+// departures would have it leave at once, minute after minute). The latest
+// departures of all lines count a fifth as much (operators' habits are
+// much alike across lines), and one departure residual seconds after now
+// stands for "soon" when nothing later was seen.
 func (m *Learned) lateStart(ln *line, dep, now time.Time) time.Duration {
 	x := now.Sub(dep).Seconds()
 	m.scratch = append(m.scratch[:0], obs{secs: max(x, 0) + residual, weight: 1})
 	tau := float64(lateMemory)
-	for _, other := range m.lines {
-		k := 1.0
-		if other != ln {
-			k = otherLines
-		}
-		d := &other.late
-		for j := 0; j < d.n; j++ {
-			o := d.recent[j]
-			if o.secs <= x {
-				continue
+	for _, d := range []struct {
+		r *ring
+		k float64
+	}{{&ln.late, 1}, {&m.late, otherLines}} {
+		for j := 0; j < d.r.n; j++ {
+			if o := d.r.recent[j]; o.secs > x {
+				wt := d.k * math.Exp(-math.Max(0, float64(now.Sub(o.at)))/tau)
+				m.scratch = append(m.scratch, obs{secs: o.secs, weight: wt})
 			}
-			wt := k * math.Exp(-math.Max(0, float64(now.Sub(o.at)))/tau)
-			m.scratch = append(m.scratch, obs{secs: o.secs, weight: wt})
 		}
 	}
 	return secs(weightedMedian(m.scratch))

@@ -132,3 +132,32 @@ func TestLearnedBeatsDelayPropagation(t *testing.T) {
 		t.Errorf("inferred trips: %.1f%% in band, want at least 86%%", inferred.Score.InBandPct)
 	}
 }
+
+// BenchmarkReplay measures the live engine (tracker, learned model, boards)
+// on the WMATA day: positions per second, and the time per position
+// including every prediction it causes.
+//
+//	go test -run '^$' -bench Replay -benchtime 5x ./hub/internal/replay
+func BenchmarkReplay(b *testing.B) {
+	feed, pings, _ := loadWMATA(b)
+	for _, infer := range []bool{false, true} {
+		name := "trips-given"
+		if infer {
+			name = "trips-inferred"
+		}
+		b.Run(name, func(b *testing.B) {
+			var preds int
+			for b.Loop() {
+				res, err := Run(Options{Feed: feed, Pings: pings, InferTrips: infer})
+				if err != nil {
+					b.Fatal(err)
+				}
+				preds = res.Predictions
+			}
+			per := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(float64(len(pings))/per, "positions/s")
+			b.ReportMetric(per*1e9/float64(preds), "ns/prediction")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
