@@ -116,9 +116,9 @@ type line struct {
 // memory is the segment memory that has lately predicted the line's
 // segments best.
 func (m *Learned) memory(ln *line, now time.Time) time.Duration {
-	best, bestErr := 0, math.Inf(1)
+	best, bestErr := len(ln.memErr)/2, math.Inf(1) // the middle one until scored
 	for c := range ln.memErr {
-		if e, _ := ln.memErr[c].get(now, memErrMemory); e < bestErr {
+		if e, w := ln.memErr[c].get(now, memErrMemory); w > 0 && e < bestErr {
 			best, bestErr = c, e
 		}
 	}
