@@ -368,12 +368,15 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 	}
 	// Block evidence, for vehicles on no reported, configured trip or
 	// block: every fix scores the blocks whose trip runs it fits, and the
-	// block that has fitted best over the last hours (and that no other
-	// vehicle fits better) gives the trip. A bus works one block all day,
+	// blocks are shared out among the buses so that together they fit best
+	// over the last hours (see assign); the bus's block gives the trip. A
+	// bus works one block all day,
 	// and its delay drifts slowly: a bus late by most of a headway is not
 	// taken for the next trip's bus running early.
 	var lead candidate
 	haveLead := false
+	var others map[blockKey]bool
+	mine, matched := blockKey{}, false
 	if t.cfg.Blocks[v.ID] == "" {
 		cands := t.fitting(t.trips, pt, p)
 		if v.Trip != nil && v.TripSource == SourceInferred && !has(cands, v.Trip, v.DayStart) {
@@ -383,7 +386,8 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 			}
 		}
 		t.learn(v, cands, p.Time)
-		lead, haveLead = t.leader(v, cands, p.Time)
+		mine, matched, others = t.assign(v, p.Time)
+		lead, haveLead = t.leader(v, cands, mine, matched, others)
 	}
 	// Keep an inferred trip while the vehicle stays on it: on its shape,
 	// not at its end, not hopelessly off its schedule, and not driving the
@@ -396,7 +400,7 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 			v.against = 0
 		}
 		if ok && !finished(v.Trip, c.dist) && absDur(c.delay) <= maxInferDelay && v.against < maxAgainst {
-			if v.TripSource == SourceInferred && haveLead && t.better(v, lead, c) {
+			if v.TripSource == SourceInferred && haveLead && t.better(v, lead, c, mine, matched, others) {
 				// Another block has fitted this bus better: it is on that
 				// block's trip (bunched buses swap places, and a wrong first
 				// guess is put right).
@@ -703,11 +707,6 @@ func absDur(d time.Duration) time.Duration {
 	return d
 }
 
-// minClaim is how many fixes a vehicle must have been seen for before it
-// gives way to another's claim on a block: one fix is too thin a reason to
-// put a bus on a trip that fits it worse.
-const minClaim = 2
-
 // holdFor is how long a vehicle not heard from keeps its claim on a block.
 const holdFor = 10 * time.Minute
 
@@ -809,15 +808,30 @@ func (t *Tracker) learn(v *Vehicle, cands []candidate, at time.Time) {
 	v.blockFixes = fixes
 }
 
-// leader is, among cands, the best fitting trip run of the block that has
-// fitted v best, leaving out blocks another vehicle has fitted better.
-func (t *Tracker) leader(v *Vehicle, cands []candidate, now time.Time) (candidate, bool) {
+// leader is, among cands, the best fitting trip run of v's block in the
+// joint assignment (mine, when matched) or, when that block runs no trip
+// here now, of the block that has fitted v best, leaving out the blocks
+// assigned to other vehicles.
+func (t *Tracker) leader(v *Vehicle, cands []candidate, mine blockKey, matched bool, others map[blockKey]bool) (candidate, bool) {
 	var best candidate
 	bestCost := math.Inf(1)
+	if matched {
+		for _, c := range cands {
+			if keyOf(c) == mine && fixMisfit(c) < bestCost {
+				best, bestCost = c, fixMisfit(c)
+			}
+		}
+		if !math.IsInf(bestCost, 1) {
+			return best, true
+		}
+	}
 	for _, c := range cands {
 		k := keyOf(c)
-		cost := v.blockCost[k]*1000 + fixMisfit(c)
-		if cost < bestCost && !t.taken(v, k, now) {
+		// Among blocks that fit alike (a bus waiting at a terminal fits
+		// every departure soon), the trip nearest its schedule: the bus
+		// there first leaves first.
+		cost := v.blockCost[k]*1000 + fixMisfit(c) + absDur(c.delay).Minutes()/1000
+		if cost < bestCost && !others[k] {
 			best, bestCost = c, cost
 		}
 	}
@@ -828,8 +842,10 @@ func (t *Tracker) leader(v *Vehicle, cands []candidate, now time.Time) (candidat
 // block must have fitted for a vehicle to leave its trip for that block's.
 const switchCost = maxMisfit
 
-// better reports whether lead, from another block, should replace c.
-func (t *Tracker) better(v *Vehicle, lead, c candidate) bool {
+// better reports whether lead, from another block, should replace c: the
+// joint assignment gives v lead's block, or gives c's to another vehicle,
+// or lead's block has fitted v better by switchCost.
+func (t *Tracker) better(v *Vehicle, lead, c candidate, mine blockKey, matched bool, others map[blockKey]bool) bool {
 	if lead.trip == c.trip && lead.dayStart.Equal(c.dayStart) {
 		return false
 	}
@@ -837,37 +853,10 @@ func (t *Tracker) better(v *Vehicle, lead, c candidate) bool {
 	if kl == kc {
 		return false
 	}
+	if (matched && kl == mine) || others[kc] {
+		return true
+	}
 	return v.blockCost[kl]+switchCost < v.blockCost[kc]
-}
-
-// avgCost is v's mean misfit per fix with block k.
-func (v *Vehicle) avgCost(k blockKey) float64 {
-	if v.blockFixes == 0 {
-		return maxMisfit
-	}
-	c, ok := v.blockCost[k]
-	if !ok {
-		c = v.blockFixes * maxMisfit
-	}
-	return c / v.blockFixes
-}
-
-// taken reports whether another vehicle, heard from lately, works block k
-// and has fitted it better than v: one bus works a block.
-func (t *Tracker) taken(v *Vehicle, k blockKey, now time.Time) bool {
-	mine := v.avgCost(k)
-	for _, u := range t.vehicles {
-		if u == v || u.Trip == nil || u.TripSource != SourceInferred || now.Sub(u.Pos.Time) > holdFor || v.blockFixes < minClaim {
-			continue
-		}
-		if keyOf(candidate{trip: u.Trip, dayStart: u.DayStart}) != k {
-			continue
-		}
-		if theirs := u.avgCost(k); theirs < mine || (theirs == mine && u.ID < v.ID) {
-			return true
-		}
-	}
-	return false
 }
 
 // blockHalfLife is how fast evidence about blocks fades: a bus's delay

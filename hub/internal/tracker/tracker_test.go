@@ -494,3 +494,30 @@ func TestBunchedBusesKeepTheirTrips(t *testing.T) {
 		t.Errorf("bus-1 delay %v, want about 9m", v.Delay)
 	}
 }
+
+// TestBunchedBusesShareOutTrips: bus-2 runs a minute and a half ahead of
+// bus-1, which is on time on E0800. Alone, bus-2 fits E0800 best (90 s
+// early rather than eight and a half minutes late on E0750), and it is seen
+// first. But one bus works a block: together the two fit best with bus-1 on
+// E0800 and bus-2, late, on E0750, and that is where the evidence soon
+// puts them (each moves at its own next fix).
+func TestBunchedBusesShareOutTrips(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	fixes := append(
+		drive("bus-2", [][2]float64{{clock(8, 0), 750}, {clock(8, 6) + 4, 3700}}),
+		drive("bus-1", [][2]float64{{clock(8, 1) + 40, 750}, {clock(8, 7) + 40, 3700}})...)
+	sort.SliceStable(fixes, func(i, j int) bool { return fixes[i].Time.Before(fixes[j].Time) })
+	want := map[string]string{"bus-1": "E0800", "bus-2": "E0750"}
+	for _, p := range fixes {
+		if _, err := tr.Update(p, p.Time); err != nil {
+			t.Fatal(err)
+		}
+		if p.Time.Before(day.Add(hm(8, 5, 30))) {
+			continue // the evidence builds up
+		}
+		if v := tr.Vehicle(p.Vehicle); v.Trip == nil || v.Trip.ID != want[p.Vehicle] {
+			t.Fatalf("%s at %s, %.0f m: trip %v, want %s", p.Vehicle, p.Time.Format("15:04:05"), v.Dist, v.Trip, want[p.Vehicle])
+		}
+	}
+}

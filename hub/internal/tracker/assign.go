@@ -1,0 +1,195 @@
+package tracker
+
+import (
+	"math"
+	"time"
+)
+
+// maxMatch bounds how many vehicles one joint assignment weighs (the nearest
+// ones, by shared blocks, to the vehicle whose fix is being placed): it keeps
+// the cost of a fix bounded however many buses interline. One route rarely
+// has more buses on it at once.
+const maxMatch = 64
+
+// minClaim is how many fixes a vehicle must have been seen for before it
+// gives way to others' claims on blocks: one fix is too thin a reason to put
+// a bus on a trip that fits it worse.
+const minClaim = 2
+
+// claim is one vehicle's evidence for working block k: the misfit, summed
+// over its recent fixes, it saves over a block that never fitted it.
+type claim struct {
+	block blockKey
+	gain  float64
+}
+
+// assign gives each vehicle working no reported, configured or block trip
+// one block, one vehicle a block, so that together they keep the most
+// evidence (see learn): two buses near each other, each fitting both their
+// trips, are told apart by all the buses around them, not by whichever
+// reports first. Only the vehicles sharing blocks with v, directly or
+// through others, are weighed. It returns v's block (ok false when v gets
+// none) and the blocks the others get.
+//
+// v's current block counts switchCost more, so v changes block only when
+// the evidence for the change has built up. The others' current blocks get
+// no such bonus: their own fixes weigh their reluctance to change, and
+// counting it here too would make two bunched buses that were put on each
+// other's trips keep them twice as long.
+func (t *Tracker) assign(v *Vehicle, now time.Time) (mine blockKey, ok bool, others map[blockKey]bool) {
+	if v.blockFixes < minClaim {
+		return blockKey{}, false, nil
+	}
+	// Who competes: inferred vehicles heard from lately, with evidence.
+	claims := map[*Vehicle][]claim{}
+	byBlock := map[blockKey][]*Vehicle{}
+	for _, u := range t.vehicles {
+		if u != v && (u.blockFixes == 0 || now.Sub(u.Pos.Time) > holdFor || (u.Trip != nil && u.TripSource != SourceInferred)) {
+			continue
+		}
+		var cur blockKey
+		onIt := u.Trip != nil && u.TripSource == SourceInferred
+		if onIt {
+			cur = keyOf(candidate{trip: u.Trip, dayStart: u.DayStart})
+		}
+		var cs []claim
+		for k, c := range u.blockCost {
+			g := u.blockFixes*maxMisfit - c
+			if onIt && k == cur && u == v {
+				g += switchCost
+			}
+			if g > 0 {
+				cs = append(cs, claim{k, g})
+			}
+		}
+		if len(cs) > 0 {
+			claims[u] = cs
+			for _, c := range cs {
+				byBlock[c.block] = append(byBlock[c.block], u)
+			}
+		}
+	}
+	if len(claims[v]) == 0 {
+		return blockKey{}, false, nil
+	}
+	// The vehicles linked to v by shared blocks, nearest first.
+	rows := []*Vehicle{v}
+	in := map[*Vehicle]bool{v: true}
+	cols := map[blockKey]int{}
+	var blocks []blockKey
+	for i := 0; i < len(rows) && len(rows) < maxMatch; i++ {
+		for _, c := range claims[rows[i]] {
+			if _, seen := cols[c.block]; seen {
+				continue
+			}
+			cols[c.block] = len(blocks)
+			blocks = append(blocks, c.block)
+			for _, u := range byBlock[c.block] {
+				if !in[u] && len(rows) < maxMatch {
+					in[u] = true
+					rows = append(rows, u)
+				}
+			}
+		}
+	}
+	for _, u := range rows[1:] {
+		for _, c := range claims[u] {
+			if _, seen := cols[c.block]; !seen {
+				cols[c.block] = len(blocks)
+				blocks = append(blocks, c.block)
+			}
+		}
+	}
+	// Columns past the blocks are "no block", one per vehicle.
+	n, m := len(rows), len(blocks)+len(rows)
+	cost := make([][]float64, n)
+	for i, u := range rows {
+		cost[i] = make([]float64, m)
+		for _, c := range claims[u] {
+			cost[i][cols[c.block]] = -c.gain
+		}
+	}
+	match := hungarian(cost)
+	others = map[blockKey]bool{}
+	for i, j := range match {
+		if j < 0 || j >= len(blocks) || cost[i][j] >= 0 {
+			continue
+		}
+		if i == 0 {
+			mine, ok = blocks[j], true
+		} else {
+			others[blocks[j]] = true
+		}
+	}
+	return mine, ok, others
+}
+
+// hungarian solves the assignment problem for an n×m cost matrix, n <= m:
+// the column of each row, all different, of least total cost. It is the
+// O(n²m) shortest augmenting path method with potentials.
+func hungarian(cost [][]float64) []int {
+	n := len(cost)
+	if n == 0 {
+		return nil
+	}
+	m := len(cost[0])
+	u := make([]float64, n+1)
+	w := make([]float64, m+1)
+	p := make([]int, m+1) // row (1-based) matched to each column; 0 = none
+	way := make([]int, m+1)
+	minv := make([]float64, m+1)
+	used := make([]bool, m+1)
+	for i := 1; i <= n; i++ {
+		p[0] = i
+		j0 := 0
+		for j := range minv {
+			minv[j] = math.Inf(1)
+			used[j] = false
+		}
+		for {
+			used[j0] = true
+			i0, delta, j1 := p[j0], math.Inf(1), 0
+			for j := 1; j <= m; j++ {
+				if used[j] {
+					continue
+				}
+				if cur := cost[i0-1][j-1] - u[i0] - w[j]; cur < minv[j] {
+					minv[j], way[j] = cur, j0
+				}
+				if minv[j] < delta {
+					delta, j1 = minv[j], j
+				}
+			}
+			if j1 == 0 {
+				break // cannot happen with n <= m and finite costs
+			}
+			for j := 0; j <= m; j++ {
+				if used[j] {
+					u[p[j]] += delta
+					w[j] -= delta
+				} else {
+					minv[j] -= delta
+				}
+			}
+			j0 = j1
+			if p[j0] == 0 {
+				break
+			}
+		}
+		for j0 != 0 {
+			j1 := way[j0]
+			p[j0] = p[j1]
+			j0 = j1
+		}
+	}
+	match := make([]int, n)
+	for i := range match {
+		match[i] = -1
+	}
+	for j := 1; j <= m; j++ {
+		if p[j] > 0 {
+			match[p[j]-1] = j - 1
+		}
+	}
+	return match
+}
