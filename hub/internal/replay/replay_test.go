@@ -95,7 +95,7 @@ func TestScoreAgreesWithAvlScore(t *testing.T) {
 // TestLearnedBeatsDelayPropagation replays the WMATA day with both models,
 // and with trips inferred. The floors are the figures reached (89.2% in
 // band, MAE 46/81/117/157 s; delay propagation 71.8%, 151/168/234/287 s;
-// inferred: 95.3% of positions on the right trip, 89.4% in band) less a
+// inferred: 95.8% of positions on the right trip, 89.5% in band) less a
 // safety margin: a change that loses more is a regression.
 func TestLearnedBeatsDelayPropagation(t *testing.T) {
 	feed, pings, _ := loadWMATA(t)
@@ -125,8 +125,8 @@ func TestLearnedBeatsDelayPropagation(t *testing.T) {
 	}
 	right := 100 * float64(inferred.AssignRight) / float64(inferred.AssignEligible)
 	t.Logf("inferred trips: %.1f%% of positions on the right trip, %.1f%% in band, in %v", right, inferred.Score.InBandPct, inferred.Took)
-	if right < 93 {
-		t.Errorf("inferred trips: %.1f%% of positions on the right trip, want at least 93%%", right)
+	if right < 94 {
+		t.Errorf("inferred trips: %.1f%% of positions on the right trip, want at least 94%%", right)
 	}
 	if inferred.Score.InBandPct < 86 {
 		t.Errorf("inferred trips: %.1f%% in band, want at least 86%%", inferred.Score.InBandPct)

@@ -122,6 +122,11 @@ const departMargin = 10
 // standing is the speed, in m/s, below which a vehicle is standing still.
 const standing = 1.0
 
+// stands reports whether p is of a vehicle standing still.
+func stands(p wire.Position) bool {
+	return p.Speed != nil && *p.Speed < standing
+}
+
 // LayoverRadius is how far past the first stop a vehicle must be before its
 // trip has started: buses wait for their departure anywhere around the
 // terminal, not on the stop's spot.
@@ -385,7 +390,7 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 				cands = append(cands, c)
 			}
 		}
-		t.learn(v, cands, p.Time)
+		t.learn(v, cands, p.Time, stands(p))
 		mine, matched, others = t.assign(v, p.Time)
 		lead, haveLead = t.leader(v, cands, mine, matched, others)
 	}
@@ -766,8 +771,9 @@ func fixMisfit(c candidate) float64 {
 	return math.Min(maxMisfit, misfit(d).Minutes())
 }
 
-// learn adds the evidence of one fix, fitted by cands, to v's block costs.
-func (t *Tracker) learn(v *Vehicle, cands []candidate, at time.Time) {
+// learn adds the evidence of one fix, fitted by cands, to v's block costs;
+// stand says the vehicle stood still.
+func (t *Tracker) learn(v *Vehicle, cands []candidate, at time.Time, stand bool) {
 	if len(cands) == 0 {
 		return
 	}
@@ -783,6 +789,13 @@ func (t *Tracker) learn(v *Vehicle, cands []candidate, at time.Time) {
 	for _, c := range cands {
 		k := keyOf(c)
 		m := fixMisfit(c)
+		if stand && c.dist < LayoverRadius {
+			// Standing at the first stop, the bus has not left: late or
+			// early, it fits the trip. A bus still there after its
+			// departure time looks late on its own trip and early on the
+			// next one, but it is no more likely to be that one's bus.
+			m = 0
+		}
 		if old, ok := now[k]; !ok || m < old {
 			now[k] = m
 		}
