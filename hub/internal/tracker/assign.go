@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"math"
+	"sort"
 	"time"
 )
 
@@ -23,6 +24,54 @@ type claim struct {
 	gain  float64
 }
 
+// claimsOf lists the blocks v has evidence for, best first.
+func claimsOf(v *Vehicle) []claim {
+	var cs []claim
+	for k, c := range v.blockCost {
+		if g := v.blockFixes*maxMisfit - c; g > 0 {
+			cs = append(cs, claim{k, g})
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool { return before(cs[i], cs[j]) })
+	return cs
+}
+
+// before orders claims: more evidence first, then by block, so that
+// assignments do not depend on map order.
+func before(a, b claim) bool {
+	if a.gain != b.gain {
+		return a.gain > b.gain
+	}
+	if a.block.day != b.block.day {
+		return a.block.day < b.block.day
+	}
+	if a.block.service != b.block.service {
+		return a.block.service < b.block.service
+	}
+	return a.block.block < b.block.block
+}
+
+// claim replaces v's claims, and its entries in t.claimants, with cs.
+func (t *Tracker) claim(v *Vehicle, cs []claim) {
+	for _, c := range v.claims {
+		if set := t.claimants[c.block]; set != nil {
+			delete(set, v)
+			if len(set) == 0 {
+				delete(t.claimants, c.block)
+			}
+		}
+	}
+	v.claims = cs
+	for _, c := range cs {
+		set := t.claimants[c.block]
+		if set == nil {
+			set = map[*Vehicle]bool{}
+			t.claimants[c.block] = set
+		}
+		set[v] = true
+	}
+}
+
 // assign gives each vehicle working no reported, configured or block trip
 // one block, one vehicle a block, so that together they keep the most
 // evidence (see learn): two buses near each other, each fitting both their
@@ -40,52 +89,61 @@ func (t *Tracker) assign(v *Vehicle, now time.Time) (mine blockKey, ok bool, oth
 	if v.blockFixes < minClaim {
 		return blockKey{}, false, nil
 	}
-	// Who competes: inferred vehicles heard from lately, with evidence.
-	claims := map[*Vehicle][]claim{}
-	byBlock := map[blockKey][]*Vehicle{}
-	for _, u := range t.vehicles {
-		if u != v && (u.blockFixes == 0 || now.Sub(u.Pos.Time) > holdFor || (u.Trip != nil && u.TripSource != SourceInferred)) {
-			continue
+	// v's own evidence, its current block counting switchCost more.
+	var cur blockKey
+	onIt := v.Trip != nil && v.TripSource == SourceInferred
+	if onIt {
+		cur = keyOf(candidate{trip: v.Trip, dayStart: v.DayStart})
+	}
+	own := make([]claim, 0, len(v.claims)+1)
+	bonus := false
+	for _, c := range v.claims {
+		if onIt && c.block == cur {
+			c.gain += switchCost
+			bonus = true
 		}
-		var cur blockKey
-		onIt := u.Trip != nil && u.TripSource == SourceInferred
-		if onIt {
-			cur = keyOf(candidate{trip: u.Trip, dayStart: u.DayStart})
-		}
-		var cs []claim
-		for k, c := range u.blockCost {
-			g := u.blockFixes*maxMisfit - c
-			if onIt && k == cur && u == v {
-				g += switchCost
-			}
-			if g > 0 {
-				cs = append(cs, claim{k, g})
-			}
-		}
-		if len(cs) > 0 {
-			claims[u] = cs
-			for _, c := range cs {
-				byBlock[c.block] = append(byBlock[c.block], u)
-			}
+		own = append(own, c)
+	}
+	if onIt && !bonus {
+		if g := v.blockFixes*maxMisfit - v.blockCost[cur] + switchCost; g > 0 {
+			own = append(own, claim{cur, g})
 		}
 	}
-	if len(claims[v]) == 0 {
+	if len(own) == 0 {
 		return blockKey{}, false, nil
 	}
-	// The vehicles linked to v by shared blocks, nearest first.
+	evidence := func(u *Vehicle) []claim {
+		if u == v {
+			return own
+		}
+		return u.claims
+	}
+	// Who competes: inferred vehicles heard from lately, linked to v by
+	// shared blocks, directly or through others, nearest first.
+	competes := func(u *Vehicle) bool {
+		return now.Sub(u.Pos.Time) <= holdFor && (u.Trip == nil || u.TripSource == SourceInferred)
+	}
 	rows := []*Vehicle{v}
 	in := map[*Vehicle]bool{v: true}
 	cols := map[blockKey]int{}
 	var blocks []blockKey
+	var found []*Vehicle
 	for i := 0; i < len(rows) && len(rows) < maxMatch; i++ {
-		for _, c := range claims[rows[i]] {
+		for _, c := range evidence(rows[i]) {
 			if _, seen := cols[c.block]; seen {
 				continue
 			}
 			cols[c.block] = len(blocks)
 			blocks = append(blocks, c.block)
-			for _, u := range byBlock[c.block] {
-				if !in[u] && len(rows) < maxMatch {
+			found = found[:0]
+			for u := range t.claimants[c.block] {
+				if !in[u] && competes(u) {
+					found = append(found, u)
+				}
+			}
+			sort.Slice(found, func(i, j int) bool { return found[i].ID < found[j].ID })
+			for _, u := range found {
+				if len(rows) < maxMatch {
 					in[u] = true
 					rows = append(rows, u)
 				}
@@ -93,7 +151,7 @@ func (t *Tracker) assign(v *Vehicle, now time.Time) (mine blockKey, ok bool, oth
 		}
 	}
 	for _, u := range rows[1:] {
-		for _, c := range claims[u] {
+		for _, c := range evidence(u) {
 			if _, seen := cols[c.block]; !seen {
 				cols[c.block] = len(blocks)
 				blocks = append(blocks, c.block)
@@ -105,7 +163,7 @@ func (t *Tracker) assign(v *Vehicle, now time.Time) (mine blockKey, ok bool, oth
 	cost := make([][]float64, n)
 	for i, u := range rows {
 		cost[i] = make([]float64, m)
-		for _, c := range claims[u] {
+		for _, c := range evidence(u) {
 			cost[i][cols[c.block]] = -c.gain
 		}
 	}

@@ -88,6 +88,7 @@ type Vehicle struct {
 	blockCost  map[blockKey]float64
 	blockFixes float64   // fixes counted, decayed as the costs are
 	blockAt    time.Time // time of the last fix counted
+	claims     []claim   // the blocks with evidence for them (see assign)
 }
 
 // Passage is a vehicle leaving a stop behind: the time it crossed the
@@ -157,6 +158,9 @@ type Tracker struct {
 	all    map[*gtfs.Trip]bool            // trips
 	boxes  map[*geo.Polyline]bbox         // each path's bounds, widened by MaxOffRoute
 	grids  map[*geo.Polyline]*pathGrid    // each path's segments by place
+	// claimants are the vehicles with evidence for each block, so a joint
+	// assignment looks at the vehicles that compete, not at every one.
+	claimants map[blockKey]map[*Vehicle]bool
 }
 
 type bbox struct{ minLat, maxLat, minLon, maxLon float64 }
@@ -191,6 +195,7 @@ func New(feed *gtfs.Feed, cfg Config) *Tracker {
 	runs := map[[2]string][]*gtfs.Trip{} // (service, block): one day's work of one bus
 	t.boxes = map[*geo.Polyline]bbox{}
 	t.grids = map[*geo.Polyline]*pathGrid{}
+	t.claimants = map[blockKey]map[*Vehicle]bool{}
 	t.byPath = map[*geo.Polyline][]*gtfs.Trip{}
 	for _, tr := range t.trips {
 		if tr.BlockID != "" {
@@ -240,6 +245,7 @@ func boundsOf(path *geo.Polyline, margin float64) bbox {
 func (t *Tracker) Forget(before time.Time) {
 	for id, v := range t.vehicles {
 		if v.LastSeen.Before(before) {
+			t.claim(v, nil)
 			delete(t.vehicles, id)
 		}
 	}
@@ -819,6 +825,7 @@ func (t *Tracker) learn(v *Vehicle, cands []candidate, at time.Time, stand bool)
 		v.blockCost[k] = old*decay + m
 	}
 	v.blockFixes = fixes
+	t.claim(v, claimsOf(v))
 }
 
 // leader is, among cands, the best fitting trip run of v's block in the
