@@ -28,6 +28,22 @@ func TestWaitingPastDepartureIsNoEvidence(t *testing.T) {
 	if v.blockCost[late] != 0 || v.blockCost[early] != 0 {
 		t.Errorf("block costs: W0810's %.1f, W0820's %.1f, want both 0", v.blockCost[late], v.blockCost[early])
 	}
+	// A feed without speeds: standing is told by the bus not moving
+	// between fixes, so the first fix counts and the second adds nothing.
+	q := p
+	q.Vehicle, q.Speed, q.Track = "bus-2", nil, nil
+	var diff [2]float64
+	for i := range diff {
+		q.Seq, q.Time = uint64(i+1), at.Add(time.Duration(i)*30*time.Second)
+		if _, err := tr.Update(q, q.Time); err != nil {
+			t.Fatal(err)
+		}
+		u := tr.Vehicle("bus-2")
+		diff[i] = u.blockCost[late] - u.blockCost[early]
+	}
+	if diff[1] > diff[0] {
+		t.Errorf("without speeds: W0810's cost over W0820's grew from %.1f to %.1f standing", diff[0], diff[1])
+	}
 	// Moving away, eight minutes after W0810 was due, the bus is late on it.
 	p.Seq, p.Time, p.Speed = 2, at.Add(30*time.Second), wire.Float(8)
 	if _, err := tr.Update(p, p.Time); err != nil {

@@ -123,11 +123,6 @@ const departMargin = 10
 // standing is the speed, in m/s, below which a vehicle is standing still.
 const standing = 1.0
 
-// stands reports whether p is of a vehicle standing still.
-func stands(p wire.Position) bool {
-	return p.Speed != nil && *p.Speed < standing
-}
-
 // LayoverRadius is how far past the first stop a vehicle must be before its
 // trip has started: buses wait for their departure anywhere around the
 // terminal, not on the stop's spot.
@@ -396,7 +391,7 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 				cands = append(cands, c)
 			}
 		}
-		t.learn(v, cands, p.Time, stands(p))
+		t.learn(v, cands, p.Time, !v.StandingSince.IsZero())
 		mine, matched, others = t.assign(v, p.Time)
 		lead, haveLead = t.leader(v, cands, mine, matched, others)
 	}
