@@ -166,7 +166,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		Logger:     logger,
 		Registerer: reg,
 	})
-	pushSrv = push.New(push.Options{Source: eng, AllowedOrigins: cfg.HTTP.AllowedOrigins, Logger: logger, Registerer: reg})
+	pushSrv = push.New(push.Options{Source: eng, AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxConns: cfg.HTTP.MaxSigns, Logger: logger, Registerer: reg})
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "headway_mqtt_dropped_total", Help: "MQTT messages dropped because the engine's queue was full.",
 	}, func() float64 { return float64(in.Dropped()) }))

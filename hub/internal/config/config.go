@@ -32,6 +32,9 @@ type HTTP struct {
 	// addition to same-host pages. Signs run the agent, which sends no
 	// Origin, and are always allowed.
 	AllowedOrigins []string `yaml:"allowed_origins"`
+	// MaxSigns caps the open sign connections on /ws; more are refused
+	// with 503 until some close (default 20000).
+	MaxSigns int `yaml:"max_signs"`
 }
 
 // MQTT chooses between the embedded broker and an external one.
@@ -81,7 +84,7 @@ type Duration = yamlconf.Duration
 // Default returns the configuration used for unset fields.
 func Default() Config {
 	return Config{
-		HTTP: HTTP{Listen: "127.0.0.1:8080"},
+		HTTP: HTTP{Listen: "127.0.0.1:8080", MaxSigns: 20000},
 		MQTT: MQTT{Listen: "127.0.0.1:1883", ClientID: "headway-hub", Prefix: wire.DefaultPrefix, Queue: 4096},
 		Boards: Boards{
 			Horizon: Duration(90 * time.Minute),
@@ -159,6 +162,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Boards.Horizon.D() < time.Minute || c.Boards.Horizon.D() > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("boards.horizon: %v, want 1m to 24h", c.Boards.Horizon.D()))
+	}
+	if c.HTTP.MaxSigns < 1 {
+		errs = append(errs, fmt.Errorf("http.max_signs: %d, want at least 1", c.HTTP.MaxSigns))
 	}
 	if c.Boards.MaxRows < 1 || c.Boards.MaxRows > 200 {
 		errs = append(errs, fmt.Errorf("boards.max_rows: %d, want 1 to 200", c.Boards.MaxRows))

@@ -40,6 +40,7 @@ func TestLoadBad(t *testing.T) {
 		"bad-duration.yaml":   "soon",
 		"bad-vehicle.yaml":    "vehicles",
 		"rows.yaml":           "boards.max_rows",
+		"max-signs.yaml":      "http.max_signs",
 		"prefix.yaml":         "mqtt.prefix",
 		"trip-and-block.yaml": "vehicles.bus-1",
 	}

@@ -338,3 +338,39 @@ func TestSubscribeTimeout(t *testing.T) {
 		t.Fatalf("want close 1008, got %v", err)
 	}
 }
+
+// TestMaxConns: past MaxConns open connections, a new one is refused with
+// 503 and Retry-After, the open ones keep getting their boards, and a place
+// freed is taken again.
+func TestMaxConns(t *testing.T) {
+	s, url := start(t, push.Options{MaxConns: 2})
+	a, b := dial(t, url, nil), dial(t, url, nil)
+	subscribe(t, a, "sign-a", "S1")
+	subscribe(t, b, "sign-b", "S1")
+	_, resp, err := websocket.DefaultDialer.Dial(url, nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("third connection: err %v, response %+v; want 503 with Retry-After", err, resp)
+	}
+	changed, _ := json.Marshal(wire.Board{Type: wire.TypeBoard, Stop: "S1", StopName: "changed", GeneratedAt: time.Now().UTC(), Arrivals: []wire.Arrival{}})
+	s.Publish("S1", changed)
+	for _, c := range []*websocket.Conn{a, b} {
+		for {
+			if _, msg := read(t, c); strings.Contains(string(msg), "changed") {
+				break
+			}
+		}
+	}
+	a.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, resp, err := websocket.DefaultDialer.Dial(url, nil)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if resp == nil || resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("after one closed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

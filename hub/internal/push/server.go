@@ -41,7 +41,20 @@ type Options struct {
 	// SubscribeTimeout is how long a connection may stay open without
 	// subscribing: a connection flood of idle sockets is shed by it.
 	SubscribeTimeout time.Duration
+	// MaxConns caps the open sign connections (default DefaultMaxConns):
+	// past it a new one is refused with 503 and Retry-After, so a flood
+	// cannot take the hub's memory or file descriptors from the signs
+	// already connected.
+	MaxConns int
 }
+
+// DefaultMaxConns is twice the 10,000 signs measured on one hub (about
+// 31 KiB each, BENCHMARKS.md).
+const DefaultMaxConns = 20000
+
+// retryAfter is what a refused sign is told to wait, in seconds. The agent
+// backs off on its own; this is for other clients.
+const retryAfter = "30"
 
 // Defaults for the connection timings. A sign must answer within
 // readTimeout; pings every 25 s keep it well inside that.
@@ -60,6 +73,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 
 	mu       sync.Mutex
+	open     int // connections being served, upgraded or not yet
 	conns    map[*conn]struct{}
 	byStop   map[string]map[*conn]struct{}
 	displays map[string]*Display
@@ -87,6 +101,7 @@ type metrics struct {
 	coalesced prometheus.Counter
 	dropped   prometheus.Counter
 	badFrames *prometheus.CounterVec
+	refused   prometheus.Counter
 }
 
 // New builds a Server.
@@ -109,6 +124,9 @@ func New(opts Options) *Server {
 	if opts.TimetableEvery <= 0 || opts.TimetableEvery > time.Hour {
 		opts.TimetableEvery = time.Hour
 	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
 	s := &Server{
 		opts:     opts,
 		log:      opts.Logger.With("component", "push"),
@@ -130,9 +148,10 @@ func New(opts Options) *Server {
 		coalesced: prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_ws_messages_coalesced_total", Help: "Messages replaced by a newer one of the same stop before they were written."}),
 		dropped:   prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_ws_slow_clients_dropped_total", Help: "Sign connections dropped because a write timed out."}),
 		badFrames: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headway_ws_bad_messages_total", Help: "Messages from signs rejected, by reason."}, []string{"reason"}),
+		refused:   prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_ws_refused_total", Help: "Sign connections refused because MaxConns were open."}),
 	}
 	if opts.Registerer != nil {
-		opts.Registerer.MustRegister(s.m.conns, s.m.sent, s.m.coalesced, s.m.dropped, s.m.badFrames)
+		opts.Registerer.MustRegister(s.m.conns, s.m.sent, s.m.coalesced, s.m.dropped, s.m.badFrames, s.m.refused)
 	}
 	return s
 }
@@ -167,9 +186,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	if s.open >= s.opts.MaxConns {
+		s.mu.Unlock()
+		s.m.refused.Inc()
+		w.Header().Set("Retry-After", retryAfter)
+		http.Error(w, fmt.Sprintf("too many sign connections (%d)", s.opts.MaxConns), http.StatusServiceUnavailable)
+		return
+	}
+	s.open++
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		s.open--
+		s.mu.Unlock()
+		s.wg.Done()
+	}()
 
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
