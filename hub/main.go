@@ -112,7 +112,11 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	var brk *broker.Broker
 	if mqttURL == "" {
 		var err error
-		brk, err = broker.Start(cfg.MQTT.Listen, logger)
+		users := make([]broker.User, len(cfg.MQTT.Users))
+		for i, u := range cfg.MQTT.Users {
+			users[i] = broker.User{Username: u.Username, Password: u.Password, Role: u.Role}
+		}
+		brk, err = broker.Start(broker.Options{Addr: cfg.MQTT.Listen, Users: users, Topics: wire.Topics{Prefix: cfg.MQTT.Prefix}, Logger: logger})
 		if err != nil {
 			return err
 		}
@@ -122,10 +126,14 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	}
 
 	topics := wire.Topics{Prefix: cfg.MQTT.Prefix}
+	user, pass := cfg.MQTT.Username, cfg.MQTT.Password
+	if brk != nil && len(cfg.MQTT.Users) > 0 {
+		user, pass = brk.Credentials()
+	}
 	in, err := ingest.New(ingest.Options{
 		Conn: mqttconn.Config{
 			URLs: []string{mqttURL}, ClientID: cfg.MQTT.ClientID,
-			Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
+			Username: user, Password: pass,
 			// A persistent session: while the hub restarts, the broker keeps
 			// the vehicles' QoS 1 fixes for it.
 			CleanSession: false,

@@ -10,7 +10,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -46,7 +48,14 @@ type Config struct {
 	KeepAlive    time.Duration
 	// ReconnectMax caps the reconnect backoff; 0 means MaxReconnect.
 	ReconnectMax time.Duration
+	// Logger, when set, is told why connecting fails (a refused password,
+	// an unreachable broker): once when it starts failing or the reason
+	// changes, then at most every FailLogEvery while it goes on.
+	Logger *slog.Logger
 }
+
+// FailLogEvery is how often an unchanged connection failure is logged again.
+const FailLogEvery = time.Minute
 
 // Options builds paho client options from c. Reconnection is automatic with
 // backoff up to MaxReconnect; the caller adds handlers and a will.
@@ -78,6 +87,9 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 	}
 	o.SetMaxReconnectInterval(rm)
 	o.SetConnectRetryInterval(min(time.Second, rm))
+	if c.Logger != nil {
+		o.SetConnectionNotificationHandler(failureLogger(c.Logger))
+	}
 	// In order: a vehicle's fixes must reach the hub's queue in the order
 	// they arrived. Handlers therefore must never block (they only copy
 	// into bounded queues).
@@ -90,6 +102,30 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 		o.SetTLSConfig(t)
 	}
 	return o, nil
+}
+
+// failureLogger logs failed connection attempts without flooding the log:
+// paho retries every second or so.
+func failureLogger(log *slog.Logger) mqtt.ConnectionNotificationHandler {
+	var mu sync.Mutex
+	var last string
+	var at time.Time
+	var n int
+	return func(_ mqtt.Client, note mqtt.ConnectionNotification) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch note := note.(type) {
+		case mqtt.ConnectionNotificationFailed:
+			n++
+			reason := note.Reason.Error()
+			if reason != last || time.Since(at) >= FailLogEvery {
+				log.Warn("mqtt connect failed", "err", reason, "attempts", n)
+				last, at = reason, time.Now()
+			}
+		case mqtt.ConnectionNotificationConnected:
+			last, n = "", 0
+		}
+	}
 }
 
 // MaxReconnect is the default cap of the reconnect backoff.

@@ -41,6 +41,9 @@ func (t Topics) Board(stop string) string {
 	return t.prefix() + "/stops/" + stop + "/board"
 }
 
+// AllBoards is the subscription filter matching every stop's board.
+func (t Topics) AllBoards() string { return t.prefix() + "/stops/+/board" }
+
 // AllPositions is the subscription filter matching every vehicle's positions.
 func (t Topics) AllPositions() string { return t.prefix() + "/vehicles/+/position" }
 

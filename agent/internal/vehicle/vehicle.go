@@ -112,6 +112,7 @@ func New(cfg Config, opts Options) (*Agent, error) {
 		// bus while it is away; the outbox, not paho, is what keeps fixes.
 		CleanSession: false,
 		ReconnectMax: cfg.MQTT.ReconnectMax.D(),
+		Logger:       a.log,
 	}.Options()
 	if err != nil {
 		return nil, err

@@ -6,25 +6,49 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"syscall"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
+
+	"github.com/headway-transit/headway/internal/wire"
 )
 
 // Broker is a running embedded MQTT broker.
 type Broker struct {
-	srv  *mqtt.Server
-	tcp  *listeners.TCP
-	done chan error
+	srv      *mqtt.Server
+	tcp      *listeners.TCP
+	done     chan error
+	internal User
 }
 
-// Start listens on addr (host:port; port 0 picks a free one) and serves
-// MQTT 3.1.1 and 5 until Close. Any client may connect: put the hub behind
-// a firewall, or use an external broker with authentication.
-func Start(addr string, logger *slog.Logger) (*Broker, error) {
+// Credentials are the username and password the hub's own client connects
+// with: empty when the broker lets anyone in.
+func (b *Broker) Credentials() (username, password string) {
+	return b.internal.Username, b.internal.Password
+}
+
+// Options configures the embedded broker.
+type Options struct {
+	// Addr is host:port; port 0 picks a free one.
+	Addr string
+	// Users are the clients let in, each kept to its role's topics under
+	// Topics. With none, any client may connect and publish anything: put
+	// the hub behind a firewall.
+	Users  []User
+	Topics wire.Topics
+	Logger *slog.Logger
+}
+
+// Start serves MQTT 3.1.1 and 5 on opts.Addr until Close.
+func Start(opts Options) (*Broker, error) {
+	addr, logger := opts.Addr, opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	// mochi logs every connection at info; keep that at debug for operators.
 	srv := mqtt.New(&mqtt.Options{
 		Logger:                   logger.With("component", "broker"),
@@ -33,8 +57,23 @@ func Start(addr string, logger *slog.Logger) (*Broker, error) {
 		ClientNetWriteBufferSize: 4096,
 		ClientNetReadBufferSize:  4096,
 	})
-	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
-		return nil, fmt.Errorf("broker: %w", err)
+	var internal User
+	if len(opts.Users) == 0 {
+		if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+			return nil, fmt.Errorf("broker: %w", err)
+		}
+	} else {
+		var err error
+		if internal, err = internalUser(); err != nil {
+			return nil, fmt.Errorf("broker: %w", err)
+		}
+		h, err := newAuthHook(append(slices.Clone(opts.Users), internal), opts.Topics)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt.users: %w", err)
+		}
+		if err := srv.AddHook(h, nil); err != nil {
+			return nil, fmt.Errorf("broker: %w", err)
+		}
 	}
 	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
 	if err := srv.AddListener(tcp); err != nil {
@@ -44,7 +83,7 @@ func Start(addr string, logger *slog.Logger) (*Broker, error) {
 		}
 		return nil, fmt.Errorf("broker listen %s: %w", addr, err)
 	}
-	b := &Broker{srv: srv, tcp: tcp, done: make(chan error, 1)}
+	b := &Broker{srv: srv, tcp: tcp, done: make(chan error, 1), internal: internal}
 	go func() { b.done <- srv.Serve() }()
 	return b, nil
 }

@@ -10,7 +10,7 @@ import (
 )
 
 func TestStartPublishSubscribe(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	b, err := Start(Options{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,12 +44,12 @@ func TestStartPublishSubscribe(t *testing.T) {
 }
 
 func TestPortInUse(t *testing.T) {
-	b, err := Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	b, err := Start(Options{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	_, err = Start(b.Addr(), slog.New(slog.DiscardHandler))
+	_, err = Start(Options{Addr: b.Addr(), Logger: slog.New(slog.DiscardHandler)})
 	if err == nil {
 		t.Fatal("second broker on the same port started")
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/internal/wire"
 	"github.com/headway-transit/headway/internal/yamlconf"
 )
@@ -46,11 +47,21 @@ type MQTT struct {
 	URL      string `yaml:"url"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
-	ClientID string `yaml:"client_id"`
-	Prefix   string `yaml:"prefix"`
+	// Users are the clients the embedded broker lets in, each kept to its
+	// role's topics (see broker.Role*). With none, anyone may connect.
+	Users    []MQTTUser `yaml:"users"`
+	ClientID string     `yaml:"client_id"`
+	Prefix   string     `yaml:"prefix"`
 	// Queue bounds how many received messages wait for the tracker; beyond
 	// it messages are dropped and counted, never blocking the MQTT client.
 	Queue int `yaml:"queue"`
+}
+
+// MQTTUser is one account on the embedded broker.
+type MQTTUser struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	Role     string `yaml:"role"` // vehicle (default), reader or admin
 }
 
 // VehicleAssignment pins a vehicle to a trip, or to a block (then its trip
@@ -162,6 +173,19 @@ func (c *Config) Validate() error {
 	}
 	if c.Boards.Horizon.D() < time.Minute || c.Boards.Horizon.D() > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("boards.horizon: %v, want 1m to 24h", c.Boards.Horizon.D()))
+	}
+	if len(c.MQTT.Users) > 0 && c.MQTT.URL != "" {
+		errs = append(errs, errors.New("mqtt.users: only for the embedded broker, and mqtt.url is set: give the users to that broker"))
+	}
+	seen := map[string]bool{}
+	for i, u := range c.MQTT.Users {
+		if err := (broker.User{Username: u.Username, Password: u.Password, Role: u.Role}).Check(); err != nil {
+			errs = append(errs, fmt.Errorf("mqtt.users[%d]: %w", i, err))
+		}
+		if seen[u.Username] {
+			errs = append(errs, fmt.Errorf("mqtt.users[%d]: username %q given twice", i, u.Username))
+		}
+		seen[u.Username] = true
 	}
 	if c.HTTP.MaxSigns < 1 {
 		errs = append(errs, fmt.Errorf("http.max_signs: %d, want at least 1", c.HTTP.MaxSigns))

@@ -41,6 +41,8 @@ func TestLoadBad(t *testing.T) {
 		"bad-vehicle.yaml":    "vehicles",
 		"rows.yaml":           "boards.max_rows",
 		"max-signs.yaml":      "http.max_signs",
+		"user-password.yaml":  "mqtt.users[0]",
+		"users-external.yaml": "mqtt.users: only for the embedded broker",
 		"prefix.yaml":         "mqtt.prefix",
 		"trip-and-block.yaml": "vehicles.bus-1",
 	}

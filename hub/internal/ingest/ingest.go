@@ -76,6 +76,9 @@ func New(opts Options) (*Ingest, error) {
 		dirty:   map[string]bool{},
 		wakeBrd: make(chan struct{}, 1),
 	}
+	if opts.Conn.Logger == nil {
+		opts.Conn.Logger = in.log
+	}
 	o, err := opts.Conn.Options()
 	if err != nil {
 		return nil, err

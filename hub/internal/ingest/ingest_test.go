@@ -95,7 +95,7 @@ func TestBoardsAreRetained(t *testing.T) {
 // stopped when the test ends.
 func start(t *testing.T, n int) (*broker.Broker, *ingest.Ingest) {
 	t.Helper()
-	b, err := broker.Start("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	b, err := broker.Start(broker.Options{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,134 @@
+package broker
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// Roles a broker user may have.
+const (
+	// RoleVehicle publishes its own positions and status, nothing else:
+	// its username is its vehicle id, so a stolen bus's password cannot
+	// speak for another bus or read the fleet.
+	RoleVehicle = "vehicle"
+	// RoleReader subscribes to the boards the hub keeps retained under
+	// prefix/stops/ (third-party displays, journey planners).
+	RoleReader = "reader"
+	// RoleAdmin may publish and subscribe anything (operators' tools).
+	RoleAdmin = "admin"
+)
+
+// User is a client the embedded broker lets in.
+type User struct {
+	Username string
+	Password string
+	Role     string // RoleVehicle when empty
+}
+
+// Check reports what is wrong with u, naming the field.
+func (u User) Check() error {
+	switch u.Role {
+	case "", RoleVehicle:
+		if err := wire.ValidID("username", u.Username); err != nil {
+			return fmt.Errorf("%w (a vehicle's username is its vehicle id)", err)
+		}
+	case RoleReader, RoleAdmin:
+		if u.Username == "" {
+			return fmt.Errorf("username is empty")
+		}
+	default:
+		return fmt.Errorf("role %q: want %s, %s or %s", u.Role, RoleVehicle, RoleReader, RoleAdmin)
+	}
+	if len(u.Password) < minPassword {
+		return fmt.Errorf("user %q: password shorter than %d characters", u.Username, minPassword)
+	}
+	return nil
+}
+
+// minPassword: anything shorter is guessed over the network.
+const minPassword = 12
+
+// authHook lets in the configured users and keeps each to its role's
+// topics.
+type authHook struct {
+	mqtt.HookBase
+	users  map[string]User
+	topics wire.Topics
+}
+
+func newAuthHook(users []User, topics wire.Topics) (*authHook, error) {
+	h := &authHook{users: map[string]User{}, topics: topics}
+	for i, u := range users {
+		if err := u.Check(); err != nil {
+			return nil, fmt.Errorf("user %d: %w", i+1, err)
+		}
+		if _, dup := h.users[u.Username]; dup {
+			return nil, fmt.Errorf("user %d: username %q given twice", i+1, u.Username)
+		}
+		if u.Role == "" {
+			u.Role = RoleVehicle
+		}
+		h.users[u.Username] = u
+	}
+	return h, nil
+}
+
+func (h *authHook) ID() string { return "headway-auth" }
+
+func (h *authHook) Provides(b byte) bool {
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck}, []byte{b})
+}
+
+// OnConnectAuthenticate lets in a known username with its password.
+func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	u, ok := h.users[string(pk.Connect.Username)]
+	if !ok {
+		// Compare anyway, so a wrong username takes as long as a wrong
+		// password.
+		subtle.ConstantTimeCompare(pk.Connect.Password, pk.Connect.Password)
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(u.Password), pk.Connect.Password) == 1
+}
+
+// OnACLCheck keeps each user to its role's topics. topic is a topic name
+// when writing and a filter when subscribing.
+func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	u, ok := h.users[string(cl.Properties.Username)]
+	if !ok {
+		return false
+	}
+	switch u.Role {
+	case RoleAdmin:
+		return true
+	case RoleReader:
+		// Boards only: the stops' filter or one stop's board.
+		stops := strings.TrimSuffix(h.topics.AllBoards(), "+/board")
+		rest, ok := strings.CutPrefix(topic, stops)
+		return !write && ok && strings.HasSuffix(rest, "/board") && strings.Count(rest, "/") == 1 && !strings.Contains(rest, "#")
+	default: // RoleVehicle
+		if write {
+			return topic == h.topics.Position(u.Username) || topic == h.topics.Status(u.Username)
+		}
+		return topic == h.topics.Commands(u.Username)
+	}
+}
+
+// internalUser is the hub's own client's account: an admin with a random
+// password made at start, known only to this process.
+func internalUser() (User, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return User{}, err
+	}
+	return User{Username: "headway-hub-" + hex.EncodeToString(b[:4]), Password: hex.EncodeToString(b[4:]), Role: RoleAdmin}, nil
+}
