@@ -30,6 +30,7 @@ import (
 	"github.com/headway-transit/headway/hub/internal/predict"
 	"github.com/headway-transit/headway/hub/internal/push"
 	"github.com/headway-transit/headway/hub/internal/server"
+	"github.com/headway-transit/headway/hub/internal/state"
 	"github.com/headway-transit/headway/hub/internal/tracker"
 	"github.com/headway-transit/headway/internal/gtfs"
 	"github.com/headway-transit/headway/internal/mqttconn"
@@ -155,18 +156,23 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 			blocks[v] = a.Block
 		}
 	}
+	// The learned model: segment running times from the buses that just
+	// drove them (see BENCHMARKS.md for how it compares), kept in
+	// cfg.State between runs.
+	model := predict.NewLearned(feed, predict.LearnedConfig{})
+	checkpoint := loadModel(cfg.State, model, logger)
 	var pushSrv *push.Server
 	eng := engine.New(engine.Options{
-		Feed:    feed,
-		Tracker: tracker.Config{MaxOffRoute: cfg.Tracking.MaxOffRoute, MaxFuture: cfg.Tracking.MaxFuture.D(), Assigned: assigned, Blocks: blocks},
-		Topics:  topics,
-		Horizon: cfg.Boards.Horizon.D(),
-		MaxRows: cfg.Boards.MaxRows,
-		Refresh: cfg.Boards.Refresh.D(),
-		Stale:   cfg.Tracking.Stale.D(),
-		// The learned model: segment running times from the buses that just
-		// drove them (see BENCHMARKS.md for how it compares).
-		Predictor: predict.NewLearned(feed, predict.LearnedConfig{}),
+		Feed:            feed,
+		Tracker:         tracker.Config{MaxOffRoute: cfg.Tracking.MaxOffRoute, MaxFuture: cfg.Tracking.MaxFuture.D(), Assigned: assigned, Blocks: blocks},
+		Topics:          topics,
+		Horizon:         cfg.Boards.Horizon.D(),
+		MaxRows:         cfg.Boards.MaxRows,
+		Refresh:         cfg.Boards.Refresh.D(),
+		Stale:           cfg.Tracking.Stale.D(),
+		Predictor:       model,
+		Checkpoint:      checkpoint,
+		CheckpointEvery: cfg.StateEvery.D(),
 		Publish: []engine.Publisher{
 			func(stop string, msg []byte) { pushSrv.Publish(stop, msg) },
 			in.PublishBoard,
@@ -238,4 +244,38 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// loadModel restores model from the state file, if there is one, and
+// returns the function that saves it there (nil without a state file). A
+// file that cannot be read or is refused is logged and the model starts
+// afresh: a damaged file must not keep the hub down.
+func loadModel(path string, model *predict.Learned, logger *slog.Logger) func(time.Time) {
+	if path == "" {
+		return nil
+	}
+	log := logger.With("component", "model", "file", path)
+	switch b, ok, err := state.Load(path); {
+	case err != nil:
+		log.Warn("learned model not loaded: starting afresh", "err", err)
+	case !ok:
+		log.Info("no learned model saved yet: starting afresh")
+	default:
+		if err := model.Restore(b); err != nil {
+			log.Warn("learned model not loaded: starting afresh", "err", err)
+		} else {
+			log.Info("learned model loaded", "bytes", len(b))
+		}
+	}
+	return func(now time.Time) {
+		b, err := model.Snapshot(now)
+		if err == nil {
+			err = state.Save(path, b)
+		}
+		if err != nil {
+			log.Warn("learned model not saved", "err", err)
+			return
+		}
+		log.Debug("learned model saved", "bytes", len(b))
+	}
 }

@@ -18,8 +18,13 @@ import (
 type Config struct {
 	// GTFS is the schedule: a .zip file or a folder.
 	GTFS string `yaml:"gtfs"`
-	HTTP HTTP   `yaml:"http"`
-	MQTT MQTT   `yaml:"mqtt"`
+	// State is the file the learned model is kept in between runs (saved
+	// every StateEvery and at shutdown, loaded at start). Empty: the hub
+	// learns afresh at each start.
+	State      string   `yaml:"state"`
+	StateEvery Duration `yaml:"state_every"`
+	HTTP       HTTP     `yaml:"http"`
+	MQTT       MQTT     `yaml:"mqtt"`
 	// Vehicles assigns trips to vehicles that report none, by vehicle id.
 	Vehicles map[string]VehicleAssignment `yaml:"vehicles"`
 	Boards   Boards                       `yaml:"boards"`
@@ -95,8 +100,9 @@ type Duration = yamlconf.Duration
 // Default returns the configuration used for unset fields.
 func Default() Config {
 	return Config{
-		HTTP: HTTP{Listen: "127.0.0.1:8080", MaxSigns: 20000},
-		MQTT: MQTT{Listen: "127.0.0.1:1883", ClientID: "headway-hub", Prefix: wire.DefaultPrefix, Queue: 4096},
+		StateEvery: Duration(5 * time.Minute),
+		HTTP:       HTTP{Listen: "127.0.0.1:8080", MaxSigns: 20000},
+		MQTT:       MQTT{Listen: "127.0.0.1:1883", ClientID: "headway-hub", Prefix: wire.DefaultPrefix, Queue: 4096},
 		Boards: Boards{
 			Horizon: Duration(90 * time.Minute),
 			MaxRows: 20,
@@ -186,6 +192,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("mqtt.users[%d]: username %q given twice", i, u.Username))
 		}
 		seen[u.Username] = true
+	}
+	if c.StateEvery.D() < time.Second {
+		errs = append(errs, fmt.Errorf("state_every: %v, want at least 1s", c.StateEvery.D()))
 	}
 	if c.HTTP.MaxSigns < 1 {
 		errs = append(errs, fmt.Errorf("http.max_signs: %d, want at least 1", c.HTTP.MaxSigns))

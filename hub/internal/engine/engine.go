@@ -45,6 +45,11 @@ type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Now        func() time.Time
+	// Checkpoint, when set, is called from Run's goroutine (so it may read
+	// the Predictor) every CheckpointEvery and when Run stops: the hub
+	// saves the learned model with it.
+	Checkpoint      func(now time.Time)
+	CheckpointEvery time.Duration
 }
 
 // ForgetAfter is how long a silent vehicle stays listed.
@@ -181,10 +186,21 @@ func (e *Engine) Timetable(stop string) []byte {
 func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 	refresh := time.NewTicker(e.opts.Refresh)
 	defer refresh.Stop()
+	var checkpoint <-chan time.Time
+	if e.opts.Checkpoint != nil && e.opts.CheckpointEvery > 0 {
+		t := time.NewTicker(e.opts.CheckpointEvery)
+		defer t.Stop()
+		checkpoint = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
+			if e.opts.Checkpoint != nil {
+				e.opts.Checkpoint(e.opts.Now())
+			}
 			return nil
+		case <-checkpoint:
+			e.opts.Checkpoint(e.opts.Now())
 		case m := <-msgs:
 			e.Handle(m)
 		drain:

@@ -191,8 +191,9 @@ func (d *decaying) get(now time.Time, tau time.Duration) (sum, weight float64) {
 	return d.sum * k, d.weight * k
 }
 
-func (m *Learned) line(tr *gtfs.Trip) *line {
-	k := lineKey{tr.RouteID, tr.DirectionID}
+func (m *Learned) line(tr *gtfs.Trip) *line { return m.lineFor(lineKey{tr.RouteID, tr.DirectionID}) }
+
+func (m *Learned) lineFor(k lineKey) *line {
 	l := m.lines[k]
 	if l == nil {
 		l = &line{memErr: make([]decaying, len(m.cfg.SegmentMemories)), late: newRing(lateObs)}
