@@ -72,6 +72,36 @@ func (t *Tracker) claim(v *Vehicle, cs []claim) {
 	}
 }
 
+// assignEvery is how often a vehicle's joint assignment is worked out
+// again. Block evidence builds up over minutes (blockHalfLife), so a few
+// seconds old is as good as new, and a fleet reporting every second would
+// otherwise solve one assignment problem per fix.
+const assignEvery = 10 * time.Second
+
+type assignment struct {
+	at      time.Time
+	mine    blockKey
+	ok      bool
+	others  map[blockKey]bool
+	current blockKey // v's block when it was made
+}
+
+// assignThrottled is assign, reused for assignEvery while v stays on the
+// same block.
+func (t *Tracker) assignThrottled(v *Vehicle, now time.Time) (blockKey, bool, map[blockKey]bool) {
+	var cur blockKey
+	if v.Trip != nil && v.TripSource == SourceInferred {
+		cur = keyOf(candidate{trip: v.Trip, dayStart: v.DayStart})
+	}
+	a := &v.assigned
+	if !a.at.IsZero() && a.current == cur && now.Sub(a.at) >= 0 && now.Sub(a.at) < assignEvery {
+		return a.mine, a.ok, a.others
+	}
+	mine, ok, others := t.assign(v, now)
+	*a = assignment{at: now, mine: mine, ok: ok, others: others, current: cur}
+	return mine, ok, others
+}
+
 // assign gives each vehicle working no reported, configured or block trip
 // one block, one vehicle a block, so that together they keep the most
 // evidence (see learn): two buses near each other, each fitting both their

@@ -86,9 +86,10 @@ type Vehicle struct {
 	// Block evidence, for inferred vehicles: how badly (in minutes, summed
 	// over fixes) each block's trip runs have fitted the vehicle.
 	blockCost  map[blockKey]float64
-	blockFixes float64   // fixes counted, decayed as the costs are
-	blockAt    time.Time // time of the last fix counted
-	claims     []claim   // the blocks with evidence for them (see assign)
+	blockFixes float64    // fixes counted, decayed as the costs are
+	blockAt    time.Time  // time of the last fix counted
+	claims     []claim    // the blocks with evidence for them (see assign)
+	assigned   assignment // the last joint assignment, and when it was made
 }
 
 // Passage is a vehicle leaving a stop behind: the time it crossed the
@@ -392,7 +393,7 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 			}
 		}
 		t.learn(v, cands, p.Time, !v.StandingSince.IsZero())
-		mine, matched, others = t.assign(v, p.Time)
+		mine, matched, others = t.assignThrottled(v, p.Time)
 		lead, haveLead = t.leader(v, cands, mine, matched, others)
 	}
 	// Keep an inferred trip while the vehicle stays on it: on its shape,
