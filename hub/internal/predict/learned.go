@@ -105,6 +105,7 @@ type lineKey struct {
 type line struct {
 	obs, sched decaying // segment times observed, and scheduled for the same segments
 	late       ring     // how late after schedule waiting buses left
+	tripSecs   float64  // scheduled running of the line's longest trip seen
 	// Passages of timepoints (after the trip began), and how many left
 	// more than holdSlack before their scheduled departure.
 	timepoints, early int
@@ -191,7 +192,14 @@ func (d *decaying) get(now time.Time, tau time.Duration) (sum, weight float64) {
 	return d.sum * k, d.weight * k
 }
 
-func (m *Learned) line(tr *gtfs.Trip) *line { return m.lineFor(lineKey{tr.RouteID, tr.DirectionID}) }
+func (m *Learned) line(tr *gtfs.Trip) *line {
+	l := m.lineFor(lineKey{tr.RouteID, tr.DirectionID})
+	if st := tr.StopTimes; len(st) > 0 {
+		// From the feed, not learned: a restored line gets it back here.
+		l.tripSecs = max(l.tripSecs, float64(st[len(st)-1].Arrival-st[0].Departure))
+	}
+	return l
+}
 
 func (m *Learned) lineFor(k lineKey) *line {
 	l := m.lines[k]
@@ -322,16 +330,23 @@ func (m *Learned) segTime(tr *gtfs.Trip, i int, now time.Time, hour int, ratio f
 	return sum / weight
 }
 
-// ratioPrior is how many segments' worth of schedule the line's ratio
-// starts from (at 1).
-const ratioPrior = 600 // seconds of scheduled running
-
-// ratio is how much longer than scheduled the line's segments take now.
+// ratio is how much longer than scheduled the line's segments take now,
+// shrunk towards 1 by a whole trip's worth of schedule (the line's longest
+// trip seen, first stop to last). A schedule's running times are set trip
+// by trip, with its slack spread unevenly along the route: the few
+// segments a cold hub has seen say little about how the rest run against
+// their times (and the short ones are seen first), so only about a trip's
+// worth of them outweighs the schedule.
 func (m *Learned) ratio(ln *line, now time.Time) float64 {
 	o, _ := ln.obs.get(now, m.cfg.Memory)
 	s, _ := ln.sched.get(now, m.cfg.Memory)
-	return (o + ratioPrior) / (s + ratioPrior)
+	prior := max(ln.tripSecs, minRatioPrior)
+	return (o + prior) / (s + prior)
 }
+
+// minRatioPrior keeps the ratio defined on a feed whose trips show no
+// running time: a segment's worth of schedule.
+const minRatioPrior = 60 // seconds
 
 // lateStart is how late after its scheduled departure dep a bus of line
 // ln that is still waiting now will leave: the mean lateness of the line's

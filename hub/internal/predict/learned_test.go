@@ -36,10 +36,11 @@ func TestLearned(t *testing.T) {
 	}})
 
 	// The line runs 150/120 slow on what was seen, shrunk towards the
-	// schedule by 600 s of prior: ratio (150+600)/(120+600). S1 -> S2: the
+	// schedule by a trip's worth of it (480 s, S0 to S4): ratio
+	// (150+480)/(120+480). S1 -> S2: the
 	// observation (weight 1, fresh) with the prior (weight 0.5, 120 s x
 	// ratio). Unseen segments: scheduled x ratio.
-	ratio := 750.0 / 720
+	ratio := 630.0 / 600
 	s12 := (0.5*120*ratio + 150) / 1.5
 	other := 120 * ratio
 
