@@ -66,7 +66,8 @@ func (c LearnedConfig) withDefaults() LearnedConfig {
 //   - a vehicle waiting at its first stop leaves at its scheduled departure
 //     plus how late the line's waiting buses lately left, among those that
 //     left later than now (a bus still there after its time is one of the
-//     late ones), never before now;
+//     late ones), never before now; from there on it runs as the line's
+//     buses run, not to the schedule;
 //   - at a timepoint, a vehicle running early waits for its scheduled
 //     departure.
 //
@@ -493,9 +494,14 @@ func (m *Learned) Predict(v *tracker.Vehicle, now time.Time) []Arrival {
 			t = t.Add(secs(m.segTime(tr, k, now, hour, ratio, mem)))
 		}
 		switch {
-		case layover:
+		case layover && k == i:
 			// Before its trip's departure a bus waits, wherever its
-			// operator lets it (not always at the first stop).
+			// operator lets it (not always at the first stop), and
+			// leaves the next stop at its time plus the line's lateness.
+			// Once under way it is a running bus: it does not keep to
+			// the schedule at every later stop (a line that holds at
+			// timepoints does so below), so a line that runs faster
+			// than its schedule gains on it as its other buses do.
 			if dep := tr.DepartureAt(v.DayStart, k).Add(late); t.Before(dep) {
 				t = dep
 			}

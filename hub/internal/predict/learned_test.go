@@ -181,3 +181,36 @@ func TestLearnedStanding(t *testing.T) {
 		t.Errorf("after a layover and a breakdown: S2 %v later than moving, want 75s", got)
 	}
 }
+
+// TestLearnedLayoverRunsAsLine: a bus waiting for its departure leaves
+// the stop ahead of it at its time (plus the line's lateness), then runs as
+// the line's buses run: on a line faster than its schedule it gains on the
+// schedule at the later stops, as its running buses do.
+func TestLearnedLayoverRunsAsLine(t *testing.T) {
+	feed := testfeed.Line(t)
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	now := day.Add(8*time.Hour + 15*time.Minute)
+	m := predict.NewLearned(feed, predict.LearnedConfig{})
+	// Buses just drove S1 -> S2, S2 -> S3 and S3 -> S4 in 60 s each
+	// (scheduled: 120 s).
+	for i := 2; i <= 4; i++ {
+		m.Observe(&tracker.Vehicle{ID: fmt.Sprint("bus-", i), Trip: feed.Trips["E0800"], DayStart: day, Passed: []tracker.Passage{
+			{Index: i, At: now, Gap: 30 * time.Second, PrevAt: now.Add(-time.Minute), PrevGap: 30 * time.Second},
+		}})
+	}
+	ratio := (180.0 + 480) / (360 + 480) // a trip's worth of schedule as the prior
+	seg := (0.5*120*ratio + 60) / 1.5    // one fresh time, with the prior
+	s01 := 140 * ratio                   // not driven yet: the schedule, scaled
+	// bus-w waits at S0 for E0820 (08:20): it leaves at 08:21 (nothing
+	// learned of departures: "soon", 60 s), then runs as the line runs,
+	// not to the schedule (S1 08:22:20, S2 08:24:20 ... plus the minute).
+	w := &tracker.Vehicle{ID: "bus-w", Trip: feed.Trips["E0820"], DayStart: day, Next: 0, FixTime: now}
+	dep := 5*60.0 + 60
+	check(t, m.Predict(w, now), now, []float64{dep, dep + s01, dep + s01 + seg, dep + s01 + 2*seg, dep + s01 + 3*seg})
+
+	// bus-v waits past S1 (where its operator lets it) for E0820: it
+	// leaves at S2's time plus the minute, then runs as the line runs.
+	v := &tracker.Vehicle{ID: "bus-v", Trip: feed.Trips["E0820"], DayStart: day, Next: 2, Dist: 1100, FixTime: now, PassedAt: now.Add(-time.Minute)}
+	dep = 9*60.0 + 20 + 60
+	check(t, m.Predict(v, now), now, []float64{dep, dep + seg, dep + 2*seg})
+}
