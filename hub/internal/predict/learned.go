@@ -56,9 +56,9 @@ func (c LearnedConfig) withDefaults() LearnedConfig {
 //
 //   - stop to stop, the time is a segment's travel time: the times the
 //     vehicles that drove it last took, the recent ones weighing most, with
-//     a prior (the segment's mean at this hour of the day once it has some,
-//     else the scheduled time scaled by how the line currently runs against
-//     its schedule). How fast old times fade is chosen per line: each
+//     a prior (the segment's mean at the hour of the day the vehicle will
+//     drive it, once it has some, else the scheduled time scaled by how the
+//     line currently runs against its schedule). How fast old times fade is chosen per line: each
 //     segment time observed scores every candidate memory on what it
 //     expected, and the line uses the one that has lately been best;
 //   - a vehicle standing still mid-trip stands on as long as the stands
@@ -491,7 +491,10 @@ func (m *Learned) Predict(v *tracker.Vehicle, now time.Time) []Arrival {
 	out := make([]Arrival, 0, len(st)-i)
 	for k := i; k < len(st); k++ {
 		if k > i {
-			t = t.Add(secs(m.segTime(tr, k, now, hour, ratio, mem)))
+			// The segment's usual time at the hour the bus will drive
+			// it, not at this one: a prediction half an hour ahead can
+			// reach into the next hour's traffic.
+			t = t.Add(secs(m.segTime(tr, k, now, t.In(m.feed.Location).Hour(), ratio, mem)))
 		}
 		switch {
 		case layover && k == i:

@@ -214,3 +214,38 @@ func TestLearnedLayoverRunsAsLine(t *testing.T) {
 	dep = 9*60.0 + 20 + 60
 	check(t, m.Predict(v, now), now, []float64{dep, dep + seg, dep + 2*seg})
 }
+
+// TestLearnedHourAhead: a segment's prior is its usual time at the hour
+// the bus will drive it, so a prediction that reaches past the hour takes
+// the next hour's traffic.
+func TestLearnedHourAhead(t *testing.T) {
+	feed := testfeed.Line(t)
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	m := predict.NewLearned(feed, predict.LearnedConfig{})
+	drive := func(at time.Time, secs float64) {
+		m.Observe(&tracker.Vehicle{ID: "bus", Trip: feed.Trips["E0800"], DayStart: day, Passed: []tracker.Passage{
+			{Index: 3, At: at, Gap: 30 * time.Second, PrevAt: at.Add(-time.Duration(secs * float64(time.Second))), PrevGap: 30 * time.Second},
+		}})
+	}
+	// S2 -> S3 took 200 s from 09:00 yesterday (long forgotten but for
+	// the hour's mean), and 100 s today from 08:00.
+	for i := 0; i < 3; i++ {
+		drive(day.Add(-15*time.Hour+time.Duration(10+10*i)*time.Minute), 200)
+	}
+	for i := 0; i < 3; i++ {
+		drive(day.Add(8*time.Hour+time.Duration(10+10*i)*time.Minute), 100)
+	}
+	// S2 -> S3 as predicted for a bus that has just passed S1.
+	s23 := func(now time.Time) float64 {
+		v := &tracker.Vehicle{ID: "bus-2", Trip: feed.Trips["E0850"], DayStart: day, Next: 2, Dist: 1025, FixTime: now, PassedAt: now}
+		got := m.Predict(v, now)
+		return got[1].Predicted.Sub(got[0].Predicted).Seconds()
+	}
+	// Passing S1 at 08:54 it drives S2 -> S3 before 09:00; at 08:59:30,
+	// after.
+	before, after := s23(day.Add(8*time.Hour+54*time.Minute)), s23(day.Add(8*time.Hour+59*time.Minute+30*time.Second))
+	t.Logf("S2 -> S3: %.0f s before 09:00, %.0f s after", before, after)
+	if before > 105 || after < before+15 {
+		t.Errorf("S2 -> S3 driven before 09:00: %.0f s, after: %.0f s; want about 100 s, then more towards 200 s", before, after)
+	}
+}
