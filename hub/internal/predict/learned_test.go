@@ -249,3 +249,51 @@ func TestLearnedHourAhead(t *testing.T) {
 		t.Errorf("S2 -> S3 driven before 09:00: %.0f s, after: %.0f s; want about 100 s, then more towards 200 s", before, after)
 	}
 }
+
+// TestLearnedStandingTail: a bus that has stood longer than all but a few
+// of the stands seen stands on as the tail of the stands says: the longer
+// it has stood, the longer it will.
+func TestLearnedStandingTail(t *testing.T) {
+	feed := testfeed.Line(t)
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	now := day.Add(9 * time.Hour)
+	m := predict.NewLearned(feed, predict.LearnedConfig{})
+	stood := func(s float64, n int) {
+		for i := 0; i < n; i++ {
+			m.Observe(&tracker.Vehicle{ID: fmt.Sprint("bus-", i), Trip: feed.Trips["E0840"], DayStart: day, Next: 2,
+				FixTime: now.Add(-time.Minute), StoodFor: time.Duration(s * float64(time.Second))})
+		}
+	}
+	v := &tracker.Vehicle{ID: "bus-x", Trip: feed.Trips["E0850"], DayStart: day, Next: 2, Dist: 1500, FixTime: now, PassedAt: now.Add(-time.Minute)}
+	moving := m.Predict(v, now)[0].Predicted
+	standing := func(s float64) float64 {
+		v.StandingSince = now.Add(-time.Duration(s * float64(time.Second)))
+		return m.Predict(v, now)[0].Predicted.Sub(moving).Seconds()
+	}
+	// Twenty stands seen, none longer than 150 s: too few for a tail.
+	stood(30, 10)
+	stood(60, 1)
+	stood(120, 9)
+	if got := standing(150); got != 0 {
+		t.Errorf("20 stands seen, standing for 150 s: %.0f s more, want 0", got)
+	}
+	// 31 stands: the twenty longest twice the next (120 s, 60 s), so the
+	// tail's index is 20 / (20 ln 2) = 1/ln 2: a stand of 150 s has
+	// 150 (2^ln 2 - 1) s to go, one of 300 s twice that.
+	stood(120, 11)
+	want := 150 * (math.Pow(2, math.Ln2) - 1)
+	if got := standing(150); math.Abs(got-want) > 0.51 {
+		t.Errorf("standing for 150 s: %.1f s more, want %.1f", got, want)
+	}
+	if got := standing(300); math.Abs(got-2*want) > 0.51 {
+		t.Errorf("standing for 300 s: %.1f s more, want %.1f", got, 2*want)
+	}
+	// With five longer stands seen their median holds: 120 s.
+	if got := standing(100); got != 20 {
+		t.Errorf("standing for 100 s: %.0f s more, want 20", got)
+	}
+	// Never past a breakdown's 20 minutes.
+	if got := standing(1000); got != 200 {
+		t.Errorf("standing for 1000 s: %.0f s more, want 200", got)
+	}
+}

@@ -93,9 +93,9 @@ func TestScoreAgreesWithAvlScore(t *testing.T) {
 }
 
 // TestLearnedBeatsDelayPropagation replays the WMATA day with both models,
-// and with trips inferred. The floors are the figures reached (89.8% in
-// band, MAE 46/80/117/154 s; delay propagation 71.8%, 151/168/234/287 s;
-// inferred: 95.8% of positions on the right trip, 90.0% in band) less a
+// and with trips inferred. The floors are the figures reached (89.9% in
+// band, MAE 45/80/116/154 s; delay propagation 71.8%, 151/168/234/287 s;
+// inferred: 95.8% of positions on the right trip, 90.1% in band) less a
 // safety margin: a change that loses more is a regression.
 func TestLearnedBeatsDelayPropagation(t *testing.T) {
 	feed, pings, _ := loadWMATA(t)
@@ -110,10 +110,10 @@ func TestLearnedBeatsDelayPropagation(t *testing.T) {
 	l, d := learned.Score, delay.Score
 	t.Logf("learned: %.1f%% in band, MAE %.0f/%.0f/%.0f/%.0f s; delay propagation: %.1f%%, %.0f/%.0f/%.0f/%.0f s",
 		l.InBandPct, l.MAE[0], l.MAE[1], l.MAE[2], l.MAE[3], d.InBandPct, d.MAE[0], d.MAE[1], d.MAE[2], d.MAE[3])
-	if l.InBandPct < 87.7 || l.InBandPct < d.InBandPct+14 {
-		t.Errorf("learned model: %.1f%% in band, want at least 87.7%% and 14 points above delay propagation's %.1f%%", l.InBandPct, d.InBandPct)
+	if l.InBandPct < 87.8 || l.InBandPct < d.InBandPct+14 {
+		t.Errorf("learned model: %.1f%% in band, want at least 87.8%% and 14 points above delay propagation's %.1f%%", l.InBandPct, d.InBandPct)
 	}
-	for i, most := range []float64{52, 87, 125, 165} {
+	for i, most := range []float64{51, 87, 124, 165} {
 		if l.MAE[i] > most || l.MAE[i] > 0.75*d.MAE[i] {
 			t.Errorf("MAE bucket %d: learned %.0f s, want at most %.0f s and a quarter below delay propagation's %.0f s", i, l.MAE[i], most, d.MAE[i])
 		}
@@ -128,8 +128,8 @@ func TestLearnedBeatsDelayPropagation(t *testing.T) {
 	if right < 94 {
 		t.Errorf("inferred trips: %.1f%% of positions on the right trip, want at least 94%%", right)
 	}
-	if inferred.Score.InBandPct < 86.5 {
-		t.Errorf("inferred trips: %.1f%% in band, want at least 86.5%%", inferred.Score.InBandPct)
+	if inferred.Score.InBandPct < 86.6 {
+		t.Errorf("inferred trips: %.1f%% in band, want at least 86.6%%", inferred.Score.InBandPct)
 	}
 }
 
