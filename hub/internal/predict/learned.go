@@ -58,16 +58,19 @@ func (c LearnedConfig) withDefaults() LearnedConfig {
 //     vehicles that drove it last took, the recent ones weighing most, with
 //     a prior (the segment's mean at the hour of the day the vehicle will
 //     drive it, once it has some, else the scheduled time scaled by how the
-//     line currently runs against its schedule). How fast old times fade is chosen per line: each
-//     segment time observed scores every candidate memory on what it
-//     expected, and the line uses the one that has lately been best;
+//     line currently runs against its schedule). How fast old times fade
+//     is chosen per line: each segment time observed scores every
+//     candidate memory on what it expected, and the line uses the one that
+//     has lately been best;
 //   - a vehicle standing still mid-trip stands on as long as the stands
-//     seen that lasted longer than this one so far;
-//   - a vehicle waiting at its first stop leaves at its scheduled departure
-//     plus how late the line's waiting buses lately left, among those that
-//     left later than now (a bus still there after its time is one of the
-//     late ones), never before now; from there on it runs as the line's
-//     buses run, not to the schedule;
+//     seen that lasted longer than this one so far (or, past nearly all of
+//     them, as their tail says);
+//   - a vehicle waiting for its trip (at its first stop, or wherever it has
+//     stood since before its time) leaves at its scheduled departure plus
+//     how late the line's waiting buses lately left, among those that left
+//     later than now (a bus still there after its time is one of the late
+//     ones), never before now; from there on it runs as the line's buses
+//     run, not to the schedule;
 //   - at a timepoint, a vehicle running early waits for its scheduled
 //     departure.
 //
@@ -497,12 +500,16 @@ func (m *Learned) Predict(v *tracker.Vehicle, now time.Time) []Arrival {
 	mem := m.memory(ln, now)
 	hour := now.In(m.feed.Location).Hour()
 	i := v.Next
-	late := m.lateStart(ln, tr.DepartureAt(v.DayStart, 0), now)
-	layover := i == 0 || now.Before(tr.DepartureAt(v.DayStart, 0))
+	dep0 := tr.DepartureAt(v.DayStart, 0)
+	late := m.lateStart(ln, dep0, now)
+	// A bus that has stood still since before its departure time (where
+	// its operator lets it wait, not always at the first stop) has not
+	// begun its trip yet, whatever the clock says.
+	layover := i == 0 || now.Before(dep0) || !v.StandingSince.IsZero() && v.StandingSince.Before(dep0)
 	hold := !m.cfg.NoHold && ln.holds()
 	var t time.Time
 	if i == 0 {
-		t = tr.DepartureAt(v.DayStart, 0).Add(late)
+		t = dep0.Add(late)
 	} else {
 		// Part way along the segment to stop i: the share of its time
 		// still ahead, by distance.

@@ -213,6 +213,14 @@ func TestLearnedLayoverRunsAsLine(t *testing.T) {
 	v := &tracker.Vehicle{ID: "bus-v", Trip: feed.Trips["E0820"], DayStart: day, Next: 2, Dist: 1100, FixTime: now, PassedAt: now.Add(-time.Minute)}
 	dep = 9*60.0 + 20 + 60
 	check(t, m.Predict(v, now), now, []float64{dep, dep + seg, dep + 2*seg})
+
+	// Standing there since 08:18, it has not begun its trip at 08:22,
+	// after its time: it is one of the late ones (nothing learned: soon
+	// after now, 2 + 1 minutes late), and leaves S2 (08:24:20) that late.
+	later := day.Add(8*time.Hour + 22*time.Minute)
+	v.StandingSince, v.FixTime = day.Add(8*time.Hour+18*time.Minute), later
+	dep = 2*60 + 20 + (2*60 + 60)
+	check(t, m.Predict(v, later)[:1], later, []float64{dep})
 }
 
 // TestLearnedHourAhead: a segment's prior is its usual time at the hour
@@ -264,7 +272,7 @@ func TestLearnedStandingTail(t *testing.T) {
 				FixTime: now.Add(-time.Minute), StoodFor: time.Duration(s * float64(time.Second))})
 		}
 	}
-	v := &tracker.Vehicle{ID: "bus-x", Trip: feed.Trips["E0850"], DayStart: day, Next: 2, Dist: 1500, FixTime: now, PassedAt: now.Add(-time.Minute)}
+	v := &tracker.Vehicle{ID: "bus-x", Trip: feed.Trips["E0830"], DayStart: day, Next: 2, Dist: 1500, FixTime: now, PassedAt: now.Add(-time.Minute)}
 	moving := m.Predict(v, now)[0].Predicted
 	standing := func(s float64) float64 {
 		v.StandingSince = now.Add(-time.Duration(s * float64(time.Second)))
