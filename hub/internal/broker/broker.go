@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -51,7 +52,9 @@ func Start(opts Options) (*Broker, error) {
 	}
 	// mochi logs every connection at info; keep that at debug for operators.
 	srv := mqtt.New(&mqtt.Options{
-		Logger:                   logger.With("component", "broker"),
+		// A client retrying a refused login every second must not fill
+		// the hub's log: each warning once a minute, with a count.
+		Logger:                   slog.New(newQuiet(logger.Handler(), time.Minute, time.Now)).With("component", "broker"),
 		InlineClient:             false,
 		Capabilities:             caps(),
 		ClientNetWriteBufferSize: 4096,
