@@ -6,15 +6,18 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -48,6 +51,8 @@ commands:
                        replay recorded positions through the prediction engine and score it
   gtfs check [-progress] FEED
                        load a GTFS feed (zip or folder): summary, then every error and warning
+  passwd               read a password on stdin, print its bcrypt hash for
+                       mqtt.users[].password_hash (e.g. echo "$PW" | hub passwd)
   version              print the version
 `
 
@@ -66,6 +71,8 @@ func main() {
 		err = replayCmd(os.Args[2:], os.Stdout)
 	case "gtfs":
 		err = gtfscheck.Command(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	case "passwd":
+		err = passwdCmd(os.Stdin, os.Stdout)
 	case "version":
 		fmt.Println(version)
 	case "-h", "-help", "--help", "help":
@@ -115,7 +122,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		var err error
 		users := make([]broker.User, len(cfg.MQTT.Users))
 		for i, u := range cfg.MQTT.Users {
-			users[i] = broker.User{Username: u.Username, Password: u.Password, Role: u.Role}
+			users[i] = u.BrokerUser()
 		}
 		brk, err = broker.Start(broker.Options{Addr: cfg.MQTT.Listen, Users: users, Topics: wire.Topics{Prefix: cfg.MQTT.Prefix}, Logger: logger})
 		if err != nil {
@@ -278,4 +285,18 @@ func loadModel(path string, model *predict.Learned, logger *slog.Logger) func(ti
 		}
 		log.Debug("learned model saved", "bytes", len(b))
 	}
+}
+
+// passwdCmd prints the bcrypt hash of the password on the first line of in.
+func passwdCmd(in io.Reader, out io.Writer) error {
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("passwd: %w", err)
+	}
+	h, err := broker.HashPassword(strings.TrimRight(line, "\r\n"))
+	if err != nil {
+		return fmt.Errorf("passwd: %w", err)
+	}
+	_, err = fmt.Fprintln(out, h)
+	return err
 }

@@ -3,13 +3,16 @@ package broker
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/headway-transit/headway/internal/wire"
 )
@@ -27,11 +30,23 @@ const (
 	RoleAdmin = "admin"
 )
 
-// User is a client the embedded broker lets in.
+// User is a client the embedded broker lets in. Give its Password, or
+// better its PasswordHash (bcrypt, as `hub passwd` prints), so the config
+// file does not hold the password itself.
 type User struct {
-	Username string
-	Password string
-	Role     string // RoleVehicle when empty
+	Username     string
+	Password     string
+	PasswordHash string
+	Role         string // RoleVehicle when empty
+}
+
+// HashPassword returns the bcrypt hash of password for PasswordHash.
+func HashPassword(password string) (string, error) {
+	if len(password) < minPassword {
+		return "", fmt.Errorf("password shorter than %d characters", minPassword)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return string(h), err
 }
 
 // Check reports what is wrong with u, naming the field.
@@ -48,7 +63,14 @@ func (u User) Check() error {
 	default:
 		return fmt.Errorf("role %q: want %s, %s or %s", u.Role, RoleVehicle, RoleReader, RoleAdmin)
 	}
-	if len(u.Password) < minPassword {
+	switch {
+	case u.Password != "" && u.PasswordHash != "":
+		return fmt.Errorf("user %q: give password or password_hash, not both", u.Username)
+	case u.PasswordHash != "":
+		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {
+			return fmt.Errorf("user %q: password_hash is not a bcrypt hash (make one with hub passwd): %w", u.Username, err)
+		}
+	case len(u.Password) < minPassword:
 		return fmt.Errorf("user %q: password shorter than %d characters", u.Username, minPassword)
 	}
 	return nil
@@ -63,10 +85,15 @@ type authHook struct {
 	mqtt.HookBase
 	users  map[string]User
 	topics wire.Topics
+	// verified remembers, per user, the SHA-256 of the last password that
+	// matched its bcrypt hash: a bus reconnecting through a tunnel costs a
+	// hash, not a bcrypt check (tens of milliseconds of CPU) each time.
+	mu       sync.Mutex
+	verified map[string][sha256.Size]byte
 }
 
 func newAuthHook(users []User, topics wire.Topics) (*authHook, error) {
-	h := &authHook{users: map[string]User{}, topics: topics}
+	h := &authHook{users: map[string]User{}, topics: topics, verified: map[string][sha256.Size]byte{}}
 	for i, u := range users {
 		if err := u.Check(); err != nil {
 			return nil, fmt.Errorf("user %d: %w", i+1, err)
@@ -97,7 +124,23 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 		subtle.ConstantTimeCompare(pk.Connect.Password, pk.Connect.Password)
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(u.Password), pk.Connect.Password) == 1
+	if u.PasswordHash == "" {
+		return subtle.ConstantTimeCompare([]byte(u.Password), pk.Connect.Password) == 1
+	}
+	sum := sha256.Sum256(pk.Connect.Password)
+	h.mu.Lock()
+	known, seen := h.verified[u.Username]
+	h.mu.Unlock()
+	if seen && subtle.ConstantTimeCompare(known[:], sum[:]) == 1 {
+		return true
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), pk.Connect.Password) != nil {
+		return false
+	}
+	h.mu.Lock()
+	h.verified[u.Username] = sum
+	h.mu.Unlock()
+	return true
 }
 
 // OnACLCheck keeps each user to its role's topics. topic is a topic name

@@ -42,8 +42,12 @@ func mustConnect(t *testing.T, b *Broker, id, user, pass string) mqtt.Client {
 // with their passwords, and keeps each to its role's topics.
 func TestUsers(t *testing.T) {
 	topics := wire.Topics{}
+	hash, err := HashPassword("bus-1-secret-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
 	b, err := Start(Options{Addr: "127.0.0.1:0", Topics: topics, Logger: slog.New(slog.DiscardHandler), Users: []User{
-		{Username: "bus-1", Password: "bus-1-secret-pw"},
+		{Username: "bus-1", PasswordHash: hash}, // as hub passwd makes it
 		{Username: "bus-2", Password: "bus-2-secret-pw", Role: RoleVehicle},
 		{Username: "signs", Password: "signs-secret-pw", Role: RoleReader},
 	}})
@@ -87,7 +91,11 @@ func TestUsers(t *testing.T) {
 	}
 	// Speaking for another bus: the message is dropped and the client,
 	// which MQTT 3.1.1 cannot otherwise tell, disconnected.
+	// (Connecting again also checks the remembered bcrypt result.)
 	rogue := mustConnect(t, b, "bus-1-rogue", "bus-1", "bus-1-secret-pw")
+	if _, err := connect(t, b, "bus-1-wrong", "bus-1", "bus-1-secret-px"); err == nil {
+		t.Error("bus-1 let in with a wrong password after a right one")
+	}
 	rogue.Publish(topics.Position("bus-2"), 1, false, "{}").WaitTimeout(time.Second)
 	select {
 	case g := <-got:
@@ -126,6 +134,8 @@ func TestUsersBad(t *testing.T) {
 		{[]User{{Username: "bus-1", Password: "short"}}, "shorter than 12"},
 		{[]User{{Username: "ops", Password: "long-enough-pw", Role: "root"}}, `role "root"`},
 		{[]User{{Username: "bus-1", Password: "long-enough-pw"}, {Username: "bus-1", Password: "long-enough-pw2"}}, "given twice"},
+		{[]User{{Username: "bus-1", PasswordHash: "not-bcrypt"}}, "not a bcrypt hash"},
+		{[]User{{Username: "bus-1", Password: "long-enough-pw", PasswordHash: "$2a$10$aBdnL0gTNaoK.vxDB.tBv.w8kZdH4jYtiDTIY//Lif5g6IjnRegb2"}}, "not both"},
 	} {
 		_, err := Start(Options{Addr: "127.0.0.1:0", Users: c.users})
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -65,8 +65,15 @@ type MQTT struct {
 // MQTTUser is one account on the embedded broker.
 type MQTTUser struct {
 	Username string `yaml:"username"`
-	Password string `yaml:"password"`
-	Role     string `yaml:"role"` // vehicle (default), reader or admin
+	// Password, or better PasswordHash (bcrypt, from `hub passwd`).
+	Password     string `yaml:"password"`
+	PasswordHash string `yaml:"password_hash"`
+	Role         string `yaml:"role"` // vehicle (default), reader or admin
+}
+
+// BrokerUser is u as the embedded broker takes it.
+func (u MQTTUser) BrokerUser() broker.User {
+	return broker.User{Username: u.Username, Password: u.Password, PasswordHash: u.PasswordHash, Role: u.Role}
 }
 
 // VehicleAssignment pins a vehicle to a trip, or to a block (then its trip
@@ -185,7 +192,7 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, u := range c.MQTT.Users {
-		if err := (broker.User{Username: u.Username, Password: u.Password, Role: u.Role}).Check(); err != nil {
+		if err := u.BrokerUser().Check(); err != nil {
 			errs = append(errs, fmt.Errorf("mqtt.users[%d]: %w", i, err))
 		}
 		if seen[u.Username] {
