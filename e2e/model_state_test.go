@@ -80,30 +80,51 @@ func TestHubKeepsLearnedModel(t *testing.T) {
 	// Stopped, the hub saves what it learned.
 	s.hub.stop(t)
 	var saved struct {
-		Segments []struct{ From, To string } `json:"segments"`
+		Model struct {
+			Segments []struct{ From, To string } `json:"segments"`
+		} `json:"model"`
+		Vehicles map[string]struct {
+			Low uint64 `json:"low"`
+		} `json:"vehicles"`
 	}
 	b, err := os.ReadFile(statePath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &saved); err != nil || len(saved.Segments) < 3 {
-		t.Fatalf("state file: %d segments, %v; want the trip's first segments", len(saved.Segments), err)
+	if err := json.Unmarshal(b, &saved); err != nil || len(saved.Model.Segments) < 3 || saved.Vehicles["bus-9"].Low != n {
+		t.Fatalf("state file: %d segments, bus-9 seen to seq %d, %v; want the trip's first segments and seq %d", len(saved.Model.Segments), saved.Vehicles["bus-9"].Low, err, n)
 	}
-	t.Logf("state file: %d bytes, %d segments", len(b), len(saved.Segments))
+	t.Logf("state file: %d bytes, %d segments", len(b), len(saved.Model.Segments))
 
 	s.restartHub(t, cfg)
-	eventually(t, 10*time.Second, "the hub to load its model", func() bool {
-		return strings.Contains(s.hub.output(), "learned model loaded")
+	eventually(t, 10*time.Second, "the hub to load its model and the bus's seqs", func() bool {
+		out := s.hub.output()
+		return strings.Contains(out, "learned model loaded") && strings.Contains(out, "vehicles' seqs loaded")
+	})
+	// The hub remembers which fixes it had: one sent again (the broker
+	// redelivering it, say) is a duplicate, a new one is taken.
+	for _, seq := range []uint64{5, n + 1} {
+		pt, track := trip.Path.At(float64(seq-1) * 80)
+		p := wire.Position{V: wire.Version, Vehicle: "bus-9", Seq: seq, Time: start.Add(time.Duration(seq-1) * 10 * time.Second).UTC(),
+			Lat: pt.Lat, Lon: pt.Lon, Speed: wire.Float(8), Track: wire.Float(track), Mode: 3, Trip: trip.ID, Backfill: seq == 5}
+		b, _ := p.Encode()
+		if tok := c.Publish(topics.Position("bus-9"), 1, false, b); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish: %v", tok.Error())
+		}
+	}
+	eventually(t, 20*time.Second, "seq 5 a duplicate and seq 61 taken after the restart", func() bool {
+		v, ok := s.vehicle(t, "bus-9")
+		return ok && v.Duplicates == 1 && v.Accepted == 1 && v.Seq == n+1
 	})
 	s.hub.stop(t)
 
 	// A damaged file: the hub says so and starts afresh.
-	if err := os.WriteFile(statePath, []byte(`{"version":1,"segments":[{"from":""`), 0o644); err != nil {
+	if err := os.WriteFile(statePath, []byte(`{"version":1,"model":{"version":1,"segments":[{"from":""`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s.restartHub(t, cfg)
 	eventually(t, 10*time.Second, "the hub to report the damaged model file", func() bool {
 		out := s.hub.output()
-		return strings.Contains(out, "learned model not loaded") && strings.Contains(out, statePath)
+		return strings.Contains(out, "state not loaded") && strings.Contains(out, statePath)
 	})
 }

@@ -33,7 +33,6 @@ import (
 	"github.com/headway-transit/headway/hub/internal/predict"
 	"github.com/headway-transit/headway/hub/internal/push"
 	"github.com/headway-transit/headway/hub/internal/server"
-	"github.com/headway-transit/headway/hub/internal/state"
 	"github.com/headway-transit/headway/hub/internal/tracker"
 	"github.com/headway-transit/headway/internal/gtfs"
 	"github.com/headway-transit/headway/internal/mqttconn"
@@ -167,7 +166,11 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	// drove them (see BENCHMARKS.md for how it compares), kept in
 	// cfg.State between runs.
 	model := predict.NewLearned(feed, predict.LearnedConfig{})
-	checkpoint := loadModel(cfg.State, model, logger)
+	keep := &keeper{path: cfg.State, model: model, log: logger.With("component", "state", "file", cfg.State)}
+	var checkpoint func(time.Time)
+	if cfg.State != "" {
+		checkpoint = keep.save
+	}
 	var pushSrv *push.Server
 	eng := engine.New(engine.Options{
 		Feed:            feed,
@@ -187,6 +190,10 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		Logger:     logger,
 		Registerer: reg,
 	})
+	keep.eng = eng
+	if cfg.State != "" {
+		keep.load()
+	}
 	pushSrv = push.New(push.Options{Source: eng, AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxConns: cfg.HTTP.MaxSigns, Logger: logger, Registerer: reg})
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "headway_mqtt_dropped_total", Help: "MQTT messages dropped because the engine's queue was full.",
@@ -251,40 +258,6 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	wg.Wait()
 	close(errs)
 	return <-errs
-}
-
-// loadModel restores model from the state file, if there is one, and
-// returns the function that saves it there (nil without a state file). A
-// file that cannot be read or is refused is logged and the model starts
-// afresh: a damaged file must not keep the hub down.
-func loadModel(path string, model *predict.Learned, logger *slog.Logger) func(time.Time) {
-	if path == "" {
-		return nil
-	}
-	log := logger.With("component", "model", "file", path)
-	switch b, ok, err := state.Load(path); {
-	case err != nil:
-		log.Warn("learned model not loaded: starting afresh", "err", err)
-	case !ok:
-		log.Info("no learned model saved yet: starting afresh")
-	default:
-		if err := model.Restore(b); err != nil {
-			log.Warn("learned model not loaded: starting afresh", "err", err)
-		} else {
-			log.Info("learned model loaded", "bytes", len(b))
-		}
-	}
-	return func(now time.Time) {
-		b, err := model.Snapshot(now)
-		if err == nil {
-			err = state.Save(path, b)
-		}
-		if err != nil {
-			log.Warn("learned model not saved", "err", err)
-			return
-		}
-		log.Debug("learned model saved", "bytes", len(b))
-	}
 }
 
 // passwdCmd prints the bcrypt hash of the password on the first line of in.

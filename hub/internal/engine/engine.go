@@ -407,3 +407,17 @@ func (e *Engine) rebuild(stop string, now time.Time) {
 		p(stop, msg)
 	}
 }
+
+// SavedVehicles is what the tracker keeps of each vehicle across a
+// restart. Call it from Checkpoint (Run's goroutine) or before Run.
+func (e *Engine) SavedVehicles() map[string]tracker.Saved { return e.tracker.Save() }
+
+// RestoreVehicles puts back what SavedVehicles returned; call it before Run.
+func (e *Engine) RestoreVehicles(saved map[string]tracker.Saved) error {
+	if err := e.tracker.Restore(saved); err != nil {
+		return err
+	}
+	e.snapshot = true
+	e.snapshotVehicles()
+	return nil
+}
