@@ -1,6 +1,7 @@
 package tracker_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -65,4 +66,29 @@ func TestSaveRestoreSeqs(t *testing.T) {
 			t.Errorf("%s: a refused save left a vehicle", what)
 		}
 	}
+}
+
+// FuzzRestore: whatever a state file holds, restoring it refuses or
+// restores, and the vehicles restored then take fixes, without panicking.
+func FuzzRestore(f *testing.F) {
+	f.Add([]byte(`{"bus-1":{"low":3,"max":9,"above":[5,6,9],"pos":{"v":1,"vehicle":"bus-1","seq":9,"time":"2026-11-27T08:00:09Z","lat":44.4,"lon":8.9,"mode":3,"backfill":false},"last_seen":"2026-11-27T08:00:09Z"}}`))
+	f.Add([]byte(`{"bus-1":{"low":18446744073709551615,"max":18446744073709551615}}`))
+	feed := testfeed.Line(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var saved map[string]tracker.Saved
+		if json.Unmarshal(b, &saved) != nil {
+			return
+		}
+		tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+		if tr.Restore(saved) != nil {
+			return
+		}
+		for id, s := range saved {
+			p := pos(s.Max+1, 500, hm(8, 1, 0), 90)
+			p.Vehicle = id
+			tr.Update(p, day.Add(hm(8, 1, 0)))
+			p.Seq, p.Backfill = s.Low, true
+			tr.Update(p, day.Add(hm(8, 1, 1)))
+		}
+	})
 }
