@@ -347,6 +347,14 @@ func TestMaxConns(t *testing.T) {
 	a, b := dial(t, url, nil), dial(t, url, nil)
 	subscribe(t, a, "sign-a", "S1")
 	subscribe(t, b, "sign-b", "S1")
+	// Their first board says the subscriptions are in place.
+	for _, c := range []*websocket.Conn{a, b} {
+		for {
+			if typ, _ := read(t, c); typ == wire.TypeBoard {
+				break
+			}
+		}
+	}
 	_, resp, err := websocket.DefaultDialer.Dial(url, nil)
 	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("third connection: err %v, response %+v; want 503 with Retry-After", err, resp)
