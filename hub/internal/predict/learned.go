@@ -364,18 +364,8 @@ const minRatioPrior = 60 // seconds
 func (m *Learned) lateStart(ln *line, dep, now time.Time) time.Duration {
 	x := now.Sub(dep).Seconds()
 	m.scratch = append(m.scratch[:0], obs{secs: max(x, 0) + residual, weight: 1})
-	tau := float64(lateMemory)
-	for _, d := range []struct {
-		r *ring
-		k float64
-	}{{&ln.late, 1}, {&m.late, otherLines}} {
-		for j := 0; j < d.r.n; j++ {
-			if o := d.r.recent[j]; o.secs > x {
-				wt := d.k * math.Exp(-math.Max(0, float64(now.Sub(o.at)))/tau)
-				m.scratch = append(m.scratch, obs{secs: o.secs, weight: wt})
-			}
-		}
-	}
+	m.scratch = ln.late.above(m.scratch, x, 1, now, lateMemory)
+	m.scratch = m.late.above(m.scratch, x, otherLines, now, lateMemory)
 	return secs(weightedMedian(m.scratch))
 }
 
@@ -408,13 +398,7 @@ const maxStand = 20 * time.Minute
 // last. Beyond all but a few of the stands seen, their tail says (see
 // tailLeft); nothing until enough stands were seen.
 func (m *Learned) standLeft(s float64, now time.Time) time.Duration {
-	m.scratch = m.scratch[:0]
-	d := &m.stands
-	for j := 0; j < d.n; j++ {
-		if o := d.recent[j]; o.secs > s {
-			m.scratch = append(m.scratch, obs{secs: o.secs, weight: math.Exp(-math.Max(0, float64(now.Sub(o.at))) / float64(lateMemory))})
-		}
-	}
+	m.scratch = m.stands.above(m.scratch[:0], s, 1, now, lateMemory)
 	if len(m.scratch) < minStands {
 		return m.tailLeft(s)
 	}
@@ -481,6 +465,18 @@ type ring struct {
 }
 
 func newRing(size int) ring { return ring{recent: make([]obs, size)} }
+
+// above appends to dst the observations greater than x, each weighing k
+// times exp(-age/tau) as of now.
+func (d *ring) above(dst []obs, x, k float64, now time.Time, tau time.Duration) []obs {
+	for j := 0; j < d.n; j++ {
+		if o := d.recent[j]; o.secs > x {
+			w := k * math.Exp(-math.Max(0, float64(now.Sub(o.at)))/float64(tau))
+			dst = append(dst, obs{secs: o.secs, weight: w})
+		}
+	}
+	return dst
+}
 
 func (d *ring) add(at time.Time, secs float64) {
 	d.recent[d.next] = obs{at: at, secs: secs}
