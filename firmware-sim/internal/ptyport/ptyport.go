@@ -11,6 +11,12 @@
 // with fresh sentences rather than minutes-old ones, and when a write still
 // cannot complete in WriteTimeout it discards the unread input too. Both
 // count as overruns.
+//
+// The backlog is what the slave's line discipline holds (TIOCINQ). Bytes
+// the kernel has not yet moved there from its flip buffer, which a worker
+// thread does a moment after each write, are not counted: a burst far
+// faster than any receiver, on a loaded machine, can leave some kilobytes
+// in flight for a reader that attaches within milliseconds of it.
 package ptyport
 
 import (

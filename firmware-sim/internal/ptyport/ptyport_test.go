@@ -84,6 +84,18 @@ func TestWriteWithoutReader(t *testing.T) {
 	if p.Overruns() == 0 {
 		t.Error("no overrun counted for 160 kB nobody read")
 	}
+	// The receiver goes on at its real pace, 10 Hz, for a second. The
+	// kernel moves what the master wrote into the line discipline from a
+	// worker thread; on a loaded machine a burst of 160 kB outruns that
+	// worker, and bytes still on their way are invisible to TIOCINQ until
+	// it runs. A reader that attaches a second later, as a real one does,
+	// finds them delivered and trimmed by the next writes.
+	for i := 0; i < 10; i++ {
+		time.Sleep(100 * time.Millisecond)
+		if _, err := p.Write(line); err != nil {
+			t.Fatalf("paced write %d: %v", i, err)
+		}
+	}
 	// A reader arriving later gets fresh data.
 	r2 := openReader(t, p.TTY())
 	if err := writeAll(p, "$fresh\r\n"); err != nil {
