@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 BINS     := agent hub firmware-sim
 PKGS     := ./...
 
-.PHONY: all build test test-short demo bench bench-fleet lint cross fuzz clean
+.PHONY: all build test test-short test-stress demo bench bench-fleet lint cross fuzz clean
 
 all: build
 
@@ -18,8 +18,15 @@ build:
 
 # Everything CI runs: lint, then every test with the race detector. Tests
 # that need ../shared/testdata or mosquitto skip with a message when absent.
+# The WMATA replay is single-threaded: under -race it replays an hour;
+# its accuracy floors need the whole day, checked once without -race.
 test: lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -timeout 10m ./hub/internal/replay
+
+# The suite under load, RUNS times (default 3), printing each failure.
+test-stress:
+	bash scripts/test-stress.sh
 
 # Quick loop for development: no race detector, no slow end-to-end tests.
 test-short:
