@@ -46,7 +46,12 @@ type Ingest struct {
 	dropped   atomic.Uint64
 	received  atomic.Uint64
 	connected atomic.Bool
-	log       *slog.Logger
+	// subscribed is true once the broker has acknowledged every
+	// subscription of the current connection; conn numbers connections,
+	// so a late acknowledgement of an older one does not count.
+	subscribed atomic.Bool
+	conn       atomic.Uint64
+	log        *slog.Logger
 
 	// Boards waiting to be published, latest per stop, and every board
 	// published so far, to publish again after a reconnect.
@@ -86,6 +91,7 @@ func New(opts Options) (*Ingest, error) {
 	o.SetOnConnectHandler(in.onConnect)
 	o.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 		in.connected.Store(false)
+		in.subscribed.Store(false)
 		in.log.Warn("mqtt connection lost", "err", err)
 	})
 	in.client = opts.Factory(o)
@@ -104,17 +110,27 @@ func (in *Ingest) onConnect(c mqtt.Client) {
 	}
 	in.bmu.Unlock()
 	in.wakeBoards()
-	for _, f := range []string{in.opts.Topics.AllPositions(), in.opts.Topics.AllStatus()} {
-		f := f
-		t := in.client.Subscribe(f, 1, in.onMessage)
-		// Waiting here would block paho's connect goroutine; check later.
-		go func() {
+	conn := in.conn.Add(1)
+	in.subscribed.Store(false)
+	filters := []string{in.opts.Topics.AllPositions(), in.opts.Topics.AllStatus()}
+	toks := make([]mqtt.Token, len(filters))
+	for i, f := range filters {
+		toks[i] = in.client.Subscribe(f, 1, in.onMessage)
+	}
+	// Waiting here would block paho's connect goroutine; check later.
+	go func() {
+		ok := true
+		for i, t := range toks {
 			<-t.Done()
 			if err := t.Error(); err != nil {
-				in.log.Error("mqtt subscribe failed", "filter", f, "err", err)
+				ok = false
+				in.log.Error("mqtt subscribe failed", "filter", filters[i], "err", err)
 			}
-		}()
-	}
+		}
+		if ok && in.conn.Load() == conn && in.connected.Load() {
+			in.subscribed.Store(true)
+		}
+	}()
 }
 
 func (in *Ingest) onMessage(_ mqtt.Client, m mqtt.Message) {
@@ -145,6 +161,11 @@ func (in *Ingest) Received() uint64 { return in.received.Load() }
 
 // Connected reports whether the client is connected now.
 func (in *Ingest) Connected() bool { return in.connected.Load() }
+
+// Subscribed reports whether the broker has acknowledged the vehicle
+// subscriptions of the current connection: from then on no fix published
+// is missed.
+func (in *Ingest) Subscribed() bool { return in.subscribed.Load() }
 
 // Run connects (paho retries until it succeeds) and stays connected until
 // ctx is done, publishing boards as they change.

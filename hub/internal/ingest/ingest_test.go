@@ -17,13 +17,12 @@ import (
 func TestReceivesAndDropsWhenFull(t *testing.T) {
 	b, in := start(t, 4)
 	deadline := time.Now().Add(10 * time.Second)
-	for !in.Connected() {
+	for !in.Subscribed() {
 		if time.Now().After(deadline) {
-			t.Fatal("ingest never connected")
+			t.Fatal("ingest never subscribed")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	time.Sleep(200 * time.Millisecond) // subscriptions are made in OnConnect
 
 	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(b.URL()).SetClientID("bus"))
 	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
