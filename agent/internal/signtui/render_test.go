@@ -103,12 +103,35 @@ type fakeSource struct {
 	mu      sync.Mutex
 	v       station.View
 	changed chan struct{}
+	views   int // View calls: Run renders once a tick or change
 }
 
 func (f *fakeSource) View() station.View {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.views++
 	return f.v
+}
+
+// waitViews waits until Run has rendered n more times than when called.
+func (f *fakeSource) waitViews(t *testing.T, n int) {
+	t.Helper()
+	f.mu.Lock()
+	want := f.views + n
+	f.mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f.mu.Lock()
+		got := f.views
+		f.mu.Unlock()
+		if got >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Run rendered %d times, want %d", got, want)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func (f *fakeSource) Changed() <-chan struct{} {
@@ -152,16 +175,16 @@ func TestRunPlainPrintsOnChange(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- Run(ctx, src, &out, Options{Interval: 5 * time.Millisecond}) }()
-	time.Sleep(50 * time.Millisecond) // several ticks, one frame
+	src.waitViews(t, 5) // several ticks, one frame
 	src.set(station.ModeReconnecting)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "RECONNECTING") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no second frame: %q", out.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(50 * time.Millisecond)
+	src.waitViews(t, 5) // more ticks, no more frames
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
