@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"sync/atomic"
 	"syscall"
@@ -24,6 +25,7 @@ type Broker struct {
 	tcp      *listeners.TCP
 	done     chan error
 	internal User
+	closing  *atomic.Bool
 }
 
 // Credentials are the username and password the hub's own client connects
@@ -50,11 +52,15 @@ func Start(opts Options) (*Broker, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	// mochi logs every connection at info; keep that at debug for operators.
+	closing := new(atomic.Bool)
 	srv := mqtt.New(&mqtt.Options{
 		// A client retrying a refused login every second must not fill
-		// the hub's log: each warning once a minute, with a count.
-		Logger:                   slog.New(newQuiet(logger.Handler(), time.Minute, time.Now)).With("component", "broker"),
+		// the hub's log: each warning once a minute, with a count. Ended
+		// connections are worded and levelled by what ended them.
+		Logger: slog.New(&connLog{
+			next:    newQuiet(logger.Handler(), time.Minute, time.Now),
+			closing: closing,
+		}).With("component", "broker"),
 		InlineClient:             false,
 		Capabilities:             caps(),
 		ClientNetWriteBufferSize: 4096,
@@ -86,9 +92,36 @@ func Start(opts Options) (*Broker, error) {
 		}
 		return nil, fmt.Errorf("broker listen %s: %w", addr, err)
 	}
-	b := &Broker{srv: srv, tcp: tcp, done: make(chan error, 1), internal: internal}
+	b := &Broker{srv: srv, tcp: tcp, done: make(chan error, 1), internal: internal, closing: closing}
+	if len(opts.Users) == 0 && !loopback(b.Addr()) {
+		logger.Warn("embedded broker accepts any client on "+shownAddr(addr, b.Addr())+
+			": set mqtt.users (hash passwords with hub passwd) or listen on 127.0.0.1", "component", "broker")
+	}
 	go func() { b.done <- srv.Serve() }()
 	return b, nil
+}
+
+// shownAddr is the address as configured, with the port really bound:
+// 0.0.0.0 binds every interface, IPv6 too, and the listener then calls
+// itself [::], which is not what the operator wrote.
+func shownAddr(configured, bound string) string {
+	host, _, err1 := net.SplitHostPort(configured)
+	_, port, err2 := net.SplitHostPort(bound)
+	if err1 != nil || err2 != nil {
+		return bound
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// loopback reports whether the listener's bound address (an IP, not a
+// name) is reachable from this machine only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func caps() *mqtt.Capabilities {
@@ -110,5 +143,6 @@ func (b *Broker) Clients() int64 { return atomic.LoadInt64(&b.srv.Info.ClientsCo
 
 // Close stops the broker and disconnects every client.
 func (b *Broker) Close() error {
+	b.closing.Store(true)
 	return b.srv.Close()
 }
