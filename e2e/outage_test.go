@@ -104,9 +104,10 @@ func onTrip(t testing.TB) (geo.Point, float64, string) {
 
 // agentHealth is the vehicle agent's /healthz.
 type agentHealth struct {
-	OK          bool  `json:"ok"`
-	MQTT        bool  `json:"mqtt_connected"`
-	OutboxDepth int64 `json:"outbox_depth"`
+	OK          bool   `json:"ok"`
+	MQTT        bool   `json:"mqtt_connected"`
+	OutboxDepth int64  `json:"outbox_depth"`
+	LastSeq     uint64 `json:"last_seq"`
 }
 
 func (v *vehicleProc) health(t testing.TB) (agentHealth, error) {
@@ -128,14 +129,17 @@ func (v *vehicleProc) health(t testing.TB) (agentHealth, error) {
 func settle(t testing.TB, sys *system, v *vehicleProc, id string) hubVehicle {
 	t.Helper()
 	var hv hubVehicle
+	// The agent's outbox empties when the broker has acknowledged every
+	// fix; the hub, which may still be reconnecting to the broker, has
+	// them all when it has the agent's newest seq and no gap below it.
 	eventually(t, 90*time.Second, "the backlog to drain and the hub to have every seq", func() bool {
 		h, err := v.health(t)
-		if err != nil || h.OutboxDepth != 0 || !h.MQTT {
+		if err != nil || h.OutboxDepth != 0 || !h.MQTT || h.LastSeq == 0 {
 			return false
 		}
 		var ok bool
 		hv, ok = sys.vehicle(t, id)
-		return ok && hv.Missing == 0
+		return ok && hv.Seq == h.LastSeq && hv.Missing == 0
 	})
 	return hv
 }

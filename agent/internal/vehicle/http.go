@@ -69,7 +69,7 @@ func (a *Agent) handler() http.Handler {
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"ok": ok, "vehicle": a.cfg.Vehicle, "mqtt_connected": a.connected.Load(),
-			"fix_age_s": ageV, "outbox_depth": a.depth.Load(), "version": a.opts.Version,
+			"fix_age_s": ageV, "outbox_depth": a.depth.Load(), "last_seq": a.lastSeq.Load(), "version": a.opts.Version,
 		})
 	})
 	return mux

@@ -52,7 +52,7 @@ func (a *Agent) handleFix(ctx context.Context, wg *sync.WaitGroup, f nmea.Fix) {
 	a.m.fixes.WithLabelValues("accepted").Inc()
 	a.lastFix.Store(now.UnixNano())
 	a.last = &stored
-	a.depth.Store(int64(a.box.Len()))
+	a.noteBox()
 	if a.client.IsConnectionOpen() && !a.needLive {
 		a.send(ctx, wg, stored, false)
 	}
@@ -102,7 +102,7 @@ func (a *Agent) acked(k ack) {
 		a.m.outboxErrors.Inc()
 		a.log.Error("outbox ack", "seq", k.seq, "err", err)
 	}
-	a.depth.Store(int64(a.box.Len()))
+	a.noteBox()
 }
 
 // drain sends what the outbox holds: after a (re)connect the newest fix

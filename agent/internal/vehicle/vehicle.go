@@ -63,8 +63,9 @@ type Agent struct {
 	events chan bool // true: connected, false: lost; from paho's goroutines
 
 	connected atomic.Bool
-	lastFix   atomic.Int64 // unix nanos (agent clock) of the last accepted fix
-	depth     atomic.Int64 // outbox depth, for metrics and health
+	lastFix   atomic.Int64  // unix nanos (agent clock) of the last accepted fix
+	depth     atomic.Int64  // outbox depth, for metrics and health
+	lastSeq   atomic.Uint64 // the newest fix's seq (0: none yet), for health
 
 	reg *prometheus.Registry
 	m   metrics
@@ -182,7 +183,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	defer box.Close()
 	a.box = box
-	a.depth.Store(int64(box.Len()))
+	a.noteBox()
 	if n := box.Len(); n > 0 {
 		a.log.Info("outbox holds fixes from before the restart", "fixes", n, "next_seq", box.NextSeq())
 	}
@@ -279,5 +280,11 @@ func (a *Agent) prune() {
 	if _, err := a.box.Prune(a.opts.Now()); err != nil {
 		a.log.Error("outbox prune", "err", err)
 	}
+	a.noteBox()
+}
+
+// noteBox publishes the outbox's depth and newest seq to metrics and health.
+func (a *Agent) noteBox() {
 	a.depth.Store(int64(a.box.Len()))
+	a.lastSeq.Store(a.box.NextSeq() - 1)
 }
