@@ -37,7 +37,11 @@ func TestLoadRejects(t *testing.T) {
 		file string
 		want []string // each in the error
 	}{
-		{"typo.yaml", []string{"testdata/typo.yaml", "vehicle", "not found"}},
+		{"typo.yaml", []string{"config testdata/typo.yaml: line 4: vehicle: unknown field, did you mean vehicles?"}},
+		{"nested-typo.yaml", []string{
+			"config testdata/nested-typo.yaml: line 6: receiver.faults.multipath.enabeld: unknown field, did you mean receiver.faults.multipath.enabled?\n" +
+				`config testdata/nested-typo.yaml: line 6: receiver.faults.multipath.duration: "3" is not a duration (write it like 90s or 1m30s)`,
+		}},
 		{"bad-values.yaml", []string{"speedup", "traffic.hourly", "rate_hz"}},
 		{"missing.yaml", []string{"missing.yaml"}},
 	}
