@@ -5,8 +5,13 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/headway-transit/headway/hub/internal/broker"
@@ -132,11 +137,32 @@ func Load(path string) (Config, error) {
 	return c, nil
 }
 
+// checkPath reports a file that is not there now, rather than when the hub
+// gets to loading it, and says where a relative path was looked for.
+func checkPath(p string) error {
+	_, err := os.Stat(p)
+	if err == nil {
+		return nil
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = fmt.Errorf("%s: %w", p, pe.Err)
+	}
+	if !filepath.IsAbs(p) {
+		if wd, werr := os.Getwd(); werr == nil {
+			err = fmt.Errorf("%w (relative to %s, where the hub runs)", err, wd)
+		}
+	}
+	return err
+}
+
 // Validate checks every field; errors name the field.
 func (c *Config) Validate() error {
 	var errs []error
 	if c.GTFS == "" {
 		errs = append(errs, errors.New("gtfs: is required (a GTFS .zip or folder)"))
+	} else if err := checkPath(c.GTFS); err != nil {
+		errs = append(errs, fmt.Errorf("gtfs: %w", err))
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("http.listen: %w", err))
@@ -165,7 +191,8 @@ func (c *Config) Validate() error {
 	if c.MQTT.Queue < 1 {
 		errs = append(errs, fmt.Errorf("mqtt.queue: %d, must be at least 1", c.MQTT.Queue))
 	}
-	for v, a := range c.Vehicles {
+	for _, v := range slices.Sorted(maps.Keys(c.Vehicles)) {
+		a := c.Vehicles[v]
 		if err := wire.ValidID("vehicle", v); err != nil {
 			errs = append(errs, fmt.Errorf("vehicles: %w", err))
 		}
