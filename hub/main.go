@@ -112,8 +112,10 @@ func serveCmd(ctx context.Context, args []string) error {
 }
 
 func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog.Logger) error {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The hub's own metrics, and on their own registry the runtime's, so
+	// that /metrics lists headway_* first.
+	reg, runtimeReg := prometheus.NewRegistry(), prometheus.NewRegistry()
+	runtimeReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	mqttURL := cfg.MQTT.URL
 	var brk *broker.Broker
@@ -213,7 +215,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	}
 	httpSrv := &http.Server{
 		Handler: server.Handler(server.Options{
-			Engine: eng, Push: pushSrv, Gatherer: reg, Version: version,
+			Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version,
 			Health: func() (bool, map[string]any) {
 				d := map[string]any{"mqtt_connected": in.Connected(), "vehicles": len(eng.Vehicles()), "displays": len(pushSrv.Displays())}
 				if t := eng.LastFixAt(); !t.IsZero() {
