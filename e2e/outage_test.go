@@ -50,10 +50,22 @@ func watchPositions(t testing.TB, url, vehicle string) *positionLog {
 	return l
 }
 
-// check verifies that seqs 1..max all arrived, that live fixes arrived in
+// check waits until the watcher has seen seq want, then verifies that
+// seqs 1..max all arrived, that live fixes arrived in
 // increasing seq order and backfill oldest first, and returns max.
-func (l *positionLog) check(t testing.TB) uint64 {
+func (l *positionLog) check(t testing.TB, want uint64) uint64 {
 	t.Helper()
+	// The watcher is a client like the hub, and may be behind it.
+	eventually(t, 30*time.Second, fmt.Sprintf("the watcher to see seq %d", want), func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, p := range l.msgs {
+			if p.Seq >= want {
+				return true
+			}
+		}
+		return false
+	})
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	seen := map[uint64]bool{}
@@ -189,7 +201,7 @@ func TestBrokerOutage(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	feed.close()
 	hv := settle(t, sys, v, "bus-out")
-	delivered := log.check(t)
+	delivered := log.check(t, hv.Seq)
 	if hv.Seq != delivered {
 		t.Errorf("hub's highest seq %d, broker delivered up to %d", hv.Seq, delivered)
 	}
@@ -229,7 +241,7 @@ func TestAgentKilledMidOutage(t *testing.T) {
 	time.Sleep(5 * time.Second)
 	feed.close()
 	hv := settle(t, sys, v, "bus-kill")
-	delivered := log.check(t)
+	delivered := log.check(t, hv.Seq)
 	if hv.Seq != delivered || hv.Missing != 0 {
 		t.Errorf("hub: seq %d missing %d; broker delivered up to %d", hv.Seq, hv.Missing, delivered)
 	}
