@@ -91,6 +91,10 @@ type Timetable struct {
 	From       time.Time   `json:"from"`
 	Until      time.Time   `json:"until"`
 	Departures []Departure `json:"departures"`
+	// Timezone is the agency's IANA time zone (GTFS agency_timezone), in
+	// which a sign shows times unless its own config sets one. Optional
+	// (docs/contracts.md); signs must validate it before use.
+	Timezone string `json:"timezone,omitempty"`
 }
 
 // Error is sent before the server closes a connection it will not serve.

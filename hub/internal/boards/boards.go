@@ -92,6 +92,7 @@ func (b *Builder) Board(stopID string, now time.Time, pred Predictions) wire.Boa
 // Timetable lists the scheduled departures from stop in [from, from+span).
 func (b *Builder) Timetable(stopID string, from time.Time, span time.Duration) wire.Timetable {
 	tt := wire.Timetable{Type: wire.TypeTimetable, Stop: stopID, From: from.UTC(), Until: from.Add(span).UTC(), Departures: []wire.Departure{}}
+	tt.Timezone = zoneName(b.Feed.Location)
 	b.eachCall(stopID, from, from.Add(span), func(c gtfs.Call, dayStart time.Time) {
 		dep := c.Trip.DepartureAt(dayStart, c.Index)
 		if dep.Before(from) || !dep.Before(tt.Until) {
@@ -136,6 +137,16 @@ func (b *Builder) eachCall(stopID string, from, until time.Time, fn func(gtfs.Ca
 			fn(c, dayStart)
 		}
 	}
+}
+
+// zoneName is the IANA name of the feed's agency_timezone for the
+// timetable, so a sign shows the agency's time rather than its machine's;
+// "" when there is no name to give ("Local" would mean the sign's machine).
+func zoneName(loc *time.Location) string {
+	if loc == nil || loc.String() == "Local" {
+		return ""
+	}
+	return loc.String()
 }
 
 func headsign(c gtfs.Call) string {

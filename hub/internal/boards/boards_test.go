@@ -87,6 +87,9 @@ func TestTimetable(t *testing.T) {
 	if !tt.Until.Equal(from.Add(26*time.Hour)) || tt.Type != wire.TypeTimetable {
 		t.Fatalf("header %+v", tt)
 	}
+	if tt.Timezone != "UTC" {
+		t.Errorf("timezone %q, want the feed's agency_timezone UTC", tt.Timezone)
+	}
 	// Eastbound departures from S0: 21:00..21:50 today (6), 06:00..21:50
 	// tomorrow (96), and 06:00..22:50 is cut at 23:00 tomorrow: 96 in all
 	// tomorrow. S0 ends westbound trips, so they are not listed.
