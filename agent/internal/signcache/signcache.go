@@ -1,6 +1,7 @@
-// Package signcache keeps a station sign's last boards and timetables in a
-// bbolt file, so that a sign restarted while the hub is unreachable shows
-// what it last knew instead of a blank screen.
+// Package signcache keeps a station sign's last boards and timetables, and
+// the agency's time zone, in a bbolt file, so that a sign restarted while
+// the hub is unreachable shows what it last knew, in the agency's time,
+// instead of a blank screen.
 //
 // The cache is disposable: a file that bbolt cannot read is moved aside and
 // replaced by an empty one, because a sign that starts empty and fills from
@@ -26,6 +27,7 @@ var (
 	bucketTimetables = []byte("timetables")
 	bucketMeta       = []byte("meta")
 	keyLastUpdate    = []byte("last_update")
+	keyZone          = []byte("agency_timezone")
 )
 
 // ErrLocked is returned by Open when another process holds the cache file.
@@ -107,6 +109,31 @@ func (c *Cache) PutTimetable(t wire.Timetable) error {
 		return fmt.Errorf("put timetable %s in %s: %w", t.Stop, c.path, err)
 	}
 	return nil
+}
+
+// PutZone stores the agency's IANA time zone name as the hub reported it.
+// The cache stores it as given: the caller checks it before and after.
+func (c *Cache) PutZone(name string) error {
+	err := c.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyZone, []byte(name))
+	})
+	if err != nil {
+		return fmt.Errorf("put time zone in %s: %w", c.path, err)
+	}
+	return nil
+}
+
+// Zone returns the stored agency time zone name, or "" if none ever was.
+func (c *Cache) Zone() (string, error) {
+	var name string
+	err := c.db.View(func(tx *bolt.Tx) error {
+		name = string(tx.Bucket(bucketMeta).Get(keyZone)) // copied: bbolt's bytes live only in the transaction
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("read time zone from %s: %w", c.path, err)
+	}
+	return name, nil
 }
 
 // Boards returns every stored board by stop id. An entry that does not

@@ -216,3 +216,26 @@ func TestUnopenableIsNotMovedAside(t *testing.T) {
 		t.Errorf("moved aside: %v", aside)
 	}
 }
+
+// TestZoneSurvivesReopen: the agency's time zone is on disk, so a sign
+// restarted with no hub still shows the agency's time.
+func TestZoneSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sign.db")
+	c := openTB(t, path)
+	if name, err := c.Zone(); err != nil || name != "" {
+		t.Fatalf("Zone on an empty cache = %q, %v; want \"\", nil", name, err)
+	}
+	for _, name := range []string{"America/New_York", "Europe/Rome"} {
+		if err := c.PutZone(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c = openTB(t, path)
+	defer c.Close()
+	if name, err := c.Zone(); err != nil || name != "Europe/Rome" {
+		t.Errorf("Zone after reopening = %q, %v; want the last one stored, Europe/Rome", name, err)
+	}
+}

@@ -1,6 +1,7 @@
 package station
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"testing"
@@ -13,6 +14,7 @@ import (
 type memStore struct {
 	boards     map[string]wire.Board
 	timetables map[string]wire.Timetable
+	zone       string
 	fail       bool
 }
 
@@ -32,8 +34,17 @@ func (m *memStore) PutTimetable(t wire.Timetable) error {
 	return nil
 }
 
+func (m *memStore) PutZone(name string) error {
+	if m.fail {
+		return errors.New("disk full")
+	}
+	m.zone = name
+	return nil
+}
+
 // FuzzHandleMessage feeds arbitrary hub messages to the handler and then
-// renders the view: neither may panic, and only subscribed stops are kept.
+// renders the view: neither may panic, only subscribed stops are kept, and
+// only a time zone this machine knows by an IANA name is taken or stored.
 func FuzzHandleMessage(f *testing.F) {
 	seeds := []string{
 		`{"type":"board","stop":"CEN","stop_name":"Central","generated_at":"2026-11-27T07:00:00Z","arrivals":[{"trip":"t","route":"r","route_short_name":"1","headsign":"h","stop_sequence":1,"scheduled":"2026-11-27T07:05:00Z","predicted":"2026-11-27T07:06:00Z","source":"realtime"}]}`,
@@ -41,6 +52,14 @@ func FuzzHandleMessage(f *testing.F) {
 		`{"type":"board","stop":"ZZZ","generated_at":"2026-11-27T07:00:00Z","arrivals":[]}`,
 		`{"type":"timetable","stop":"CEN","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[{"trip":"t","scheduled":"2026-11-27T07:30:00Z"}]}`,
 		`{"type":"timetable","stop":"CEN","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[{"trip":"t","scheduled":"9999-12-31T23:59:59Z"}]}`,
+		`{"type":"timetable","stop":"CEN","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[],"timezone":"Europe/Rome"}`,
+		`{"type":"timetable","stop":"HBR","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[],"timezone":"Etc/GMT+5"}`,
+		`{"type":"timetable","stop":"CEN","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[],"timezone":"Europe/Nowhere"}`,
+		`{"type":"timetable","stop":"CEN","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[],"timezone":"../../../../etc/passwd"}`,
+		`{"type":"timetable","stop":"CEN","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[],"timezone":"/etc/localtime"}`,
+		`{"type":"timetable","stop":"CEN","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[],"timezone":"Local"}`,
+		`{"type":"timetable","stop":"CEN","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[],"timezone":"Europe/Rome\u0000"}`,
+		`{"type":"timetable","stop":"CEN","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[],"timezone":1}`,
 		`{"type":"error","code":"unknown_stop","message":"no"}`,
 		`{"type":"heartbeat"}`,
 		`{"type":"future-thing","x":1}`,
@@ -67,8 +86,24 @@ func FuzzHandleMessage(f *testing.F) {
 				t.Errorf("stored a board for unsubscribed stop %q", stop)
 			}
 		}
+		if ms.zone != "" && ms.zone != st.agency.name {
+			t.Errorf("stored time zone %q, the sign uses %q", ms.zone, st.agency.name)
+		}
+		if st.agency.name != "" {
+			if _, err := agencyZone(st.agency.name); err != nil || st.agency.loc == nil {
+				t.Errorf("took time zone %q: %v", st.agency.name, err)
+			}
+		}
+		for _, tt := range st.timetables {
+			if tt.Timezone != "" && tt.Timezone != st.agency.name {
+				t.Errorf("kept a timetable with time zone %q, the sign took %q", tt.Timezone, st.agency.name)
+			}
+		}
 		cfg := Config{Display: "s", Stops: []string{"CEN", "HBR"}, Rows: 8, Clock: Clock24h, StaleAfter: time.Minute, FallbackAfter: 10 * time.Minute}
-		v, _ := st.view(&cfg, time.UTC, t0)
+		v, _ := st.view(&cfg, zones{machine: zone{name: "UTC", loc: time.UTC}}, t0)
+		if want := cmp.Or(st.agency.name, "UTC"); v.Timezone != want {
+			t.Errorf("view time zone %q, want %q", v.Timezone, want)
+		}
 		for _, sv := range v.Stops {
 			if len(sv.Arrivals) > cfg.Rows {
 				t.Errorf("%d rows for %s", len(sv.Arrivals), sv.Stop)

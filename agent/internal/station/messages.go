@@ -13,17 +13,19 @@ import (
 type store interface {
 	PutBoard(b wire.Board, receivedAt time.Time) error
 	PutTimetable(t wire.Timetable) error
+	PutZone(name string) error
 }
 
 // handler applies hub messages to the cache and the in-memory state. It
 // is separate from the connection so it can be fuzzed with arbitrary bytes.
 type handler struct {
-	stops   []string
-	store   store
-	state   *state
-	now     func() time.Time
-	logger  *slog.Logger
-	metrics *metrics
+	stops      []string
+	configZone string // timezone: from the config, "" if not set
+	store      store
+	state      *state
+	now        func() time.Time
+	logger     *slog.Logger
+	metrics    *metrics
 }
 
 // handle applies one message from the hub. An error means the message was
@@ -60,6 +62,9 @@ func (h *handler) handle(msg []byte) error {
 		if !slices.Contains(h.stops, tt.Stop) {
 			return fmt.Errorf("timetable for stop %s, which this sign did not subscribe to", tt.Stop)
 		}
+		if tt.Timezone != "" && !h.learnZone(tt.Timezone) {
+			tt.Timezone = "" // refused: not kept in the cache either
+		}
 		h.state.putTimetable(tt)
 		if err := h.store.PutTimetable(tt); err != nil {
 			h.metrics.cacheWriteErrors.Inc()
@@ -77,6 +82,32 @@ func (h *handler) handle(msg []byte) error {
 		h.logger.Debug("ignoring message of unknown type", "type", truncate(typ, 64))
 	}
 	return nil
+}
+
+// learnZone takes the agency's time zone from a timetable and keeps it in
+// the cache, so a sign restarted without a hub still shows the agency's
+// time. A name this machine cannot use is refused with an error in the log;
+// the timetable itself is still good (its times are absolute), so it is
+// kept. learnZone reports whether the name was taken.
+func (h *handler) learnZone(name string) bool {
+	z, err := agencyZone(name)
+	if err != nil {
+		h.logger.Error("hub sent a time zone the sign cannot use; keeping the current one", "error", err)
+		return false
+	}
+	if !h.state.setAgencyZone(z) {
+		return true
+	}
+	h.logger.Info("agency time zone from the hub", "timezone", z.name)
+	if h.configZone != "" && h.configZone != z.name {
+		h.logger.Warn("timezone: in the config differs from the agency's time zone the hub reports; the sign keeps the config's",
+			"config", h.configZone, "hub", z.name)
+	}
+	if err := h.store.PutZone(z.name); err != nil {
+		h.metrics.cacheWriteErrors.Inc()
+		h.logger.Error("caching the agency time zone failed", "error", err)
+	}
+	return true
 }
 
 // truncate bounds hub-supplied strings before they reach the log.

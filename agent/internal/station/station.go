@@ -27,7 +27,7 @@ type Options struct {
 // page. Create it with New and run it once with Run.
 type Station struct {
 	cfg     Config
-	loc     *time.Location // the agency's zone (cfg.Timezone)
+	zones   zones // decide the zone the sign shows times in
 	logger  *slog.Logger
 	now     func() time.Time
 	version string
@@ -63,11 +63,15 @@ func New(cfg Config, opts Options) (*Station, error) {
 	if err != nil {
 		return nil, fmt.Errorf("station config: %w", err)
 	}
+	zs := zones{machine: machineZone()}
+	if loc != nil {
+		zs.config = zone{name: cfg.Timezone, loc: loc}
+	}
 	cfg.Stops = append([]string(nil), cfg.Stops...)
 	cfg.Hub = append([]string(nil), cfg.Hub...)
 	s := &Station{
 		cfg:            cfg,
-		loc:            loc,
+		zones:          zs,
 		logger:         opts.Logger,
 		now:            opts.Now,
 		version:        opts.Version,
@@ -95,19 +99,20 @@ func New(cfg Config, opts Options) (*Station, error) {
 
 // View returns what the sign shows now.
 func (s *Station) View() View {
-	v, _ := s.state.view(&s.cfg, s.loc, s.now())
+	v, _ := s.state.view(&s.cfg, s.zones, s.now())
 	return v
 }
 
 // Changed returns a channel closed on the next change of the sign's data
 // (not on the clock moving): a terminal board redraws on it.
 func (s *Station) Changed() <-chan struct{} {
-	_, ch := s.state.view(&s.cfg, s.loc, s.now())
+	_, ch := s.state.view(&s.cfg, s.zones, s.now())
 	return ch
 }
 
-// Location is the time zone the sign shows times in.
-func (s *Station) Location() *time.Location { return s.loc }
+// Location is the time zone the sign shows times in now: the config's,
+// else the agency's as the hub reported it, else the machine's.
+func (s *Station) Location() *time.Location { return s.state.zone(s.zones).loc }
 
 // Ready is closed once Run is serving HTTP; Addr is valid from then on. If
 // Run fails before that, Ready is never closed: wait on Run's result too.
@@ -149,12 +154,13 @@ func (s *Station) Run(ctx context.Context) error {
 		return fmt.Errorf("station: %w", err)
 	}
 	s.handler = &handler{
-		stops:   s.cfg.Stops,
-		store:   cache,
-		state:   s.state,
-		now:     s.now,
-		logger:  s.logger,
-		metrics: s.metrics,
+		stops:      s.cfg.Stops,
+		configZone: s.cfg.Timezone,
+		store:      cache,
+		state:      s.state,
+		now:        s.now,
+		logger:     s.logger,
+		metrics:    s.metrics,
 	}
 
 	ln, err := net.Listen("tcp", s.cfg.Listen)
@@ -209,7 +215,21 @@ func (s *Station) loadCache(c *signcache.Cache) error {
 	if err != nil {
 		return err
 	}
-	s.state.load(boards, tts, last)
-	s.logger.Info("loaded sign cache", "boards", len(boards), "timetables", len(tts), "last_update", last)
+	name, err := c.Zone()
+	if err != nil {
+		return err
+	}
+	var agency zone
+	if name != "" {
+		// The file is outside input too: a name that does not load now
+		// (edited, or a zone database without it) leaves the sign on the
+		// config's or the machine's zone until the hub names one again.
+		if agency, err = agencyZone(name); err != nil {
+			s.logger.Error("ignoring the cached agency time zone", "error", err)
+		}
+	}
+	s.state.load(boards, tts, last, agency)
+	s.logger.Info("loaded sign cache", "boards", len(boards), "timetables", len(tts), "last_update", last,
+		"agency_timezone", agency.name, "timezone", s.state.zone(s.zones).name)
 	return nil
 }

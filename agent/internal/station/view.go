@@ -93,6 +93,7 @@ type state struct {
 	lastUpdate time.Time // last board received
 	lastHeard  time.Time // last message, ping or pong from a hub
 	online     bool
+	agency     zone          // the agency's zone as the hub last reported it
 	changed    chan struct{} // closed and replaced on every change
 }
 
@@ -113,10 +114,10 @@ func (st *state) notifyLocked() {
 // load installs the cache read at start. The cache does not know when the
 // hub was last heard, only when the last board came: that is the most it
 // can claim.
-func (st *state) load(boards map[string]signcache.StoredBoard, tts map[string]wire.Timetable, last time.Time) {
+func (st *state) load(boards map[string]signcache.StoredBoard, tts map[string]wire.Timetable, last time.Time, agency zone) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.boards, st.timetables, st.lastUpdate = boards, tts, last
+	st.boards, st.timetables, st.lastUpdate, st.agency = boards, tts, last, agency
 	if last.After(st.lastHeard) {
 		st.lastHeard = last
 	}
@@ -139,6 +140,26 @@ func (st *state) putTimetable(t wire.Timetable) {
 	defer st.mu.Unlock()
 	st.timetables[t.Stop] = t
 	st.notifyLocked()
+}
+
+// setAgencyZone records the agency's zone the hub reported; it reports
+// whether that changed it.
+func (st *state) setAgencyZone(z zone) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.agency.name == z.name {
+		return false
+	}
+	st.agency = z
+	st.notifyLocked()
+	return true
+}
+
+// zone is the zone the sign shows times in now.
+func (st *state) zone(zs zones) zone {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return zs.pick(st.agency)
 }
 
 // heard records a sign of life from the hub. It changes no row, so it
@@ -168,7 +189,7 @@ func (st *state) status() (online bool, last time.Time) {
 
 // view builds the current View and returns the channel that will be closed
 // on the next change.
-func (st *state) view(cfg *Config, loc *time.Location, now time.Time) (View, <-chan struct{}) {
+func (st *state) view(cfg *Config, zs zones, now time.Time) (View, <-chan struct{}) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	asOf := st.lastHeard
@@ -180,11 +201,9 @@ func (st *state) view(cfg *Config, loc *time.Location, now time.Time) (View, <-c
 		last := st.lastUpdate
 		v.LastUpdate = &last
 	}
-	v.Timezone = cfg.zoneName()
-	if loc != nil {
-		_, off := now.In(loc).Zone()
-		v.UTCOffsetS = off
-	}
+	z := zs.pick(st.agency)
+	v.Timezone = z.name
+	_, v.UTCOffsetS = now.In(z.loc).Zone()
 	return v, st.changed
 }
 

@@ -236,15 +236,16 @@ func TestStateOnlineAsOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	zs := zones{config: zone{name: cfg.Timezone, loc: loc}, machine: zone{name: "UTC", loc: time.UTC}}
 	st := newState()
 	st.putBoard(wire.Board{Stop: "CEN", GeneratedAt: t0}, t0)
 	st.setOnline(true)
-	if v, _ := st.view(&cfg, loc, at(time.Hour)); v.Mode != ModeLive || v.Stale || !v.AsOf.Equal(at(time.Hour)) {
+	if v, _ := st.view(&cfg, zs, at(time.Hour)); v.Mode != ModeLive || v.Stale || !v.AsOf.Equal(at(time.Hour)) {
 		t.Errorf("online an hour after the last board: mode %s stale %v as of %v", v.Mode, v.Stale, v.AsOf)
 	}
 	st.heard(at(time.Hour))
 	st.setOnline(false)
-	v, _ := st.view(&cfg, loc, at(time.Hour+time.Minute))
+	v, _ := st.view(&cfg, zs, at(time.Hour+time.Minute))
 	if v.Mode != ModeReconnecting || !v.AsOf.Equal(at(time.Hour)) || !v.LastUpdate.Equal(t0) {
 		t.Errorf("offline a minute after a ping: mode %s as of %v last update %v", v.Mode, v.AsOf, v.LastUpdate)
 	}
