@@ -100,13 +100,26 @@ type fileConfig struct {
 }
 
 func (fc *fileConfig) Validate() error {
-	stale, err := time.ParseDuration(fc.StaleAfter)
-	if err != nil {
-		return fmt.Errorf("stale_after: %q is not a duration (write it like 90s or 2m)", fc.StaleAfter)
+	var errs []error
+	stale, staleErr := time.ParseDuration(fc.StaleAfter)
+	if staleErr != nil {
+		errs = append(errs, fmt.Errorf("stale_after: %q is not a duration (write it like 90s or 2m)", fc.StaleAfter))
 	}
-	fallback, err := time.ParseDuration(fc.FallbackAfter)
-	if err != nil {
-		return fmt.Errorf("fallback_after: %q is not a duration (write it like 10m or 15m)", fc.FallbackAfter)
+	fallback, fallbackErr := time.ParseDuration(fc.FallbackAfter)
+	if fallbackErr != nil {
+		errs = append(errs, fmt.Errorf("fallback_after: %q is not a duration (write it like 10m or 15m)", fc.FallbackAfter))
+	}
+	// Stand-ins for the durations that did not parse, chosen to pass the
+	// checks below, so the rest of the file is still checked and nothing is
+	// reported twice.
+	switch {
+	case staleErr != nil && fallbackErr == nil && fallback > 0:
+		stale = min(DefaultStaleAfter, fallback)
+	case staleErr != nil:
+		stale = DefaultStaleAfter
+	}
+	if fallbackErr != nil {
+		fallback = max(DefaultFallbackAfter, stale)
 	}
 	cfg := Config{
 		Display:       fc.Display,
@@ -121,72 +134,72 @@ func (fc *fileConfig) Validate() error {
 		Timezone:      fc.Timezone,
 	}
 	if err := cfg.Validate(); err != nil {
-		return err
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	fc.cfg = cfg
 	return nil
 }
 
-// Validate checks every field; errors name the field as it is spelled in
-// the YAML file.
+// Validate checks every field and reports every problem at once; errors
+// name the field as it is spelled in the YAML file.
 func (c *Config) Validate() error {
+	var errs []error
 	if c.Display == "" {
-		return errors.New("display: is required (the sign's id, e.g. sign-42)")
-	}
-	if err := wire.ValidID("display", c.Display); err != nil {
-		return fmt.Errorf("display: %w", err)
+		errs = append(errs, errors.New("display: is required (the sign's id, e.g. sign-42)"))
+	} else if err := wire.ValidID("display", c.Display); err != nil {
+		errs = append(errs, fmt.Errorf("display: %w", err))
 	}
 	if len(c.Stops) == 0 {
-		return errors.New("stops: at least one stop id is required")
+		errs = append(errs, errors.New("stops: at least one stop id is required"))
 	}
 	if len(c.Stops) > wire.MaxStopsPerSubscribe {
-		return fmt.Errorf("stops: %d stops, at most %d", len(c.Stops), wire.MaxStopsPerSubscribe)
+		errs = append(errs, fmt.Errorf("stops: %d stops, at most %d", len(c.Stops), wire.MaxStopsPerSubscribe))
 	}
 	for i, s := range c.Stops {
 		if err := wire.ValidID("stop", s); err != nil {
-			return fmt.Errorf("stops[%d]: %w", i, err)
-		}
-		if slices.Index(c.Stops, s) != i {
-			return fmt.Errorf("stops[%d]: %q is listed twice", i, s)
+			errs = append(errs, fmt.Errorf("stops[%d]: %w", i, err))
+		} else if j := slices.Index(c.Stops, s); j != i {
+			errs = append(errs, fmt.Errorf("stops[%d]: %q is listed twice (also stops[%d])", i, s, j))
 		}
 	}
 	if len(c.Hub) == 0 {
-		return errors.New("hub: at least one hub URL is required (e.g. ws://127.0.0.1:8080/ws)")
+		errs = append(errs, errors.New("hub: at least one hub URL is required (e.g. ws://127.0.0.1:8080/ws)"))
 	}
 	for i, h := range c.Hub {
 		u, err := url.Parse(h)
-		if err != nil {
-			return fmt.Errorf("hub[%d]: %w", i, err)
-		}
-		if u.Scheme != "ws" && u.Scheme != "wss" {
-			return fmt.Errorf("hub[%d]: %q: scheme must be ws or wss", i, h)
-		}
-		if u.Host == "" {
-			return fmt.Errorf("hub[%d]: %q has no host", i, h)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("hub[%d]: %w", i, err))
+		case u.Scheme != "ws" && u.Scheme != "wss":
+			errs = append(errs, fmt.Errorf("hub[%d]: %q: scheme must be ws or wss", i, h))
+		case u.Host == "":
+			errs = append(errs, fmt.Errorf("hub[%d]: %q has no host", i, h))
 		}
 	}
 	if c.Cache == "" {
-		return errors.New("cache: is required (path of the sign's cache file, e.g. /var/lib/headway/sign.db)")
+		errs = append(errs, errors.New("cache: is required (path of the sign's cache file, e.g. /var/lib/headway/sign.db)"))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		return fmt.Errorf("listen: %q: want host:port, e.g. 127.0.0.1:8090", c.Listen)
+		errs = append(errs, fmt.Errorf("listen: %q: want host:port, e.g. 127.0.0.1:8090", c.Listen))
 	}
 	if c.Rows < 1 || c.Rows > MaxRows {
-		return fmt.Errorf("rows: %d, want 1 to %d", c.Rows, MaxRows)
+		errs = append(errs, fmt.Errorf("rows: %d, want 1 to %d", c.Rows, MaxRows))
 	}
 	if c.Clock != Clock24h && c.Clock != Clock12h {
-		return fmt.Errorf("clock: %q, want 24h or 12h", c.Clock)
+		errs = append(errs, fmt.Errorf("clock: %q, want 24h or 12h", c.Clock))
 	}
 	if c.StaleAfter <= 0 {
-		return fmt.Errorf("stale_after: %v, must be positive", c.StaleAfter)
-	}
-	if c.FallbackAfter < c.StaleAfter {
-		return fmt.Errorf("fallback_after: %v, must be at least stale_after (%v)", c.FallbackAfter, c.StaleAfter)
+		errs = append(errs, fmt.Errorf("stale_after: %v, must be positive", c.StaleAfter))
+	} else if c.FallbackAfter < c.StaleAfter {
+		errs = append(errs, fmt.Errorf("fallback_after: %v, must be at least stale_after (%v)", c.FallbackAfter, c.StaleAfter))
 	}
 	if _, err := c.location(); err != nil {
-		return err
+		errs = append(errs, err)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // location returns the zone set by Timezone, or nil when it is not set:

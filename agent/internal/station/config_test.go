@@ -74,27 +74,43 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
+// TestLoadConfigErrors pins each message whole (FILE stands for the path),
+// except for the time zone's, which only need to name the field and what
+// is wanted.
 func TestLoadConfigErrors(t *testing.T) {
 	tests := []struct {
-		file string
-		want []string // all must appear in the error
+		file     string
+		want     string   // the whole message
+		contains []string // or, all of these
 	}{
-		{file: "unknown-key.yaml", want: []string{"stale_aftr"}},
-		{file: "missing-display.yaml", want: []string{"display:", "required"}},
-		{file: "bad-hub-scheme.yaml", want: []string{"hub[1]", "ws or wss"}},
-		{file: "too-many-stops.yaml", want: []string{"stops:", "65"}},
-		{file: "bad-duration.yaml", want: []string{"stale_after:", `"90"`}},
-		{file: "bad-clock.yaml", want: []string{"clock:", "24-hour"}},
-		{file: "bad-rows.yaml", want: []string{"rows:"}},
-		{file: "bad-stop-id.yaml", want: []string{"stops[1]"}},
-		{file: "duplicate-stop.yaml", want: []string{"stops[1]", "twice"}},
-		{file: "missing-cache.yaml", want: []string{"cache:", "required"}},
-		{file: "bad-listen.yaml", want: []string{"listen:"}},
-		{file: "bad-timezone.yaml", want: []string{"timezone:", "Europe/Rom", "IANA"}},
-		{file: "local-timezone.yaml", want: []string{"timezone:", "IANA"}},
-		{file: "fallback-before-stale.yaml", want: []string{"fallback_after:", "stale_after"}},
-		{file: "bad-fallback.yaml", want: []string{"fallback_after:", `"soon"`}},
-		{file: "does-not-exist.yaml", want: []string{"does-not-exist.yaml"}},
+		{file: "unknown-key.yaml", want: "config FILE: line 5: stale_aftr: unknown field, did you mean stale_after?"},
+		{file: "rows-not-a-number.yaml", want: `config FILE: line 5: rows: "many", want a whole number`},
+		{file: "hub-not-a-list.yaml", want: `config FILE: line 3: hub: "ws://127.0.0.1:8080/ws", want a list: [a, b], or one "- item" a line`},
+		{file: "missing-display.yaml", want: "config FILE: display: is required (the sign's id, e.g. sign-42)"},
+		{file: "bad-hub-scheme.yaml", want: `config FILE: line 3: hub[1]: "http://127.0.0.1:8080/ws": scheme must be ws or wss`},
+		{file: "too-many-stops.yaml", want: "config FILE: line 2: stops: 65 stops, at most 64"},
+		{file: "bad-duration.yaml", want: `config FILE: line 5: stale_after: "90" is not a duration (write it like 90s or 2m)`},
+		{file: "bad-clock.yaml", want: `config FILE: line 5: clock: "24-hour", want 24h or 12h`},
+		{file: "bad-rows.yaml", want: "config FILE: line 5: rows: 0, want 1 to 50"},
+		{file: "bad-stop-id.yaml", want: `config FILE: line 2: stops[1]: stop id "HBR/2": character '/' at 3 is not allowed`},
+		{file: "duplicate-stop.yaml", want: `config FILE: line 2: stops[1]: "CEN" is listed twice (also stops[0])`},
+		{file: "missing-cache.yaml", want: "config FILE: cache: is required (path of the sign's cache file, e.g. /var/lib/headway/sign.db)"},
+		{file: "bad-listen.yaml", want: `config FILE: line 5: listen: "8090": want host:port, e.g. 127.0.0.1:8090`},
+		{file: "fallback-before-stale.yaml", want: "config FILE: line 6: fallback_after: 2m0s, must be at least stale_after (5m0s)"},
+		{file: "bad-fallback.yaml", want: `config FILE: line 5: fallback_after: "soon" is not a duration (write it like 10m or 15m)`},
+		{file: "many.yaml", want: `config FILE: line 6: stale_after: "90" is not a duration (write it like 90s or 2m)` + "\n" +
+			`config FILE: line 2: display: display id "sign 42": character ' ' at 4 is not allowed` + "\n" +
+			`config FILE: line 3: stops[1]: "CEN" is listed twice (also stops[0])` + "\n" +
+			`config FILE: line 4: hub[0]: "http://127.0.0.1:8080/ws": scheme must be ws or wss` + "\n" +
+			"config FILE: cache: is required (path of the sign's cache file, e.g. /var/lib/headway/sign.db)\n" +
+			"config FILE: line 5: rows: 0, want 1 to 50"},
+		{file: "bad-timezone.yaml", contains: []string{"config FILE: line 5: timezone:", "Europe/Rom", "IANA"}},
+		{file: "local-timezone.yaml", contains: []string{"config FILE: line 5: timezone:", "IANA"}},
+		{file: "does-not-exist.yaml", contains: []string{"config: open FILE: no such file or directory"}},
+	}
+	files, _ := filepath.Glob("testdata/config/*.yaml")
+	if good := 2; len(files)-good != len(tests)-1 { // does-not-exist has no file
+		t.Errorf("%d bad configs in testdata, %d cases", len(files)-good, len(tests)-1)
 	}
 	for _, tc := range tests {
 		t.Run(strings.TrimSuffix(tc.file, ".yaml"), func(t *testing.T) {
@@ -103,15 +119,15 @@ func TestLoadConfigErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("LoadConfig succeeded")
 			}
-			for _, w := range append(tc.want, "config") {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
+			if tc.want != "" {
+				if want := strings.ReplaceAll(tc.want, "FILE", path); err.Error() != want {
+					t.Errorf("got\n%s\nwant\n%s", err, want)
 				}
 			}
-			// The file is named too, except when it could not be opened
-			// (then the os error names it).
-			if !strings.Contains(err.Error(), path) {
-				t.Errorf("error %q does not name the file %s", err, path)
+			for _, w := range tc.contains {
+				if w = strings.ReplaceAll(w, "FILE", path); !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
 			}
 		})
 	}
