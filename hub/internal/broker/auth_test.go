@@ -11,7 +11,9 @@ import (
 	"github.com/headway-transit/headway/internal/wire"
 )
 
-const wait = 5 * time.Second
+// wait bounds each MQTT round trip: generous, as a bcrypt check under the
+// race detector on a loaded machine takes seconds; only a bug reaches it.
+const wait = 30 * time.Second
 
 func connect(t *testing.T, b *Broker, id, user, pass string) (mqtt.Client, error) {
 	t.Helper()

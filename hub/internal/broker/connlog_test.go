@@ -63,7 +63,7 @@ func (l *logBuf) count(substr string) int {
 // waitFor waits until n lines contain substr.
 func (l *logBuf) waitFor(t *testing.T, substr string, n int) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(wait)
 	for l.count(substr) < n {
 		select {
 		case <-l.wrote:
