@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -152,6 +153,9 @@ func LoadWith(ctx context.Context, path string, o Options) (*Feed, error) {
 		return nil, fmt.Errorf("load gtfs: %w", err)
 	}
 	if fi.IsDir() {
+		if err := zipInstead(path); err != nil {
+			return nil, err
+		}
 		f, err := loadFS(ctx, os.DirFS(path), o)
 		if err != nil {
 			return nil, fmt.Errorf("load gtfs %s: %w", path, err)
@@ -168,6 +172,26 @@ func LoadWith(ctx context.Context, path string, o Options) (*Feed, error) {
 		return nil, fmt.Errorf("load gtfs %s: %w", path, err)
 	}
 	return f, nil
+}
+
+// zipInstead reports a folder that holds no feed but a zipped one, as a
+// download unpacked one level short leaves it: a missing agency.txt would
+// not tell the user what to do.
+func zipInstead(dir string) error {
+	fsys := os.DirFS(dir)
+	if root, err := feedRoot(fsys); err != nil {
+		return nil
+	} else if _, err := fs.Stat(root, "agency.txt"); err == nil {
+		return nil
+	}
+	zips, err := fs.Glob(fsys, "*.zip")
+	switch {
+	case err != nil || len(zips) == 0:
+		return nil
+	case len(zips) == 1:
+		return fmt.Errorf("load gtfs %s: no agency.txt here, but %s is: point gtfs: at the zip, %s", dir, zips[0], filepath.Join(dir, zips[0]))
+	}
+	return fmt.Errorf("load gtfs %s: no agency.txt here, but %s are: point gtfs: at the feed's zip", dir, strings.Join(zips, ", "))
 }
 
 // LoadFS reads a GTFS feed whose files are at the root of fsys, or in the
