@@ -352,7 +352,8 @@ func (s *system) vehicle(t testing.TB, id string) (hubVehicle, bool) {
 
 // signBoard is /board.json as the sign page reads it.
 type signBoard struct {
-	Online bool `json:"online"`
+	Online bool       `json:"online"`
+	AsOf   *time.Time `json:"as_of"` // offline: when the hub was last heard
 	Stops  []struct {
 		Stop     string `json:"stop"`
 		Arrivals []struct {
