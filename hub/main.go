@@ -217,11 +217,13 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		Handler: server.Handler(server.Options{
 			Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version,
 			Health: func() (bool, map[string]any) {
-				d := map[string]any{"mqtt_connected": in.Connected(), "vehicles": len(eng.Vehicles()), "displays": len(pushSrv.Displays())}
+				// Healthy once the broker has acknowledged the vehicle
+				// subscriptions: connected alone may still miss fixes.
+				d := map[string]any{"mqtt_connected": in.Connected(), "mqtt_subscribed": in.Subscribed(), "vehicles": len(eng.Vehicles()), "displays": len(pushSrv.Displays())}
 				if t := eng.LastFixAt(); !t.IsZero() {
 					d["last_fix_age_s"] = time.Since(t).Seconds()
 				}
-				return in.Connected(), d
+				return in.Subscribed(), d
 			},
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
