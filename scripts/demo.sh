@@ -51,6 +51,8 @@ hub: ["ws://127.0.0.1:$HTTP_PORT/ws"]
 cache: $RUN/sign.db
 listen: "127.0.0.1:$SIGN_PORT"
 rows: 8
+# No timezone: here: the sign shows the agency's time (Europe/Rome, the demo
+# feed's agency_timezone), which the hub sends, whatever this machine's zone.
 YAML
 
 pids=()

@@ -392,7 +392,7 @@ func TestStationEndToEnd(t *testing.T) {
 		t.Errorf("/healthz = %s %s", r.Status, body)
 	}
 	body, r = getBody(t, base+"/")
-	if r.StatusCode != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "EventSource") {
+	if r.StatusCode != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "/board.json") {
 		t.Errorf("/ = %s %q", r.Status, r.Header.Get("Content-Type"))
 	}
 	body, _ = getBody(t, base+"/metrics")
