@@ -1,13 +1,13 @@
 package station
 
 import (
-	"errors"
-	"fmt"
 	"math"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/headway-transit/headway/internal/promorder"
 )
 
 // metrics are one Station's Prometheus metrics, on its own registries so
@@ -26,7 +26,7 @@ type metrics struct {
 func newMetrics(cacheAge func() float64) *metrics {
 	own, runtime := prometheus.NewRegistry(), prometheus.NewRegistry()
 	m := &metrics{
-		registry: prometheus.GathererFunc(inOrder(own.Gather, runtime.Gather)),
+		registry: promorder.Gatherer(own, runtime),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "headway_station_connected",
 			Help: "1 while the sign has a subscribed WebSocket connection to a hub.",
@@ -56,36 +56,6 @@ func newMetrics(cacheAge func() float64) *metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m
-}
-
-// inOrder joins gatherers' Gather methods into one that lists each one's
-// metric families in turn. prometheus.Gatherers would sort them all by
-// name, which puts the runtime's go_* and process_* ahead of the sign's
-// own headway_*, the ones a technician opens /metrics for. Scrapers do not
-// mind the order. A family gathered twice is an error, as it is for
-// prometheus.Gatherers. (The hub's server package has the same helper;
-// generic over the family type only so as not to import client_model.)
-func inOrder[F interface{ GetName() string }](gathers ...func() ([]F, error)) func() ([]F, error) {
-	return func() ([]F, error) {
-		var out []F
-		var errs []error
-		seen := map[string]bool{}
-		for _, gather := range gathers {
-			fams, err := gather()
-			if err != nil {
-				errs = append(errs, err)
-			}
-			for _, f := range fams {
-				if seen[f.GetName()] {
-					errs = append(errs, fmt.Errorf("metric family %s gathered twice", f.GetName()))
-					continue
-				}
-				seen[f.GetName()] = true
-				out = append(out, f)
-			}
-		}
-		return out, errors.Join(errs...)
-	}
 }
 
 // cacheAgeSeconds is the age of the newest board. A sign that never got a

@@ -17,6 +17,7 @@ import (
 	"github.com/headway-transit/headway/hub/internal/engine"
 	"github.com/headway-transit/headway/hub/internal/gtfsrt"
 	"github.com/headway-transit/headway/hub/internal/push"
+	"github.com/headway-transit/headway/internal/promorder"
 )
 
 // Health reports the state of the hub's parts for /healthz.
@@ -76,7 +77,7 @@ func Handler(o Options) http.Handler {
 	})
 	gatherer := o.Gatherer
 	if o.Runtime != nil {
-		gatherer = prometheus.GathererFunc(inOrder(o.Gatherer.Gather, o.Runtime.Gather))
+		gatherer = promorder.Gatherer(o.Gatherer, o.Runtime)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -1,4 +1,4 @@
-package server
+package promorder
 
 import (
 	"slices"
@@ -17,7 +17,7 @@ func registry(t *testing.T, names ...string) *prometheus.Registry {
 	return r
 }
 
-func TestInOrder(t *testing.T) {
+func TestGatherer(t *testing.T) {
 	for _, c := range []struct {
 		name      string
 		first     []string
@@ -32,7 +32,7 @@ func TestInOrder(t *testing.T) {
 			want: []string{"go_x", "headway_a", "go_y"}, wantError: "go_x gathered twice"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			fams, err := inOrder(registry(t, c.first...).Gather, registry(t, c.then...).Gather)()
+			fams, err := Gatherer(registry(t, c.first...), registry(t, c.then...)).Gather()
 			var got []string
 			for _, f := range fams {
 				got = append(got, f.GetName())
