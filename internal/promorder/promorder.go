@@ -7,6 +7,7 @@ package promorder
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -35,4 +36,34 @@ func Gatherer(gs ...prometheus.Gatherer) prometheus.Gatherer {
 		}
 		return out, errors.Join(errs...)
 	})
+}
+
+// CheckText reads the families of a /metrics page (Prometheus text format)
+// and says whether those named with prefix all come before the Go
+// runtime's and the process's. It returns the family names in order.
+func CheckText(body, prefix string) ([]string, error) {
+	var names []string
+	for line := range strings.SplitSeq(body, "\n") {
+		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			if f := strings.Fields(name); len(f) > 0 {
+				names = append(names, f[0])
+			}
+		}
+	}
+	if len(names) == 0 || !strings.HasPrefix(names[0], prefix) {
+		return names, fmt.Errorf("first metric family %v, want a %s one", names[:min(len(names), 1)], prefix)
+	}
+	runtime := false
+	for _, n := range names {
+		switch {
+		case strings.HasPrefix(n, "go_") || strings.HasPrefix(n, "process_"):
+			runtime = true
+		case runtime:
+			return names, fmt.Errorf("%s comes after the runtime's metrics: %v", n, names)
+		}
+	}
+	if !runtime {
+		return names, fmt.Errorf("no runtime metrics in %v", names)
+	}
+	return names, nil
 }

@@ -86,15 +86,7 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 	}
 	null := n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 	switch t.Kind() {
-	case reflect.Struct:
-		switch {
-		case null:
-		case n.Kind == yaml.MappingNode:
-			c.mapping(n, t, path)
-		default:
-			c.wantMapping(n, t, path)
-		}
-	case reflect.Map:
+	case reflect.Struct, reflect.Map:
 		switch {
 		case null:
 		case n.Kind == yaml.MappingNode:

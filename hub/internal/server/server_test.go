@@ -29,6 +29,7 @@ import (
 	"github.com/headway-transit/headway/hub/internal/testfeed"
 	"github.com/headway-transit/headway/hub/internal/tracker"
 	"github.com/headway-transit/headway/internal/geo"
+	"github.com/headway-transit/headway/internal/promorder"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -468,23 +469,9 @@ func TestDashboard(t *testing.T) {
 func TestMetricsOrder(t *testing.T) {
 	h := newHub(t, nil)
 	_, body := h.get(t, "/metrics")
-	var names []string
-	for line := range strings.SplitSeq(string(body), "\n") {
-		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
-			names = append(names, strings.Fields(name)[0])
-		}
-	}
-	if len(names) == 0 || !strings.HasPrefix(names[0], "headway_") {
-		t.Fatalf("first metric family %v, want a headway_ one", names[:min(len(names), 1)])
-	}
-	runtime := false
-	for _, n := range names {
-		switch {
-		case strings.HasPrefix(n, "go_") || strings.HasPrefix(n, "process_"):
-			runtime = true
-		case runtime:
-			t.Errorf("%s comes after the runtime's metrics: %v", n, names)
-		}
+	names, err := promorder.CheckText(string(body), "headway_")
+	if err != nil {
+		t.Error(err)
 	}
 	for _, want := range []string{"go_goroutines", "headway_ws_connections", "headway_boards_published_total"} {
 		if !slices.Contains(names, want) {
