@@ -8,7 +8,10 @@
 //   - horizon is predicted minus made_at (0 if negative); error is observed
 //     minus predicted; predictions made after the passage are not scored;
 //   - reported: MAE per horizon bucket (0-5, 5-10, 10-20, 20-30 min) and the
-//     share inside the MBTA accuracy bands.
+//     share inside the MBTA accuracy bands;
+//   - and, as its ghosts command counts them (CountGhosts), the predictions
+//     for a bus that did not come, those made by a bus on another trip, and
+//     the passages no prediction announced.
 package score
 
 import (
@@ -29,33 +32,10 @@ type Key struct {
 
 // Truth returns the observed passage time (unix seconds) of each trip stop.
 func Truth(pings []avl.Ping) map[Key]float64 {
-	type ping struct {
-		t   int64
-		seq int
-	}
-	byTrip := map[string][]ping{}
-	var order []string
-	for _, p := range pings {
-		if p.StopSeq < 0 {
-			continue
-		}
-		if _, ok := byTrip[p.Trip]; !ok {
-			order = append(order, p.Trip)
-		}
-		byTrip[p.Trip] = append(byTrip[p.Trip], ping{p.Time.Unix(), p.StopSeq})
-	}
+	order, byTrip := tripPings(pings)
 	out := map[Key]float64{}
 	for _, trip := range order {
 		ps := byTrip[trip]
-		sort.SliceStable(ps, func(i, j int) bool { return ps[i].t < ps[j].t })
-		dedup := ps[:0]
-		for _, p := range ps {
-			if len(dedup) > 0 && dedup[len(dedup)-1].t == p.t {
-				continue
-			}
-			dedup = append(dedup, p)
-		}
-		ps = dedup
 		lo, hi := math.MaxInt, math.MinInt
 		for _, p := range ps {
 			lo, hi = min(lo, p.seq), max(hi, p.seq)
@@ -82,9 +62,47 @@ func Truth(pings []avl.Ping) map[Key]float64 {
 	return out
 }
 
+// tripPing is one ping of a trip, as avl_score.py keeps it.
+type tripPing struct {
+	t       int64
+	seq     int
+	vehicle string
+}
+
+// tripPings groups the pings that carry a stop sequence by trip (trips in
+// order of first appearance), each trip's in time order with only the
+// first of several at the same second, as avl_score.py's load_avl does.
+func tripPings(pings []avl.Ping) ([]string, map[string][]tripPing) {
+	byTrip := map[string][]tripPing{}
+	var order []string
+	for _, p := range pings {
+		if p.StopSeq < 0 {
+			continue
+		}
+		if _, ok := byTrip[p.Trip]; !ok {
+			order = append(order, p.Trip)
+		}
+		byTrip[p.Trip] = append(byTrip[p.Trip], tripPing{p.Time.Unix(), p.StopSeq, p.Vehicle})
+	}
+	for _, trip := range order {
+		ps := byTrip[trip]
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].t < ps[j].t })
+		dedup := ps[:0]
+		for _, p := range ps {
+			if len(dedup) > 0 && dedup[len(dedup)-1].t == p.t {
+				continue
+			}
+			dedup = append(dedup, p)
+		}
+		byTrip[trip] = dedup
+	}
+	return order, byTrip
+}
+
 // Prediction is one prediction made.
 type Prediction struct {
 	MadeAt    float64 // unix seconds
+	Vehicle   string  // the bus that made it; for Ghosts
 	Trip      string
 	Seq       int
 	Predicted float64 // unix seconds
