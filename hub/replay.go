@@ -10,6 +10,7 @@ import (
 	"github.com/headway-transit/headway/hub/internal/avl"
 	"github.com/headway-transit/headway/hub/internal/predict"
 	"github.com/headway-transit/headway/hub/internal/replay"
+	"github.com/headway-transit/headway/hub/internal/score"
 	"github.com/headway-transit/headway/internal/gtfs"
 )
 
@@ -22,7 +23,7 @@ func replayCmd(args []string, stdout io.Writer) error {
 	infer := fs.Bool("infer-trips", false, "withhold the recorded trip ids: the hub infers each bus's trip")
 	model := fs.String("model", "learned", "arrival model: `learned` (segment travel times learned online) or delay (delay propagation)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: hub replay -gtfs FEED -avl FILE.csv [-out PRED.jsonl] [-infer-trips] [-model learned|delay]\n\nReplays recorded positions through the live prediction engine on a simulated\nclock and scores the predictions against the recording (as avl_score.py does).")
+		fmt.Fprintln(fs.Output(), "usage: hub replay -gtfs FEED -avl FILE.csv [-out PRED.jsonl] [-infer-trips] [-model learned|delay]\n\nReplays recorded positions through the live prediction engine on a simulated\nclock and scores the predictions against the recording (as avl_score.py's\nscore and ghosts commands do).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -80,6 +81,12 @@ func printScore(w io.Writer, res replay.Result) {
 	fmt.Fprintf(w, "n            0-5 min %6d   5-10 min %6d   10-20 min %6d   20-30 min %6d\n", s.N[0], s.N[1], s.N[2], s.N[3])
 	fmt.Fprintf(w, "MBTA bands   %.1f%% in band (0-3 min %.1f%%, 3-6 %.1f%%, 6-12 %.1f%%, 12-30 %.1f%%)\n",
 		s.InBandPct, s.BandPct[0], s.BandPct[1], s.BandPct[2], s.BandPct[3])
+	g := res.Ghosts
+	fmt.Fprintf(w, "ghosts       %.2f%% of %d judged predictions (no trip %d, not reached %d, late %d; %d unjudged)\n",
+		g.GhostPct(), g.Predictions, g.NoTrip, g.NotReached, g.Late, g.Unjudged)
+	fmt.Fprintf(w, "wrong bus    %.2f%% of judged predictions made by a bus on another trip\n", g.WrongVehiclePct())
+	fmt.Fprintf(w, "missed       %.2f%% of %d passages with no realtime %d-%d min before\n",
+		g.MissedPct(), g.Passages, score.AnnouncedMin/60, score.AnnouncedMax/60)
 	if res.AssignEligible > 0 {
 		fmt.Fprintf(w, "trips        %.1f%% of %d positions on the right trip once it was %v old\n",
 			100*float64(res.AssignRight)/float64(res.AssignEligible), res.AssignEligible, replay.AssignAfter)

@@ -2,7 +2,7 @@
 // engine on a simulated clock (`hub replay`): each ping becomes the MQTT
 // position its bus would have published, the engine tracks and predicts as
 // it would live, and every prediction made is written as a JSON line and
-// scored against the recording.
+// scored against the recording: accuracy, ghosts and missed buses.
 package replay
 
 import (
@@ -41,6 +41,7 @@ type Result struct {
 	Pings       int
 	Predictions int
 	Score       score.Result
+	Ghosts      score.Ghosts
 	// With InferTrips: positions whose recorded trip had been running for
 	// at least AssignAfter, and how many of those the hub put on it.
 	AssignEligible, AssignRight int
@@ -113,7 +114,7 @@ func Run(opts Options) (Result, error) {
 		made := p.Time.Unix()
 		for _, sp := range sps {
 			pred := sp.Predicted.Unix()
-			preds = append(preds, score.Prediction{MadeAt: float64(made), Trip: trip.ID, Seq: sp.StopSequence, Predicted: float64(pred)})
+			preds = append(preds, score.Prediction{MadeAt: float64(made), Vehicle: p.Vehicle, Trip: trip.ID, Seq: sp.StopSequence, Predicted: float64(pred)})
 			line = append(line[:0], `{"made_at":`...)
 			line = strconv.AppendInt(line, made, 10)
 			line = append(line, `,"vehicle":`...)
@@ -133,7 +134,9 @@ func Run(opts Options) (Result, error) {
 		}
 	}
 	res.Predictions = len(preds)
-	res.Score = score.Score(preds, score.Truth(opts.Pings))
+	truth := score.Truth(opts.Pings)
+	res.Score = score.Score(preds, truth)
+	res.Ghosts = score.CountGhosts(preds, opts.Pings, truth, opts.Feed)
 	res.Took = time.Since(start)
 	return res, w.Flush()
 }
