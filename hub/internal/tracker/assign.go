@@ -17,6 +17,9 @@ const maxMatch = 64
 // a bus on a trip that fits it worse.
 const minClaim = 2
 
+// holdFor is how long a vehicle not heard from keeps its claim on a block.
+const holdFor = 10 * time.Minute
+
 // claim is one vehicle's evidence for working block k: the misfit, summed
 // over its recent fixes, it saves over a block that never fitted it.
 type claim struct {
