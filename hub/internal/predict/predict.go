@@ -1,12 +1,3 @@
-// Package predict turns a tracked vehicle into predicted times at the stops
-// still ahead of it on its trip.
-//
-// Two models implement Predictor. Delay propagation, the common practice
-// (OneBusAway), adds the vehicle's current delay against the schedule to
-// the scheduled arrival at every later stop: it is the baseline better
-// models are measured against. Learned (learned.go) predicts when the
-// vehicle passes each stop from stop-to-stop travel times that the buses
-// which just drove them measured, with the schedule as the prior.
 package predict
 
 import (
