@@ -65,6 +65,7 @@ func endToEnd(t *testing.T, feed *gtfs.Feed, brokerURL string) {
 
 	// A realtime arrival of the simulated bus reaches the sign.
 	var first time.Time
+	var hubSaw string // what the hub made of the bus, for the failure message
 	eventually(t, 60*time.Second, "a realtime arrival of bus-1 on the sign", func() bool {
 		var b signBoard
 		if getJSON(t, sys.signHTTP+"/board.json", &b) != nil {
@@ -74,6 +75,10 @@ func endToEnd(t *testing.T, feed *gtfs.Feed, brokerURL string) {
 		if ok && v == "bus-1" {
 			first = p
 			return true
+		}
+		if raw, err := httpGet(sys.hubHTTP + "/api/vehicles"); err == nil && hubSaw != string(raw) {
+			hubSaw = string(raw)
+			t.Logf("hub's vehicles: %s", raw)
 		}
 		return false
 	})
