@@ -24,7 +24,7 @@ test: lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 	$(GO) test -count=1 -timeout 10m ./hub/internal/replay
 
-# The suite under load, RUNS times (default 3), printing each failure.
+# make test under load, RUNS times (default 3), printing each failure.
 test-stress:
 	bash scripts/test-stress.sh
 
