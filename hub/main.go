@@ -182,6 +182,8 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		MaxRows:         cfg.Boards.MaxRows,
 		Refresh:         cfg.Boards.Refresh.D(),
 		Stale:           cfg.Tracking.Stale.D(),
+		MaxStand:        cfg.Tracking.MaxStand.D(),
+		TerminalLead:    cfg.Tracking.TerminalLead.D(),
 		Predictor:       model,
 		Checkpoint:      checkpoint,
 		CheckpointEvery: cfg.StateEvery.D(),

@@ -54,7 +54,13 @@ type Arrival struct {
 	Scheduled      time.Time  `json:"scheduled"`
 	Predicted      *time.Time `json:"predicted,omitempty"`
 	Source         string     `json:"source"`
+	// Status qualifies a scheduled row (docs/contracts.md): "at_terminal"
+	// when Vehicle waits at the trip's first stop to run it.
+	Status string `json:"status,omitempty"`
 }
+
+// Arrival statuses. A reader ignores one it does not know.
+const StatusAtTerminal = "at_terminal"
 
 // When is the best known arrival time: predicted when known, else scheduled.
 func (a Arrival) When() time.Time {
@@ -182,7 +188,7 @@ func DecodeHeartbeat(b []byte) (Heartbeat, error) {
 // DecodeBoard parses and validates a board message.
 func DecodeBoard(b []byte) (Board, error) {
 	var bd Board
-	if err := decodeStrict(b, &bd, MaxServerMessage); err != nil {
+	if err := decodeServer(b, &bd, MaxServerMessage); err != nil {
 		return Board{}, fmt.Errorf("board: %w", err)
 	}
 	if bd.Type != TypeBoard {
@@ -201,6 +207,9 @@ func DecodeBoard(b []byte) (Board, error) {
 		if a.Source != SourceRealtime && a.Source != SourceSchedule {
 			return Board{}, fmt.Errorf("board %s: arrivals[%d]: source %q", bd.Stop, i, a.Source)
 		}
+		if a.Status != StatusAtTerminal {
+			bd.Arrivals[i].Status = "" // one this sign does not know
+		}
 	}
 	return bd, nil
 }
@@ -208,7 +217,7 @@ func DecodeBoard(b []byte) (Board, error) {
 // DecodeTimetable parses and validates a timetable message.
 func DecodeTimetable(b []byte) (Timetable, error) {
 	var tt Timetable
-	if err := decodeStrict(b, &tt, MaxServerMessage); err != nil {
+	if err := decodeServer(b, &tt, MaxServerMessage); err != nil {
 		return Timetable{}, fmt.Errorf("timetable: %w", err)
 	}
 	if tt.Type != TypeTimetable {
@@ -226,7 +235,7 @@ func DecodeTimetable(b []byte) (Timetable, error) {
 // DecodeError parses an error message.
 func DecodeError(b []byte) (Error, error) {
 	var e Error
-	if err := decodeStrict(b, &e, MaxPayload); err != nil {
+	if err := decodeServer(b, &e, MaxPayload); err != nil {
 		return Error{}, fmt.Errorf("error message: %w", err)
 	}
 	return e, nil

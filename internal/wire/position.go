@@ -139,13 +139,22 @@ func DecodeStatus(b []byte) (Status, error) {
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // decodeStrict decodes exactly one JSON value, rejecting unknown fields,
-// oversized input and trailing data.
-func decodeStrict(b []byte, v any, limit int) error {
+// oversized input and trailing data: what vehicles and signs send the hub.
+func decodeStrict(b []byte, v any, limit int) error { return decode(b, v, limit, true) }
+
+// decodeServer decodes what the hub sends a sign as decodeStrict does, but
+// skips fields the sign does not know: later v1 additions are optional
+// fields, and a sign must keep working beside a newer hub.
+func decodeServer(b []byte, v any, limit int) error { return decode(b, v, limit, false) }
+
+func decode(b []byte, v any, limit int, strict bool) error {
 	if len(b) > limit {
 		return fmt.Errorf("payload is %d bytes, more than %d", len(b), limit)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		return err
 	}

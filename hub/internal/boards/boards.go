@@ -18,11 +18,17 @@ type TripKey struct {
 	DayStart int64 // unix seconds of the service day start
 }
 
-// Realtime is a prediction for one trip run at one stop.
+// Realtime is a prediction for one trip run at one stop, or, with a
+// Status, a vehicle on the trip run that predicts nothing yet: the row stays
+// scheduled and says so.
 type Realtime struct {
 	Vehicle   string
 	Predicted time.Time
+	Status    string // "" or a wire.Status* value
 }
+
+// StatusAtTerminal marks a trip run whose bus waits at its first stop.
+const StatusAtTerminal = wire.StatusAtTerminal
 
 // Predictions maps a trip run to its predicted arrivals by stop index. A
 // trip run that is present but lacks a stop index has passed that stop.
@@ -60,16 +66,21 @@ func (b *Builder) Board(stopID string, now time.Time, pred Predictions) wire.Boa
 		}
 		if run, ok := pred[TripKey{c.Trip.ID, dayStart.Unix()}]; ok {
 			rt, ok := run[c.Index]
-			if !ok {
+			switch {
+			case !ok:
 				return // the vehicle has passed this stop
+			case rt.Status != "":
+				// Scheduled still, but with the bus that will run it.
+				a.Vehicle, a.Status = rt.Vehicle, rt.Status
+			default:
+				// A prediction that has come due while its vehicle still
+				// reports is "due now", not gone.
+				p := rt.Predicted.UTC()
+				if p.Before(now) {
+					p = now.UTC().Truncate(time.Second)
+				}
+				a.Predicted, a.Vehicle, a.Source = &p, rt.Vehicle, wire.SourceRealtime
 			}
-			// A prediction that has come due while its vehicle still reports
-			// is "due now", not gone.
-			p := rt.Predicted.UTC()
-			if p.Before(now) {
-				p = now.UTC().Truncate(time.Second)
-			}
-			a.Predicted, a.Vehicle, a.Source = &p, rt.Vehicle, wire.SourceRealtime
 		}
 		if w := a.When(); w.Before(from) || !w.Before(until) {
 			return

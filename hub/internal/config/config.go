@@ -104,6 +104,13 @@ type Tracking struct {
 	Stale Duration `yaml:"stale"`
 	// MaxFuture rejects fixes stamped further than this ahead of the hub's clock.
 	MaxFuture Duration `yaml:"max_future"`
+	// MaxStand is how long a vehicle may stand still mid-trip and still
+	// feed predictions; its trip is then scheduled until it moves.
+	MaxStand Duration `yaml:"max_stand"`
+	// TerminalLead is how long before its departure a vehicle waiting at
+	// its trip's first stop starts to feed predictions; before that the
+	// signs show the trip as scheduled, with the bus at the terminal.
+	TerminalLead Duration `yaml:"terminal_lead"`
 }
 
 // Duration is a time.Duration written as "90s" in YAML.
@@ -121,9 +128,11 @@ func Default() Config {
 			Refresh: Duration(15 * time.Second),
 		},
 		Tracking: Tracking{
-			MaxOffRoute: 150,
-			Stale:       Duration(5 * time.Minute),
-			MaxFuture:   Duration(2 * time.Minute),
+			MaxOffRoute:  150,
+			Stale:        Duration(5 * time.Minute),
+			MaxFuture:    Duration(2 * time.Minute),
+			MaxStand:     Duration(10 * time.Minute),
+			TerminalLead: Duration(5 * time.Minute),
 		},
 	}
 }
@@ -241,6 +250,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Tracking.MaxOffRoute <= 0 {
 		errs = append(errs, fmt.Errorf("tracking.max_off_route_m: %v, must be positive", c.Tracking.MaxOffRoute))
+	}
+	if c.Tracking.MaxStand.D() < time.Minute {
+		errs = append(errs, fmt.Errorf("tracking.max_stand: %v, want at least 1m (longer than a dwell)", c.Tracking.MaxStand.D()))
+	}
+	if c.Tracking.TerminalLead.D() <= 0 {
+		errs = append(errs, fmt.Errorf("tracking.terminal_lead: %v, want a positive duration such as 5m", c.Tracking.TerminalLead.D()))
 	}
 	if c.Tracking.Stale.D() <= 0 {
 		errs = append(errs, errors.New("tracking.stale: must be positive"))

@@ -38,6 +38,14 @@ type Options struct {
 	MaxRows int
 	Refresh time.Duration // rebuild period for boards whose schedule moved on
 	Stale   time.Duration // vehicles silent this long stop feeding predictions
+	// MaxStand is how long a vehicle may stand still past its trip's first
+	// stop and still feed predictions; 0 means DefaultMaxStand.
+	MaxStand time.Duration
+	// TerminalLead is how long before its trip's departure a vehicle
+	// waiting at the first stop starts to feed predictions; until then its
+	// trip shows as scheduled with the bus at the terminal. 0 means
+	// DefaultTerminalLead.
+	TerminalLead time.Duration
 	// Predictor is the arrival model; nil means delay propagation
 	// (predict.Delay).
 	Predictor  predict.Predictor
@@ -71,6 +79,8 @@ type Engine struct {
 	log     *slog.Logger
 	tracker *tracker.Tracker
 	builder boards.Builder
+	// Options.MaxStand and TerminalLead, defaulted.
+	maxStand, terminalLead time.Duration
 
 	// Owned by Run.
 	preds    boards.Predictions
@@ -124,6 +134,13 @@ func New(opts Options) *Engine {
 		ttMsg:    map[string]timetable{},
 		watch:    make(chan string, 1024),
 		m:        newMetrics(),
+	}
+	e.maxStand, e.terminalLead = opts.MaxStand, opts.TerminalLead
+	if e.maxStand <= 0 {
+		e.maxStand = DefaultMaxStand
+	}
+	if e.terminalLead <= 0 {
+		e.terminalLead = DefaultTerminalLead
 	}
 	if opts.Registerer != nil {
 		e.m.register(opts.Registerer, e)
@@ -292,9 +309,17 @@ func (e *Engine) predict(v *tracker.Vehicle, now time.Time) {
 		return
 	}
 	key := boards.TripKey{Trip: v.Trip.ID, DayStart: v.DayStart.Unix()}
+	switch e.standing(v) {
+	case standingTooLong:
+		e.m.standing.Inc()
+		return
+	case waitingAtTerminal:
+		e.atTerminal(v, key)
+		return
+	}
 	if other, ok := e.owner[key]; ok {
 		ov := e.tracker.Vehicle(other)
-		if ov != nil && now.Sub(ov.FixTime) <= e.opts.Stale && rank(ov) >= rank(v) {
+		if ov != nil && now.Sub(ov.FixTime) <= e.opts.Stale && rank(ov) >= rank(v) && !e.waiting(key) {
 			e.m.conflicts.Inc()
 			e.log.Debug("trip run already predicted by another vehicle", "trip", key.Trip, "vehicle", v.ID, "by", other)
 			return

@@ -6,6 +6,7 @@ type metrics struct {
 	messages  *prometheus.CounterVec
 	boards    prometheus.Counter
 	conflicts prometheus.Counter
+	standing  prometheus.Counter
 }
 
 func newMetrics() metrics {
@@ -22,11 +23,15 @@ func newMetrics() metrics {
 			Name: "headway_trip_conflicts_total",
 			Help: "Fixes of a vehicle on a trip run another vehicle already predicts (one of them is on the wrong trip).",
 		}),
+		standing: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headway_vehicle_standing_no_prediction_total",
+			Help: "Fixes of a vehicle standing mid-route longer than tracking.max_stand, so predicting nothing.",
+		}),
 	}
 }
 
 func (m metrics) register(r prometheus.Registerer, e *Engine) {
-	r.MustRegister(m.messages, m.boards, m.conflicts, vehicleCollector{e})
+	r.MustRegister(m.messages, m.boards, m.conflicts, m.standing, vehicleCollector{e})
 }
 
 // vehicleCollector exports each vehicle's counters from the engine's

@@ -102,8 +102,8 @@ func (e *Engine) publishRealtime() {
 	}
 	for key, run := range e.preds {
 		tr := e.opts.Feed.Trips[key.Trip]
-		if tr == nil {
-			continue
+		if tr == nil || e.waiting(key) {
+			continue // a bus at its terminal predicts nothing yet
 		}
 		r := RealtimeRun{Trip: key.Trip, DayStart: time.Unix(key.DayStart, 0), Vehicle: e.owner[key]}
 		if loc := e.opts.Feed.Location; loc != nil {

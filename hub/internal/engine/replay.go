@@ -19,7 +19,7 @@ type StopPrediction struct {
 // the engine (Run's, or a replay's).
 func (e *Engine) Predicted(vehicle string) (*gtfs.Trip, time.Time, []StopPrediction) {
 	key, ok := e.runOf[vehicle]
-	if !ok {
+	if !ok || e.waiting(key) {
 		return nil, time.Time{}, nil
 	}
 	trip := e.opts.Feed.Trips[key.Trip]

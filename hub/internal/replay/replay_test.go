@@ -136,10 +136,12 @@ func TestScoreAgreesWithAvlScore(t *testing.T) {
 }
 
 // TestLearnedBeatsDelayPropagation replays the WMATA day with both models,
-// and with trips inferred. The floors are the figures reached (89.9% in
-// band, MAE 45/80/116/154 s; delay propagation 71.8%, 151/168/234/287 s;
-// inferred: 95.8% of positions on the right trip, 90.1% in band) less a
-// safety margin: a change that loses more is a regression.
+// and with trips inferred. The floors are the figures reached (90.1% in
+// band, MAE 45/79/115/153 s; delay propagation 76.5%, 105/132/191/246 s;
+// inferred: 95.8% of positions on the right trip, 90.2% in band) less a
+// safety margin: a change that loses more is a regression. (Since buses
+// waiting at a terminal no longer predict, delay propagation lost its
+// worst predictions and came 4.7 points nearer.)
 func TestLearnedBeatsDelayPropagation(t *testing.T) {
 	if raceDetector {
 		t.Skip("the accuracy floors need the whole day: make test checks them in its run without -race")
@@ -156,8 +158,8 @@ func TestLearnedBeatsDelayPropagation(t *testing.T) {
 	l, d := learned.Score, delay.Score
 	t.Logf("learned: %.1f%% in band, MAE %.0f/%.0f/%.0f/%.0f s; delay propagation: %.1f%%, %.0f/%.0f/%.0f/%.0f s",
 		l.InBandPct, l.MAE[0], l.MAE[1], l.MAE[2], l.MAE[3], d.InBandPct, d.MAE[0], d.MAE[1], d.MAE[2], d.MAE[3])
-	if l.InBandPct < 87.8 || l.InBandPct < d.InBandPct+14 {
-		t.Errorf("learned model: %.1f%% in band, want at least 87.8%% and 14 points above delay propagation's %.1f%%", l.InBandPct, d.InBandPct)
+	if l.InBandPct < 88 || l.InBandPct < d.InBandPct+12 {
+		t.Errorf("learned model: %.1f%% in band, want at least 88%% and 12 points above delay propagation's %.1f%%", l.InBandPct, d.InBandPct)
 	}
 	for i, most := range []float64{51, 87, 124, 165} {
 		if l.MAE[i] > most || l.MAE[i] > 0.75*d.MAE[i] {

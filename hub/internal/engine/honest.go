@@ -1,0 +1,86 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/headway-transit/headway/hub/internal/boards"
+	"github.com/headway-transit/headway/hub/internal/tracker"
+)
+
+// A sign must not promise a bus that is not coming. A vehicle on a trip
+// feeds realtime arrivals only while it is plainly running it; these are
+// the cases where it is not, or not yet.
+
+// DefaultMaxStand is how long a vehicle may stand still past its trip's
+// first stop and still feed predictions: far beyond any dwell or traffic
+// light, it has broken down, been taken out of service, or is held by
+// something no model foresees.
+const DefaultMaxStand = 10 * time.Minute
+
+// DefaultTerminalLead is how long before its departure a vehicle waiting at
+// its trip's first stop starts to feed predictions. Before that its
+// departure is the timetable's and nothing else: buses wait there for
+// their time, and some never leave on that trip (a driver change, a bus
+// swapped out, a layover that ends the block). On the WMATA recording such
+// early predictions were most of the ghost arrivals.
+const DefaultTerminalLead = 5 * time.Minute
+
+type standState int
+
+const (
+	running           standState = iota
+	standingTooLong              // mid-route, longer than maxStand
+	waitingAtTerminal            // at the first stop, more than terminalLead before departure
+)
+
+// standing says whether v, on a trip, should feed predictions.
+func (e *Engine) standing(v *tracker.Vehicle) standState {
+	if v.Next == 0 {
+		dep := v.DayStart.Add(time.Duration(v.Trip.StopTimes[0].Departure) * time.Second)
+		if dep.Sub(v.FixTime) > e.terminalLead {
+			return waitingAtTerminal
+		}
+		// A bus still at the first stop after its departure time stands
+		// from then on, not from when it pulled in.
+		if !v.StandingSince.IsZero() && v.FixTime.Sub(maxTime(v.StandingSince, dep)) > e.maxStand {
+			return standingTooLong
+		}
+		return running
+	}
+	if !v.StandingSince.IsZero() && v.FixTime.Sub(v.StandingSince) > e.maxStand {
+		return standingTooLong
+	}
+	return running
+}
+
+// atTerminal puts v's trip run on the boards as scheduled, with the bus
+// named and at the terminal, unless another vehicle predicts the run.
+func (e *Engine) atTerminal(v *tracker.Vehicle, key boards.TripKey) {
+	if other, ok := e.owner[key]; ok && other != v.ID {
+		return
+	}
+	run := make(map[int]boards.Realtime, len(v.Trip.StopTimes))
+	for i := range v.Trip.StopTimes {
+		run[i] = boards.Realtime{Vehicle: v.ID, Status: boards.StatusAtTerminal}
+	}
+	e.preds[key] = run
+	e.runOf[v.ID] = key
+	e.owner[key] = v.ID
+	e.markTrip(key)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// waiting reports a trip run held by a vehicle at its terminal: on the
+// boards, but with no predictions.
+func (e *Engine) waiting(key boards.TripKey) bool {
+	for _, rt := range e.preds[key] {
+		return rt.Status != ""
+	}
+	return false
+}
