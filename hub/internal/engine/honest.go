@@ -30,7 +30,7 @@ type standState int
 const (
 	running           standState = iota
 	standingTooLong              // mid-route, longer than maxStand
-	waitingAtTerminal            // at the first stop, more than terminalLead before departure
+	waitingAtTerminal            // at the first stop: more than terminalLead before departure, or standing past it
 )
 
 // standing says whether v, on a trip, should feed predictions.
@@ -44,6 +44,13 @@ func (e *Engine) standing(v *tracker.Vehicle) standState {
 		// from then on, not from when it pulled in.
 		if !v.StandingSince.IsZero() && v.FixTime.Sub(maxTime(v.StandingSince, dep)) > e.maxStand {
 			return standingTooLong
+		}
+		// Standing there past its departure, it has not left on this
+		// trip: it may be running it late, or be the next trip's bus
+		// early. It is at the terminal until it moves; then the tracker
+		// knows which.
+		if !v.StandingSince.IsZero() && v.FixTime.After(dep) {
+			return waitingAtTerminal
 		}
 		return running
 	}

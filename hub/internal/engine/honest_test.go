@@ -72,6 +72,20 @@ func TestBusAtTerminal(t *testing.T) {
 	if trip, _, preds := e.Predicted("bus-1"); trip == nil || len(preds) == 0 {
 		t.Error("4 min before departure the bus predicts nothing")
 	}
+
+	// Still standing there a minute past its departure: it has not left on
+	// this trip (late, or the next one's bus), so no countdown for it...
+	clk.t = day.Add(8*time.Hour + time.Minute)
+	fix(20, 0)
+	if row := rowOf(published["S2"], "E0800"); row == nil || row.Status != wire.StatusAtTerminal || row.Predicted != nil {
+		t.Fatalf("standing past departure, S2's E0800 row is %+v, want scheduled, at_terminal", row)
+	}
+	// ...until it moves off.
+	clk.t = clk.t.Add(10 * time.Second)
+	fix(200, 7)
+	if a := realtimeAt(published["S2"], "E0800"); a == nil || a.Vehicle != "bus-1" {
+		t.Fatalf("moving off, S2's E0800 row is %+v, want realtime from bus-1", rowOf(published["S2"], "E0800"))
+	}
 }
 
 // TestStandingMidRoute: a bus that stands still mid-trip far longer than
