@@ -57,8 +57,17 @@ func Render(w io.Writer, v station.View, loc *time.Location) error {
 			// timetable and with what the hub shows.
 			at := clockOf(a.When(), loc, v.Clock)
 			const fixed = 6 + 1 + 1 + 5 + 1 + 8 + 1 + 7
-			head := fit(a.Headsign, Width-fixed-3)
-			fmt.Fprintf(&b, "%-6s %-*s %-5s %8s %7s\n", route, Width-fixed-3+1, head, tag(a), at, when)
+			const headW = Width - fixed - 3
+			head := fit(a.Headsign, headW)
+			if atTerminal(v, a) {
+				// The tag beside SCHED, and the timetable's time with no
+				// minutes: the bus may yet not run this trip.
+				head = fit(a.Headsign, headW-len(terminalTag)-2)
+				head += strings.Repeat(" ", headW-utf8.RuneCountInString(head)-len(terminalTag)) + terminalTag
+				when = ""
+			}
+			line := fmt.Sprintf("%-6s %-*s %-5s %8s %7s", route, headW+1, head, tag(a), at, when)
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
 		}
 	}
 	b.WriteString(strings.Repeat("-", Width) + "\n")
@@ -73,6 +82,17 @@ func Render(w io.Writer, v station.View, loc *time.Location) error {
 	fmt.Fprintf(&b, "%s | %s | mode %s | %s\n", v.Display, online, v.Mode, last)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// terminalTag marks a scheduled row whose bus waits at the trip's first
+// stop, as the sign page does.
+const terminalTag = "BUS AT TERMINAL"
+
+// atTerminal reports a scheduled row whose bus the hub says waits at the
+// trip's first stop. From stale data it says nothing: the bus may long
+// have left, or never have run.
+func atTerminal(v station.View, a station.ArrivalView) bool {
+	return a.Source != wire.SourceRealtime && a.Status == wire.StatusAtTerminal && !v.Stale
 }
 
 func tag(a station.ArrivalView) string {

@@ -28,6 +28,13 @@ func row(trip, route, headsign string, in time.Duration, src string, stale bool,
 	return station.ArrivalView{Arrival: a, Minutes: int(in / time.Minute), Origin: origin, Stale: stale}
 }
 
+// withStatus gives a row a vehicle and status, as the hub sends a bus
+// waiting at its trip's first stop.
+func withStatus(a station.ArrivalView, status string) station.ArrivalView {
+	a.Vehicle, a.Status = "bus-9", status
+	return a
+}
+
 func TestRender(t *testing.T) {
 	rome, err := time.LoadLocation("Europe/Rome")
 	if err != nil {
@@ -58,6 +65,26 @@ func TestRender(t *testing.T) {
 			Display: "sign-42", GeneratedAt: t0, LastUpdate: &last, Mode: station.ModeScheduled, Stale: true, Clock: station.Clock24h,
 			Stops: []station.StopView{{Stop: "CEN", StopName: "Central Station", Mode: station.ModeScheduled, Arrivals: []station.ArrivalView{
 				row("c", "12", "Harbour", 21*time.Minute, wire.SourceSchedule, false, station.OriginTimetable),
+			}}},
+		}},
+		// The hub says two buses wait at their terminals: scheduled rows,
+		// tagged, at their timetable time with no minutes. An unknown
+		// status and one on a realtime row change nothing.
+		{"at terminal", station.View{
+			Display: "sign-42", GeneratedAt: t0, Online: true, LastUpdate: &t0, Mode: station.ModeLive, Clock: station.Clock24h,
+			Stops: []station.StopView{{Stop: "CEN", StopName: "Central Station", Mode: station.ModeLive, Arrivals: []station.ArrivalView{
+				row("a", "12", "Harbour", 4*time.Minute, wire.SourceRealtime, false, station.OriginBoard),
+				withStatus(row("b", "3", "Airport", 12*time.Minute, wire.SourceSchedule, false, station.OriginBoard), wire.StatusAtTerminal),
+				withStatus(row("c", "14", "University via the very long road past the hospital and the campus", 17*time.Minute, wire.SourceSchedule, false, station.OriginBoard), wire.StatusAtTerminal),
+				withStatus(row("d", "7", "Old Town", 19*time.Minute, wire.SourceSchedule, false, station.OriginBoard), "in_depot"),
+				withStatus(row("e", "9", "Beach", 25*time.Minute, wire.SourceRealtime, false, station.OriginBoard), wire.StatusAtTerminal),
+			}}},
+		}},
+		// From stale data the sign does not say where a bus waits.
+		{"at terminal stale", station.View{
+			Display: "sign-42", GeneratedAt: t0, LastUpdate: &last, Mode: station.ModeStale, Stale: true, Clock: station.Clock12h,
+			Stops: []station.StopView{{Stop: "CEN", StopName: "Central Station", Mode: station.ModeStale, Arrivals: []station.ArrivalView{
+				withStatus(row("b", "3", "Airport", 12*time.Minute, wire.SourceSchedule, false, station.OriginBoard), wire.StatusAtTerminal),
 			}}},
 		}},
 		{"nothing", station.View{
