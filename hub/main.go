@@ -184,6 +184,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		Stale:           cfg.Tracking.Stale.D(),
 		MaxStand:        cfg.Tracking.MaxStand.D(),
 		TerminalLead:    cfg.Tracking.TerminalLead.D(),
+		MissedAfter:     cfg.Tracking.MissedAfter.D(),
 		Predictor:       model,
 		Checkpoint:      checkpoint,
 		CheckpointEvery: cfg.StateEvery.D(),

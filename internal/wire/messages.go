@@ -55,12 +55,17 @@ type Arrival struct {
 	Predicted      *time.Time `json:"predicted,omitempty"`
 	Source         string     `json:"source"`
 	// Status qualifies a scheduled row (docs/contracts.md): "at_terminal"
-	// when Vehicle waits at the trip's first stop to run it.
+	// when Vehicle waits at the trip's first stop to run it; "no_bus" when
+	// the trip should have left its first stop a while ago and no bus is
+	// tracked on it.
 	Status string `json:"status,omitempty"`
 }
 
 // Arrival statuses. A reader ignores one it does not know.
-const StatusAtTerminal = "at_terminal"
+const (
+	StatusAtTerminal = "at_terminal"
+	StatusNoBus      = "no_bus"
+)
 
 // When is the best known arrival time: predicted when known, else scheduled.
 func (a Arrival) When() time.Time {
@@ -207,7 +212,7 @@ func DecodeBoard(b []byte) (Board, error) {
 		if a.Source != SourceRealtime && a.Source != SourceSchedule {
 			return Board{}, fmt.Errorf("board %s: arrivals[%d]: source %q", bd.Stop, i, a.Source)
 		}
-		if a.Status != StatusAtTerminal {
+		if a.Status != StatusAtTerminal && a.Status != StatusNoBus {
 			bd.Arrivals[i].Status = "" // one this sign does not know
 		}
 	}

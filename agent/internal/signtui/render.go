@@ -59,11 +59,11 @@ func Render(w io.Writer, v station.View, loc *time.Location) error {
 			const fixed = 6 + 1 + 1 + 5 + 1 + 8 + 1 + 7
 			const headW = Width - fixed - 3
 			head := fit(a.Headsign, headW)
-			if atTerminal(v, a) {
+			if st := statusTag(v, a); st != "" {
 				// The tag beside SCHED, and the timetable's time with no
 				// minutes: the bus may yet not run this trip.
-				head = fit(a.Headsign, headW-len(terminalTag)-2)
-				head += strings.Repeat(" ", headW-utf8.RuneCountInString(head)-len(terminalTag)) + terminalTag
+				head = fit(a.Headsign, headW-len(st)-2)
+				head += strings.Repeat(" ", headW-utf8.RuneCountInString(head)-len(st)) + st
 				when = ""
 			}
 			line := fmt.Sprintf("%-6s %-*s %-5s %8s %7s", route, headW+1, head, tag(a), at, when)
@@ -84,15 +84,18 @@ func Render(w io.Writer, v station.View, loc *time.Location) error {
 	return err
 }
 
-// terminalTag marks a scheduled row whose bus waits at the trip's first
-// stop, as the sign page does.
-const terminalTag = "BUS AT TERMINAL"
+// statusTags mark the scheduled rows the hub qualifies, as the sign page
+// does: a bus waiting at the trip's first stop, or no bus tracked on a trip
+// long due to have left.
+var statusTags = map[string]string{wire.StatusAtTerminal: "BUS AT TERMINAL", wire.StatusNoBus: "NO BUS TRACKED"}
 
-// atTerminal reports a scheduled row whose bus the hub says waits at the
-// trip's first stop. From stale data it says nothing: the bus may long
-// have left, or never have run.
-func atTerminal(v station.View, a station.ArrivalView) bool {
-	return a.Source != wire.SourceRealtime && a.Status == wire.StatusAtTerminal && !v.Stale
+// statusTag is a scheduled row's tag, or "". From stale data it says
+// nothing: the bus may long have left, or come after all.
+func statusTag(v station.View, a station.ArrivalView) string {
+	if a.Source == wire.SourceRealtime || v.Stale {
+		return ""
+	}
+	return statusTags[a.Status]
 }
 
 func tag(a station.ArrivalView) string {

@@ -80,6 +80,14 @@ func TestRender(t *testing.T) {
 				withStatus(row("e", "9", "Beach", 25*time.Minute, wire.SourceRealtime, false, station.OriginBoard), wire.StatusAtTerminal),
 			}}},
 		}},
+		// A trip long due to have left with no bus tracked on it.
+		{"no bus", station.View{
+			Display: "sign-42", GeneratedAt: t0, Online: true, LastUpdate: &t0, Mode: station.ModeLive, Clock: station.Clock24h,
+			Stops: []station.StopView{{Stop: "CEN", StopName: "Central Station", Mode: station.ModeLive, Arrivals: []station.ArrivalView{
+				row("a", "12", "Harbour", 4*time.Minute, wire.SourceRealtime, false, station.OriginBoard),
+				withStatus(row("b", "3", "Airport", 6*time.Minute, wire.SourceSchedule, false, station.OriginBoard), wire.StatusNoBus),
+			}}},
+		}},
 		// From stale data the sign does not say where a bus waits.
 		{"at terminal stale", station.View{
 			Display: "sign-42", GeneratedAt: t0, LastUpdate: &last, Mode: station.ModeStale, Stale: true, Clock: station.Clock12h,

@@ -39,6 +39,9 @@ type Builder struct {
 	Feed    *gtfs.Feed
 	Horizon time.Duration
 	MaxRows int
+	// MissedAfter, when positive, labels a trip run with no vehicle on it
+	// no_bus once its departure from the first stop is this long past.
+	MissedAfter time.Duration
 }
 
 // graceAfter keeps a just-due arrival on the board briefly.
@@ -81,6 +84,10 @@ func (b *Builder) Board(stopID string, now time.Time, pred Predictions) wire.Boa
 				}
 				a.Predicted, a.Vehicle, a.Source = &p, rt.Vehicle, wire.SourceRealtime
 			}
+		} else if b.MissedAfter > 0 && now.Sub(c.Trip.DepartureAt(dayStart, 0)) > b.MissedAfter {
+			// Due to have left long ago, and no bus tracked on it: the
+			// schedule is all there is, and the sign says so.
+			a.Status = wire.StatusNoBus
 		}
 		if w := a.When(); w.Before(from) || !w.Before(until) {
 			return

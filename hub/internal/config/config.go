@@ -111,6 +111,9 @@ type Tracking struct {
 	// its trip's first stop starts to feed predictions; before that the
 	// signs show the trip as scheduled, with the bus at the terminal.
 	TerminalLead Duration `yaml:"terminal_lead"`
+	// MissedAfter is how long past its departure a trip with no vehicle
+	// tracked on it is labelled on the boards as having no bus.
+	MissedAfter Duration `yaml:"missed_after"`
 }
 
 // Duration is a time.Duration written as "90s" in YAML.
@@ -133,6 +136,7 @@ func Default() Config {
 			MaxFuture:    Duration(2 * time.Minute),
 			MaxStand:     Duration(10 * time.Minute),
 			TerminalLead: Duration(5 * time.Minute),
+			MissedAfter:  Duration(10 * time.Minute),
 		},
 	}
 }
@@ -256,6 +260,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Tracking.TerminalLead.D() <= 0 {
 		errs = append(errs, fmt.Errorf("tracking.terminal_lead: %v, want a positive duration such as 5m", c.Tracking.TerminalLead.D()))
+	}
+	if c.Tracking.MissedAfter.D() <= 0 {
+		errs = append(errs, fmt.Errorf("tracking.missed_after: %v, want a positive duration such as 10m", c.Tracking.MissedAfter.D()))
 	}
 	if c.Tracking.Stale.D() <= 0 {
 		errs = append(errs, errors.New("tracking.stale: must be positive"))

@@ -46,6 +46,10 @@ type Options struct {
 	// trip shows as scheduled with the bus at the terminal. 0 means
 	// DefaultTerminalLead.
 	TerminalLead time.Duration
+	// MissedAfter is how long past its departure a trip run with no
+	// vehicle on it is labelled no_bus on the boards; 0 means
+	// DefaultMissedAfter.
+	MissedAfter time.Duration
 	// Predictor is the arrival model; nil means delay propagation
 	// (predict.Delay).
 	Predictor  predict.Predictor
@@ -141,6 +145,10 @@ func New(opts Options) *Engine {
 	}
 	if e.terminalLead <= 0 {
 		e.terminalLead = DefaultTerminalLead
+	}
+	e.builder.MissedAfter = opts.MissedAfter
+	if e.builder.MissedAfter <= 0 {
+		e.builder.MissedAfter = DefaultMissedAfter
 	}
 	if opts.Registerer != nil {
 		e.m.register(opts.Registerer, e)

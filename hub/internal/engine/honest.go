@@ -25,6 +25,12 @@ const DefaultMaxStand = 10 * time.Minute
 // early predictions were most of the ghost arrivals.
 const DefaultTerminalLead = 5 * time.Minute
 
+// DefaultMissedAfter is how long past its departure a trip run with no
+// vehicle on it is labelled no_bus: the bus may be late, or untracked (an
+// agency with buses that run no agent), or the trip was not run; the sign
+// says what is known, that no bus is tracked on it.
+const DefaultMissedAfter = 10 * time.Minute
+
 type standState int
 
 const (
