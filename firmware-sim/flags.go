@@ -32,6 +32,8 @@ func simFlags(name string, out io.Writer, s *scenario.Scenario, usage func(*flag
 	f.DurationVar((*time.Duration)(&s.Duration), "duration", s.Duration.D(), "stop after this much simulated time (default: run until interrupted)")
 	f.DurationVar((*time.Duration)(&s.Delay), "delay", s.Delay.D(), "make every bus run this much late, e.g. 4m")
 	f.DurationVar((*time.Duration)(&s.Layover), "layover", s.Layover.D(), "least time a bus waits at the terminus between trips")
+	f.Float64Var(&s.Skip, "skip", s.Skip, "leave this `share` of scheduled trips unrun, as an agency's missed trips, e.g. 0.2 (which ones: from -seed)")
+	f.Var(list{&s.SkipTrips}, "skip-trips", "trip `IDs`, comma-separated, that no bus runs on any day")
 	f.BoolVar(&s.Traffic.Enabled, "traffic", s.Traffic.Enabled, "city traffic: slower in the rush hours, traffic-light halts; -traffic=false for empty streets")
 	f.StringVar(&s.Receiver.Profile, "profile", s.Receiver.Profile, "emulate this `receiver`: generic, ublox-m8, sirf-star4, mtk3339, quectel-l70 (default: plain RMC+GGA)")
 	f.IntVar(&s.Receiver.RateHz, "rate", s.Receiver.RateHz, "fixes per second: 1, 5 or 10 (default 1)")

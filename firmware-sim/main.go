@@ -33,6 +33,8 @@ roughly to the timetable, slower in the rush hours (07-09, 16-19) than at
 night. When a trip ends the bus waits at the terminus (-layover at least, and
 until the next trip's departure) and takes the next trip of its route, or of
 its block with -block, so the simulation runs until you stop it (Ctrl-C).
+Trips left unrun (-skip, -skip-trips) get no bus: one whose next trip is
+skipped lays over until the one after (its block's next, with -block).
 Everything random comes from -seed: with a fixed -start a run repeats exactly.
 
 For each receiver it prints the port to point the agent at, e.g.
@@ -53,6 +55,7 @@ Testing a bus agent on a laptop:
   Five buses on route 2:        -route 2 -vehicles 5  (ports /tmp/headway-gps0 .. 4)
   A bus's whole day:            -block 1-bus03  (its trips in order, layovers at the termini)
   A bus running 4 minutes late: -delay 4m
+  Missed trips:                 -skip 0.2  (a fifth of the trips get no bus; or -skip-trips ID,..)
   The morning rush:             -start 2026-11-27T08:00:00+01:00  (empty streets: -traffic=false)
   A u-blox at 5 Hz, cold start: -profile ublox-m8 -rate 5 -cold-start 45s -noise 2
   Watch an hour in 6 minutes:   -speedup 10  (fix times follow simulated time)
@@ -78,7 +81,11 @@ faults injected and MQTT errors.
 -truth FILE writes JSON lines: {"type":"fix",...} with where each bus really
 was at each fix (vehicle, time, lat, lon, speed, track, trip, dist), and
 {"type":"stop","vehicle","trip","stop_id","stop_sequence","arrival","departure"}
-when it has left a stop, to score what the hub made of it against.
+when it has left a stop, and with -skip or -skip-trips
+{"type":"skip","trip","route","service_day":"YYYY-MM-DD","scheduled_departure"}
+for each skipped trip of the routes (or blocks) driven, once its departure
+time has passed (at the start if under way then), to score what the hub
+made of it against.
 
 Flags of run and fleet (a flag given overrides the -scenario file):
 `

@@ -28,6 +28,9 @@ func TestHelp(t *testing.T) {
 		if text := out.String() + errOut.String(); !strings.Contains(text, "Testing a bus agent") || !strings.Contains(text, "-speedup") {
 			t.Errorf("%v: help lacks the technician's guide or the flags:\n%s", args, text)
 		}
+		if text := out.String(); !strings.Contains(text, "-skip share") || !strings.Contains(text, "-skip-trips IDs") || !strings.Contains(text, `{"type":"skip"`) {
+			t.Errorf("%v: help lacks -skip, -skip-trips or the skip truth line:\n%s", args, text)
+		}
 	}
 }
 
@@ -42,6 +45,9 @@ func TestUsageErrors(t *testing.T) {
 		{"bad start", []string{"run", "-feed", "x", "-route", "1", "-start", "tomorrow"}},
 		{"bad speedup", []string{"run", "-feed", "x", "-route", "1", "-speedup", "0"}},
 		{"stray argument", []string{"run", "-feed", "x", "-route", "1", "extra"}},
+		{"skip all", []string{"run", "-feed", "x", "-route", "1", "-skip", "1"}},
+		{"negative skip", []string{"fleet", "-feed", "x", "-route", "1", "-skip", "-0.2"}},
+		{"skip not a number", []string{"run", "-feed", "x", "-route", "1", "-skip", "a fifth"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,6 +153,83 @@ func TestRunBlockTruth(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "block 2-bus01") {
 		t.Errorf("stderr: %s", errOut.String())
+	}
+}
+
+// -skip and -skip-trips leave trips unrun: the truth lists each, no bus
+// drives one, and an unknown trip is refused by name.
+func TestRunSkipTruth(t *testing.T) {
+	const feed = "../configs/demo-feed"
+	if _, err := os.Stat(feed); err != nil {
+		t.Skipf("no demo feed: %v", err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		want    []string // trips with a skip line, if given
+		wantErr string
+	}{
+		{"share", []string{"fleet", "-routes", "2", "-vehicles", "1", "-skip", "0.2"}, nil, ""},
+		{"named", []string{"run", "-route", "2", "-skip-trips", "2-0-0840,2-1-0900"}, []string{"2-0-0840", "2-1-0900"}, ""},
+		{"unknown trip", []string{"run", "-route", "2", "-skip-trips", "2-0-0840,no-such-trip"}, nil, `"no-such-trip"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			truth := filepath.Join(t.TempDir(), "truth.jsonl")
+			args := append(tc.args, "-feed", feed, "-stdout", "-truth", truth,
+				"-start", "2026-11-27T08:00:00+01:00", "-duration", "90m", "-speedup", "1000000", "-seed", "3")
+			var out, errOut bytes.Buffer
+			err := run(context.Background(), args, &out, &errOut)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, errOut.String())
+			}
+			b, err := os.ReadFile(truth)
+			if err != nil {
+				t.Fatal(err)
+			}
+			skipped, driven := map[string]bool{}, map[string]bool{}
+			for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				var v struct {
+					Type, Trip string
+					ServiceDay string    `json:"service_day"`
+					Departure  time.Time `json:"scheduled_departure"`
+				}
+				if err := json.Unmarshal([]byte(line), &v); err != nil {
+					t.Fatalf("%s: %v", line, err)
+				}
+				switch v.Type {
+				case fleet.TypeSkip:
+					skipped[v.Trip] = true
+					if v.ServiceDay != "2026-11-27" || v.Departure.IsZero() {
+						t.Errorf("skip line %s", line)
+					}
+				case fleet.TypeFix:
+					driven[v.Trip] = true
+				}
+			}
+			if len(skipped) == 0 {
+				t.Fatal("no skip line")
+			}
+			for id := range skipped {
+				if driven[id] {
+					t.Errorf("skipped %s was driven", id)
+				}
+			}
+			for _, id := range tc.want {
+				if !skipped[id] {
+					t.Errorf("no skip line for %s: %v", id, skipped)
+				}
+			}
+			if tc.want != nil && len(skipped) != len(tc.want) {
+				t.Errorf("skip lines for %v, want %v", skipped, tc.want)
+			}
+		})
 	}
 }
 

@@ -54,7 +54,7 @@ func simulate(ctx context.Context, s scenario.Scenario, isFleet bool, stdout, st
 	opts := fleet.Options{
 		Feed: feed, Trips: s.Trips, Routes: s.Routes, Blocks: s.Blocks, Vehicles: s.Vehicles, Toward: s.Toward,
 		Start: s.StartTime(time.Now()), Speedup: s.Speedup, Duration: s.Duration.D(), Seed: s.Seed,
-		Motion: s.MotionConfig(), Layover: s.Layover.D(), Logger: log,
+		Motion: s.MotionConfig(), Layover: s.Layover.D(), Skip: s.Skip, SkipTrips: s.SkipTrips, Logger: log,
 	}
 	if s.Emulated() {
 		rx := s.Receiver

@@ -4,6 +4,9 @@
 //
 // It works on runs, trip instances on a service day (with frequency-based
 // trips expanded), because a trip ID alone does not say when a bus drives it.
+//
+// Runs can be skipped, as an agency's missed trips are (see Skip): no bus is
+// given one, and a bus whose next run it would have been takes the one after.
 package dispatch
 
 import (
@@ -50,6 +53,10 @@ type Dispatcher struct {
 	byRoute map[string][]*gtfs.Trip // drivable trips, sorted by ID for reproducibility
 	byBlock map[string][]*gtfs.Trip // the same, by block_id
 	taken   map[runKey]time.Time    // run -> scheduled arrival, to forget old runs
+
+	skip      Skips
+	skipTrips map[string]bool
+	kept      map[runKey]bool // runs named with Trip: driven even if drawn to skip
 }
 
 // Horizon is how far ahead the dispatcher looks for a next run.
@@ -58,7 +65,7 @@ const Horizon = 7 * 24 * time.Hour
 // New indexes the drivable trips of feed: those with two or more stops and a
 // path.
 func New(feed *gtfs.Feed) *Dispatcher {
-	d := &Dispatcher{feed: feed, byRoute: map[string][]*gtfs.Trip{}, byBlock: map[string][]*gtfs.Trip{}, taken: map[runKey]time.Time{}}
+	d := &Dispatcher{feed: feed, byRoute: map[string][]*gtfs.Trip{}, byBlock: map[string][]*gtfs.Trip{}, taken: map[runKey]time.Time{}, kept: map[runKey]bool{}}
 	for _, tr := range feed.Trips {
 		if len(tr.StopTimes) >= 2 && tr.Path != nil {
 			d.byRoute[tr.RouteID] = append(d.byRoute[tr.RouteID], tr)
@@ -158,7 +165,7 @@ func (d *Dispatcher) Current(routeID string, t time.Time) (Run, error) {
 	var best *Run
 	bestProgress := 2.0
 	for i, r := range runs {
-		if d.isTaken(r) || r.Departs().After(t) || !r.Arrives().After(t) {
+		if !d.free(r) || r.Departs().After(t) || !r.Arrives().After(t) {
 			continue
 		}
 		span := r.Arrives().Sub(r.Departs()).Seconds()
@@ -174,7 +181,7 @@ func (d *Dispatcher) Current(routeID string, t time.Time) (Run, error) {
 		return d.take(*best), nil
 	}
 	for _, r := range runs {
-		if !d.isTaken(r) && r.Departs().After(t) {
+		if d.free(r) && r.Departs().After(t) {
 			return d.take(r), nil
 		}
 	}
@@ -200,7 +207,7 @@ func (d *Dispatcher) Spread(routes []string, n int, t time.Time) ([]Run, error) 
 		var moving, waiting []Run
 		for _, r := range d.runs(d.byRoute[id], t, t.Add(Horizon)) {
 			switch {
-			case d.isTaken(r):
+			case !d.free(r):
 			case r.Departs().After(t):
 				waiting = append(waiting, r)
 			case r.Arrives().After(t):
@@ -233,7 +240,8 @@ func (d *Dispatcher) Spread(routes []string, n int, t time.Time) ([]Run, error) 
 
 // Block returns the runs of block blockID (the trips one bus drives in a
 // day, in order) on the first service day whose block is in progress at t
-// or starts after it, from the run in progress on. It takes them all.
+// or starts after it, from the run in progress on, less the skipped runs.
+// It takes them all.
 func (d *Dispatcher) Block(blockID string, t time.Time) ([]Run, error) {
 	trips := d.byBlock[blockID]
 	if len(trips) == 0 {
@@ -241,7 +249,7 @@ func (d *Dispatcher) Block(blockID string, t time.Time) ([]Run, error) {
 	}
 	var out []Run
 	for _, r := range d.runs(trips, t, t.Add(Horizon)) {
-		if d.isTaken(r) || len(out) > 0 && r.Date != out[0].Date {
+		if !d.free(r) || len(out) > 0 && r.Date != out[0].Date {
 			continue
 		}
 		out = append(out, r)
@@ -266,7 +274,7 @@ func (d *Dispatcher) Toward(routeID, stopID string, t time.Time, lead time.Durat
 	var best *Run
 	var bestAt time.Time
 	for i, r := range runs {
-		if d.isTaken(r) || !r.Arrives().After(t) {
+		if !d.free(r) || !r.Arrives().After(t) {
 			continue
 		}
 		st := r.Trip.StopTimes
@@ -292,7 +300,8 @@ func (d *Dispatcher) Toward(routeID, stopID string, t time.Time, lead time.Durat
 
 // Trip assigns trip tripID to a bus at t: its run in progress at t, else its
 // next run, else its latest one (the bus then sits at the last stop until it
-// takes the next trip of the route).
+// takes the next trip of the route). The run is driven even if Skip's share
+// drew it: the trip was asked for by name.
 func (d *Dispatcher) Trip(tripID string, t time.Time) (Run, error) {
 	tr := d.feed.Trips[tripID]
 	if tr == nil {
@@ -301,16 +310,19 @@ func (d *Dispatcher) Trip(tripID string, t time.Time) (Run, error) {
 	if len(tr.StopTimes) < 2 || tr.Path == nil {
 		return Run{}, fmt.Errorf("trip %s has fewer than two stops; pick another", tripID)
 	}
+	if d.skipTrips[tripID] {
+		return Run{}, fmt.Errorf("trip %s is both to drive and to skip; give it as one or the other", tripID)
+	}
 	runs := d.runs([]*gtfs.Trip{tr}, t.Add(-Horizon), t.Add(Horizon))
 	var last *Run
 	for i, r := range runs {
 		if !r.Departs().After(t) && r.Arrives().After(t) || r.Departs().After(t) {
-			return d.take(r), nil
+			return d.keep(r), nil
 		}
 		last = &runs[i]
 	}
 	if last != nil {
-		return d.take(*last), nil
+		return d.keep(*last), nil
 	}
 	return Run{}, fmt.Errorf("trip %s: its service %s does not run within %v of %s; pick another -start",
 		tripID, tr.ServiceID, Horizon, t.Format(time.RFC3339))
@@ -327,6 +339,8 @@ const Late = 10 * time.Minute
 // Next assigns the bus that finished prev at time end, at position at, its
 // next run on the same route: the soonest departing within two hours from a
 // first stop within Near of it, else the soonest departing from anywhere.
+// Skipped runs are passed over, so the bus lays over at its terminus until
+// the next one it drives, as when a trip is missed.
 func (d *Dispatcher) Next(prev Run, end time.Time, at geo.Point) (Run, error) {
 	for k, arrives := range d.taken {
 		if arrives.Before(end.Add(-24 * time.Hour)) {
@@ -336,7 +350,7 @@ func (d *Dispatcher) Next(prev Run, end time.Time, at geo.Point) (Run, error) {
 	runs := d.runs(d.byRoute[prev.Trip.RouteID], end.Add(-Late), end.Add(Horizon))
 	var anywhere *Run
 	for i, r := range runs {
-		if d.isTaken(r) || r.key() == prev.key() || r.Departs().Before(end.Add(-Late)) {
+		if !d.free(r) || r.key() == prev.key() || r.Departs().Before(end.Add(-Late)) {
 			continue
 		}
 		if anywhere == nil {
@@ -359,3 +373,11 @@ func (d *Dispatcher) Next(prev Run, end time.Time, at geo.Point) (Run, error) {
 func (d *Dispatcher) Release(r Run) { delete(d.taken, r.key()) }
 
 func (d *Dispatcher) isTaken(r Run) bool { _, ok := d.taken[r.key()]; return ok }
+
+// free reports whether r can be given to a bus: not taken, not skipped.
+func (d *Dispatcher) free(r Run) bool { return !d.isTaken(r) && !d.Skipped(r) }
+
+func (d *Dispatcher) keep(r Run) Run {
+	d.kept[r.key()] = true
+	return d.take(r)
+}

@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -81,6 +82,14 @@ type Options struct {
 	// Layover is the least time at a terminus between trips; 0 means
 	// DefaultLayover.
 	Layover time.Duration
+	// Skip is the share of scheduled runs no bus drives, as an agency's
+	// missed trips, drawn from Seed (0 <= Skip < 1); SkipTrips are trips no
+	// bus drives on any day. A bus whose next run is skipped lays over at
+	// its terminus and takes the next one it would (its block's next, with
+	// Blocks); in a fleet over routes a skipped run gets no bus. A run
+	// named in Trips is driven whatever the share draws.
+	Skip      float64
+	SkipTrips []string
 
 	// Receiver, if not nil, emulates a real receiver (profile, rate, cold
 	// start, noise, faults) on each port; nil is the plain receiver, RMC
@@ -95,8 +104,8 @@ type Options struct {
 	Open func(i int) (Port, error)
 	// Publisher, instead of Open, sends every bus's fixes to MQTT.
 	Publisher Publisher
-	// Truth, if not nil, receives JSON lines: the true state at each fix
-	// and the true arrival and departure at each stop.
+	// Truth, if not nil, receives JSON lines: the true state at each fix,
+	// the true arrival and departure at each stop, and each skipped run.
 	Truth  io.Writer
 	Clock  Clock // nil means the wall clock
 	Logger *slog.Logger
@@ -110,6 +119,13 @@ type Fleet struct {
 	truth    *bufio.Writer
 	log      *slog.Logger
 	period   time.Duration
+
+	// The routes and blocks whose skipped runs the truth lists, the runs
+	// listed but not yet written (their departure is ahead), and how far
+	// the schedule has been listed.
+	skipRoutes, skipBlocks []string
+	skips                  []dispatch.Run
+	skipsTo                time.Time
 
 	fixes  atomic.Uint64
 	moving atomic.Int64
@@ -159,6 +175,9 @@ func New(opts Options) (_ *Fleet, err error) {
 		opts.Name = func(i int) string { return fmt.Sprintf("gps%d", i) }
 	}
 	f := &Fleet{opts: opts, dispatch: dispatch.New(opts.Feed), log: opts.Logger, period: period}
+	if err := f.dispatch.Skip(dispatch.Skips{Share: opts.Skip, Seed: opts.Seed, Trips: opts.SkipTrips}); err != nil {
+		return nil, err
+	}
 	if opts.Truth != nil {
 		f.truth = bufio.NewWriterSize(opts.Truth, 64<<10)
 	}
@@ -258,6 +277,10 @@ func (f *Fleet) assign() ([]plan, error) {
 				return nil, err
 			}
 			plans = append(plans, plan{runs: []dispatch.Run{r}})
+			if !slices.Contains(f.skipRoutes, r.Trip.RouteID) {
+				// The bus goes on with the route's next trips.
+				f.skipRoutes = append(f.skipRoutes, r.Trip.RouteID)
+			}
 		}
 	case len(o.Blocks) > 0:
 		if err := one("block", len(o.Blocks)); err != nil {
@@ -270,6 +293,7 @@ func (f *Fleet) assign() ([]plan, error) {
 			}
 			plans = append(plans, plan{runs: runs, block: id})
 		}
+		f.skipBlocks = o.Blocks
 	case len(o.Routes) > 0:
 		var ids []string
 		for _, name := range o.Routes {
@@ -279,6 +303,7 @@ func (f *Fleet) assign() ([]plan, error) {
 			}
 			ids = append(ids, r.ID)
 		}
+		f.skipRoutes = ids
 		n := o.Vehicles
 		if n == 0 {
 			n = len(ids)
@@ -357,6 +382,9 @@ func (f *Fleet) Run(ctx context.Context) error {
 			return f.flushTruth()
 		}
 		t := o.Start.Add(sim)
+		if err := f.skipEvents(t); err != nil {
+			return err
+		}
 		moving := 0
 		for _, v := range f.vehicles {
 			if err := f.step(v, t); err != nil {

@@ -62,6 +62,17 @@ func readTruth(t testing.TB, b []byte) []Truth {
 // lines of any other type or with unknown fields.
 func readTruthAll(t testing.TB, b []byte) (fixes []Truth, stops []StopTruth) {
 	t.Helper()
+	fixes, stops, skips := readTruthSkips(t, b)
+	if len(skips) > 0 {
+		t.Fatalf("%d skip lines in a run that skips nothing", len(skips))
+	}
+	return fixes, stops
+}
+
+// readTruthSkips splits a truth file into its fix, stop and skip lines,
+// rejecting lines of any other type or with unknown fields.
+func readTruthSkips(t testing.TB, b []byte) (fixes []Truth, stops []StopTruth, skips []SkipTruth) {
+	t.Helper()
 	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
 		if len(line) == 0 {
 			continue
@@ -85,11 +96,17 @@ func readTruthAll(t testing.TB, b []byte) (fixes []Truth, stops []StopTruth) {
 				t.Fatalf("truth line %s: %v", line, err)
 			}
 			stops = append(stops, st)
+		case TypeSkip:
+			var sk SkipTruth
+			if err := dec.Decode(&sk); err != nil {
+				t.Fatalf("truth line %s: %v", line, err)
+			}
+			skips = append(skips, sk)
 		default:
 			t.Fatalf("truth line of type %q: %s", kind.Type, line)
 		}
 	}
-	return fixes, stops
+	return fixes, stops, skips
 }
 
 // End to end on real PTYs: a fleet of ten buses on three routes for 5

@@ -40,6 +40,10 @@ type Scenario struct {
 	Duration yamlconf.Duration `yaml:"duration"`
 	Delay    yamlconf.Duration `yaml:"delay"`
 	Layover  yamlconf.Duration `yaml:"layover"`
+	// Skip is the share of scheduled trips no bus runs, as an agency's
+	// missed trips, drawn from Seed; SkipTrips names trips no bus runs.
+	Skip      float64  `yaml:"skip"`
+	SkipTrips []string `yaml:"skip_trips"`
 
 	Motion   Motion           `yaml:"motion"`
 	Traffic  Traffic          `yaml:"traffic"`
@@ -137,6 +141,9 @@ func (s *Scenario) Validate() error {
 	}
 	if s.Layover < 0 {
 		add("layover: %v must not be negative", s.Layover.D())
+	}
+	if !(s.Skip >= 0 && s.Skip < 1) {
+		add("skip: %v: want the share of trips to leave unrun, at least 0 and below 1, e.g. 0.2", s.Skip)
 	}
 	if n := len(s.Traffic.Hourly); s.Traffic.Enabled && n != 24 && n != 0 {
 		add("traffic.hourly: %d factors; give 24, one per hour from 00:00, or none", n)

@@ -42,7 +42,7 @@ func TestLoadRejects(t *testing.T) {
 			"config testdata/nested-typo.yaml: line 6: receiver.faults.multipath.enabeld: unknown field, did you mean receiver.faults.multipath.enabled?\n" +
 				`config testdata/nested-typo.yaml: line 6: receiver.faults.multipath.duration: "3" is not a duration (write it like 90s or 1m30s)`,
 		}},
-		{"bad-values.yaml", []string{"speedup", "traffic.hourly", "rate_hz"}},
+		{"bad-values.yaml", []string{"speedup", "skip: 1.5", "traffic.hourly", "rate_hz"}},
 		{"missing.yaml", []string{"missing.yaml"}},
 	}
 	for _, tc := range tests {
