@@ -87,6 +87,10 @@ func printScore(w io.Writer, res replay.Result) {
 	fmt.Fprintf(w, "wrong bus    %.2f%% of judged predictions made by a bus on another trip\n", g.WrongVehiclePct())
 	fmt.Fprintf(w, "missed       %.2f%% of %d passages with no realtime %d-%d min before\n",
 		g.MissedPct(), g.Passages, score.AnnouncedMin/60, score.AnnouncedMax/60)
+	if l := res.Live; l.Judged > 0 && l.Passages > 0 {
+		fmt.Fprintf(w, "hub's own    %.2f%% ghosts of %d judged, %.2f%% of %d passages missed (against its own passages, as /metrics counts)\n",
+			100*float64(l.Ghosts)/float64(l.Judged), l.Judged, 100*float64(l.Missed)/float64(l.Passages), l.Passages)
+	}
 	if res.AssignEligible > 0 {
 		fmt.Fprintf(w, "trips        %.1f%% of %d positions on the right trip once it was %v old\n",
 			100*float64(res.AssignRight)/float64(res.AssignEligible), res.AssignEligible, replay.AssignAfter)

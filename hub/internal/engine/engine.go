@@ -83,6 +83,7 @@ type Engine struct {
 	log     *slog.Logger
 	tracker *tracker.Tracker
 	builder boards.Builder
+	live    *liveScore // the hub's judgement of its own predictions
 	// Options.MaxStand and TerminalLead, defaulted.
 	maxStand, terminalLead time.Duration
 
@@ -138,6 +139,7 @@ func New(opts Options) *Engine {
 		ttMsg:    map[string]timetable{},
 		watch:    make(chan string, 1024),
 		m:        newMetrics(),
+		live:     newLiveScore(),
 	}
 	e.maxStand, e.terminalLead = opts.MaxStand, opts.TerminalLead
 	if e.maxStand <= 0 {
@@ -275,6 +277,7 @@ func (e *Engine) Handle(m ingest.Message) {
 			e.reject("vehicle_mismatch", m, errors.New("payload vehicle differs from topic"))
 			return
 		}
+		before := e.nearEndOf(vehicle)
 		changed, err := e.tracker.Update(p, now)
 		switch {
 		case errors.Is(err, tracker.ErrDuplicate), errors.Is(err, tracker.ErrStale):
@@ -295,6 +298,7 @@ func (e *Engine) Handle(m ingest.Message) {
 		}
 		if changed {
 			v := e.tracker.Vehicle(vehicle)
+			e.judgePassages(v, before)
 			e.opts.Predictor.Observe(v)
 			e.predict(v, now)
 		}
@@ -337,6 +341,7 @@ func (e *Engine) predict(v *tracker.Vehicle, now time.Time) {
 	run := map[int]boards.Realtime{}
 	for _, a := range e.opts.Predictor.Predict(v, now) {
 		run[a.Index] = boards.Realtime{Vehicle: v.ID, Predicted: a.Predicted}
+		e.live.predicted(key, a.Index, now, a.Predicted)
 	}
 	e.preds[key] = run
 	e.runOf[v.ID] = key
@@ -401,6 +406,7 @@ func (e *Engine) Flush() {
 // that has been built, so schedule-only rows move on with the clock.
 func (e *Engine) Refresh() {
 	now := e.opts.Now()
+	e.live.expire(now)
 	for _, v := range e.tracker.Vehicles() {
 		if _, ok := e.runOf[v.ID]; ok && now.Sub(v.FixTime) > e.opts.Stale {
 			e.release(v.ID)

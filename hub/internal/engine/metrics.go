@@ -32,6 +32,7 @@ func newMetrics() metrics {
 
 func (m metrics) register(r prometheus.Registerer, e *Engine) {
 	r.MustRegister(m.messages, m.boards, m.conflicts, m.standing, vehicleCollector{e})
+	r.MustRegister(e.live.collectors()...)
 }
 
 // vehicleCollector exports each vehicle's counters from the engine's

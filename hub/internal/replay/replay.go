@@ -42,6 +42,9 @@ type Result struct {
 	Predictions int
 	Score       score.Result
 	Ghosts      score.Ghosts
+	// Live is the engine's own judgement, against its own passages, as
+	// the live hub exports it in /metrics.
+	Live engine.LiveCounts
 	// With InferTrips: positions whose recorded trip had been running for
 	// at least AssignAfter, and how many of those the hub put on it.
 	AssignEligible, AssignRight int
@@ -134,6 +137,7 @@ func Run(opts Options) (Result, error) {
 		}
 	}
 	res.Predictions = len(preds)
+	res.Live = eng.Live()
 	truth := score.Truth(opts.Pings)
 	res.Score = score.Score(preds, truth)
 	res.Ghosts = score.CountGhosts(preds, opts.Pings, truth, opts.Feed)
