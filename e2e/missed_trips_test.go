@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,13 +24,9 @@ func TestMissedTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &system{dir: t.TempDir()}
-	httpPort, mport := freePort(t), freePort(t)
-	s.hubHTTP = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	s.mqttURL = fmt.Sprintf("tcp://127.0.0.1:%d", mport)
-	cfg := writeFile(t, s.dir, "hub.yaml", fmt.Sprintf("gtfs: configs/demo-feed\nhttp: {listen: \"127.0.0.1:%d\"}\nmqtt: {listen: \"127.0.0.1:%d\"}\n"+
-		"boards: {refresh: 2s, horizon: 60m}\ntracking: {missed_after: 1m}\n", httpPort, mport))
-	s.restartHub(t, cfg)
+	s, _ := startHubConfig(t, func(string) string {
+		return "boards: {refresh: 2s, horizon: 60m}\ntracking: {missed_after: 1m}\n"
+	})
 
 	truth := filepath.Join(s.dir, "truth.jsonl")
 	start(t, "firmware-sim", bins.sim, "fleet", "-feed", "configs/demo-feed", "-vehicles", "60", "-mqtt", s.mqttURL,

@@ -24,14 +24,10 @@ func TestHubKeepsLearnedModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &system{dir: t.TempDir()}
-	httpPort, mport := freePort(t), freePort(t)
-	s.hubHTTP = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	s.mqttURL = fmt.Sprintf("tcp://127.0.0.1:%d", mport)
+	s, cfg := startHubConfig(t, func(dir string) string {
+		return fmt.Sprintf("state: %q\nstate_every: 1s\n", filepath.Join(dir, "model.json"))
+	})
 	statePath := filepath.Join(s.dir, "model.json")
-	cfg := writeFile(t, s.dir, "hub.yaml", fmt.Sprintf("gtfs: configs/demo-feed\nstate: %q\nstate_every: 1s\nhttp: {listen: \"127.0.0.1:%d\"}\nmqtt: {listen: \"127.0.0.1:%d\"}\n",
-		statePath, httpPort, mport))
-	s.restartHub(t, cfg)
 
 	// A bus on the route 1 trip that left last, at least 10 minutes ago
 	// (today's service or yesterday's), drives its first stops: fixes

@@ -14,12 +14,19 @@ import (
 // which restartHub starts the hub again on the same ports.
 func startHubWith(t testing.TB, boards string) (*system, string) {
 	t.Helper()
+	return startHubConfig(t, func(string) string { return "boards: " + boards + "\n" })
+}
+
+// startHubConfig starts a hub on the embedded broker with the lines that
+// extra returns, given the system's folder, added to its config.
+func startHubConfig(t testing.TB, extra func(dir string) string) (*system, string) {
+	t.Helper()
 	s := &system{dir: t.TempDir()}
 	httpPort, mport := freePort(t), freePort(t)
 	s.hubHTTP = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	s.mqttURL = fmt.Sprintf("tcp://127.0.0.1:%d", mport)
-	cfg := writeFile(t, s.dir, "hub.yaml", fmt.Sprintf("gtfs: configs/demo-feed\nhttp: {listen: \"127.0.0.1:%d\"}\nmqtt: {listen: \"127.0.0.1:%d\"}\nboards: %s\n",
-		httpPort, mport, boards))
+	cfg := writeFile(t, s.dir, "hub.yaml", fmt.Sprintf("gtfs: configs/demo-feed\nhttp: {listen: \"127.0.0.1:%d\"}\nmqtt: {listen: \"127.0.0.1:%d\"}\n%s",
+		httpPort, mport, extra(s.dir)))
 	s.restartHub(t, cfg)
 	return s, cfg
 }
