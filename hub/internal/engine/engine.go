@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -83,7 +84,8 @@ type Engine struct {
 	log     *slog.Logger
 	tracker *tracker.Tracker
 	builder boards.Builder
-	live    *liveScore // the hub's judgement of its own predictions
+	live    *liveScore       // the hub's judgement of its own predictions
+	noBus   []boards.TripKey // trip runs under way with no vehicle on them, as of Refresh
 	// Options.MaxStand and TerminalLead, defaulted.
 	maxStand, terminalLead time.Duration
 
@@ -422,6 +424,9 @@ func (e *Engine) Refresh() {
 		e.dirty[st] = true
 	}
 	e.mu.RUnlock()
+	if nb := e.findNoBus(now); !slices.Equal(nb, e.noBus) {
+		e.noBus, e.snapshot = nb, true
+	}
 	e.Flush()
 }
 

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"sort"
 	"time"
 
 	"github.com/headway-transit/headway/hub/internal/boards"
 	"github.com/headway-transit/headway/hub/internal/tracker"
+	"github.com/headway-transit/headway/internal/gtfs"
 )
 
 // A sign must not promise a bus that is not coming. A vehicle on a trip
@@ -96,4 +98,37 @@ func (e *Engine) waiting(key boards.TripKey) bool {
 		return rt.Status != ""
 	}
 	return false
+}
+
+// findNoBus lists the trip runs under way by the schedule at now, more
+// than MissedAfter past their departure, with no vehicle on them: what
+// GTFS-Realtime says has no realtime data. Refresh calls it, so it costs a
+// pass over the feed's trips every board refresh, not every fix.
+func (e *Engine) findNoBus(now time.Time) []boards.TripKey {
+	feed := e.opts.Feed
+	day := gtfs.DateOf(now, feed.Location)
+	var out []boards.TripKey
+	for _, d := range []gtfs.Date{day.AddDays(-1), day} {
+		start := feed.ServiceDayStart(d)
+		for _, tr := range feed.Trips {
+			st := tr.StopTimes
+			if len(st) < 2 || !now.After(tr.DepartureAt(start, 0).Add(e.builder.MissedAfter)) || !now.Before(tr.ArrivalAt(start, len(st)-1)) {
+				continue
+			}
+			if !feed.ServiceRunsOn(tr.ServiceID, d) {
+				continue
+			}
+			k := boards.TripKey{Trip: tr.ID, DayStart: start.Unix()}
+			if _, ok := e.preds[k]; !ok {
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Trip != out[j].Trip {
+			return out[i].Trip < out[j].Trip
+		}
+		return out[i].DayStart < out[j].DayStart
+	})
+	return out
 }

@@ -19,6 +19,10 @@ type RealtimeSnapshot struct {
 	Seq      uint64
 	Vehicles []RealtimeVehicle // sorted by ID
 	Runs     []RealtimeRun     // sorted by Trip, then DayStart
+	// NoBus are the trip runs under way by the schedule, more than
+	// MissedAfter past their departure, with no vehicle tracked on them
+	// (as of the last Refresh), sorted as Runs; Vehicle and Stops empty.
+	NoBus []RealtimeRun
 }
 
 // RealtimeVehicle is a vehicle's latest live position and, when it is on a
@@ -121,6 +125,13 @@ func (e *Engine) publishRealtime() {
 		}
 		sort.Slice(r.Stops, func(a, b int) bool { return r.Stops[a].Index < r.Stops[b].Index })
 		s.Runs = append(s.Runs, r)
+	}
+	for _, k := range e.noBus {
+		r := RealtimeRun{Trip: k.Trip, DayStart: time.Unix(k.DayStart, 0)}
+		if loc := e.opts.Feed.Location; loc != nil {
+			r.DayStart = r.DayStart.In(loc)
+		}
+		s.NoBus = append(s.NoBus, r)
 	}
 	sort.Slice(s.Runs, func(a, b int) bool {
 		if s.Runs[a].Trip != s.Runs[b].Trip {

@@ -14,7 +14,8 @@ import (
 // TripUpdates builds the TripUpdates feed of s: one entity per predicted
 // trip run, with a stop_time_update for every stop the vehicle has still to
 // reach, in stop_sequence order. Arrival times are the boards' predicted
-// times; a prediction already due is "now", as on the boards.
+// times; a prediction already due is "now", as on the boards. Runs under
+// way with no bus tracked on them get one NO_DATA update.
 func (b *Builder) TripUpdates(s *engine.RealtimeSnapshot) *rtpb.FeedMessage {
 	msg := header(s.At)
 	vehicles := vehicleIndex(s)
@@ -38,6 +39,29 @@ func (b *Builder) TripUpdates(s *engine.RealtimeSnapshot) *rtpb.FeedMessage {
 		msg.Entity = append(msg.Entity, &rtpb.FeedEntity{
 			// A trip id alone may repeat: a run after midnight and the
 			// next day's run of the same trip can both be predicted.
+			Id:         proto.String(tr.ID + "@" + tu.Trip.GetStartDate()),
+			TripUpdate: tu,
+		})
+	}
+	for _, run := range s.NoBus {
+		tr := b.Feed.Trips[run.Trip]
+		if tr == nil || len(tr.StopTimes) == 0 {
+			continue
+		}
+		// No realtime data for the run: a NO_DATA update at its first stop
+		// stands for every stop after it (the spec's meaning), so a
+		// consumer shows the schedule, as the signs do with "no bus
+		// tracked". The trip itself stays SCHEDULED: the hub cannot know
+		// it was cancelled, only that no bus it tracks runs it.
+		tu := &rtpb.TripUpdate{
+			Trip: b.descriptor(tr, run.DayStart),
+			StopTimeUpdate: []*rtpb.TripUpdate_StopTimeUpdate{{
+				StopSequence:         proto.Uint32(uint32(tr.StopTimes[0].Sequence)),
+				StopId:               proto.String(tr.StopTimes[0].StopID),
+				ScheduleRelationship: rtpb.TripUpdate_StopTimeUpdate_NO_DATA.Enum(),
+			}},
+		}
+		msg.Entity = append(msg.Entity, &rtpb.FeedEntity{
 			Id:         proto.String(tr.ID + "@" + tu.Trip.GetStartDate()),
 			TripUpdate: tu,
 		})
