@@ -15,6 +15,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/headway-transit/headway/internal/wire"
 )
@@ -144,5 +145,17 @@ func (b *Broker) Clients() int64 { return atomic.LoadInt64(&b.srv.Info.ClientsCo
 // Close stops the broker and disconnects every client.
 func (b *Broker) Close() error {
 	b.closing.Store(true)
+	// mochi-mqtt v2.7.9 lists a closing listener's clients under a read
+	// lock it takes twice (Clients.GetByListener calls Len), which
+	// deadlocks when a client is being removed at that moment (seen in a
+	// test under load). Close the listener first, listing its clients
+	// under one lock; the server's own Close then finds it closed.
+	b.tcp.Close(func(id string) {
+		for _, cl := range b.srv.Clients.GetAll() {
+			if cl.Net.Listener == id && !cl.Closed() {
+				_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+			}
+		}
+	})
 	return b.srv.Close()
 }
