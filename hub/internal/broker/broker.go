@@ -23,10 +23,11 @@ import (
 // Broker is a running embedded MQTT broker.
 type Broker struct {
 	srv      *mqtt.Server
-	tcp      *listeners.TCP
+	tcp      *tracked
 	done     chan error
 	internal User
 	closing  *atomic.Bool
+	log      *slog.Logger
 }
 
 // Credentials are the username and password the hub's own client connects
@@ -85,7 +86,7 @@ func Start(opts Options) (*Broker, error) {
 			return nil, fmt.Errorf("broker: %w", err)
 		}
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})
+	tcp := newTracked(listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr}))
 	if err := srv.AddListener(tcp); err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, fmt.Errorf("mqtt.listen %s is in use (another MQTT broker, such as a system Mosquitto?): "+
@@ -93,7 +94,7 @@ func Start(opts Options) (*Broker, error) {
 		}
 		return nil, fmt.Errorf("broker listen %s: %w", addr, err)
 	}
-	b := &Broker{srv: srv, tcp: tcp, done: make(chan error, 1), internal: internal, closing: closing}
+	b := &Broker{srv: srv, tcp: tcp, done: make(chan error, 1), internal: internal, closing: closing, log: logger.With("component", "broker")}
 	if len(opts.Users) == 0 && !loopback(b.Addr()) {
 		logger.Warn("embedded broker accepts any client on "+shownAddr(addr, b.Addr())+
 			": set mqtt.users (hash passwords with hub passwd) or listen on 127.0.0.1", "component", "broker")
@@ -145,17 +146,16 @@ func (b *Broker) Clients() int64 { return atomic.LoadInt64(&b.srv.Info.ClientsCo
 // Close stops the broker and disconnects every client.
 func (b *Broker) Close() error {
 	b.closing.Store(true)
-	// mochi-mqtt v2.7.9 lists a closing listener's clients under a read
-	// lock it takes twice (Clients.GetByListener calls Len), which
-	// deadlocks when a client is being removed at that moment (seen in a
-	// test under load). Close the listener first, listing its clients
-	// under one lock; the server's own Close then finds it closed.
-	b.tcp.Close(func(id string) {
+	// The listener first, listing its clients under one lock (see tracked),
+	// then the server once no connection is being served.
+	if !b.tcp.shutdown(func(id string) {
 		for _, cl := range b.srv.Clients.GetAll() {
 			if cl.Net.Listener == id && !cl.Closed() {
 				_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
 			}
 		}
-	})
+	}, 10*time.Second) {
+		b.log.Warn("client connections still open 10 s after closing; stopping anyway")
+	}
 	return b.srv.Close()
 }
