@@ -146,6 +146,35 @@ func (t *Tracker) waiting(v *Vehicle, pt geo.Point, now time.Time) bool {
 	return geo.Distance(pt, st[0].Stop.Point()) <= layoverArea
 }
 
+// driving reports a vehicle moving along, and heading with, the shape of
+// a trip run under way other than (but, butDay) (cands, from fitting),
+// past that run's first stop: it is driving that, not wandering around a
+// terminal waiting for its trip. A bus dwelling at a stop where another
+// route's trips start looks, standing, like one waiting for that route's
+// next departure; moving off along its own route, it is not.
+func driving(cands []candidate, p wire.Position, but *gtfs.Trip, butDay time.Time) bool {
+	if p.Speed == nil || p.Track == nil || *p.Speed <= 3 {
+		return false
+	}
+	for _, c := range cands {
+		if c.dist > LayoverRadius && !(c.trip == but && c.dayStart.Equal(butDay)) {
+			return true
+		}
+	}
+	return false
+}
+
+// onItsWay reports whether cands hold trip run (tr, dayStart) past its
+// first stop.
+func onItsWay(cands []candidate, tr *gtfs.Trip, dayStart time.Time) bool {
+	for _, c := range cands {
+		if c.trip == tr && c.dayStart.Equal(dayStart) && c.dist > LayoverRadius {
+			return true
+		}
+	}
+	return false
+}
+
 // has reports whether cands hold trip run (tr, dayStart).
 func has(cands []candidate, tr *gtfs.Trip, dayStart time.Time) bool {
 	for _, c := range cands {

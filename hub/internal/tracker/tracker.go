@@ -292,8 +292,9 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 	haveLead := false
 	var others map[blockKey]bool
 	mine, matched := blockKey{}, false
+	var cands []candidate
 	if t.cfg.Blocks[v.ID] == "" {
-		cands := t.fitting(t.trips, pt, p)
+		cands = t.fitting(t.trips, pt, p)
 		if v.Trip != nil && v.TripSource == SourceInferred && !has(cands, v.Trip, v.DayStart) {
 			// One noisy heading is no evidence against the trip being driven.
 			if c, ok := t.match(v.Trip, pt, p, v); ok && !finished(v.Trip, c.dist) && absDur(c.delay) <= maxInferDelay {
@@ -314,7 +315,11 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 		} else {
 			v.against = 0
 		}
-		if ok && !finished(v.Trip, c.dist) && absDur(c.delay) <= maxInferDelay && v.against < maxAgainst {
+		// Not yet gone from its first stop and now driving along another
+		// trip's shape (its own does not fit): it was never waiting for
+		// this one.
+		drivingAnother := v.Next == 0 && driving(cands, p, v.Trip, v.DayStart) && !onItsWay(cands, v.Trip, v.DayStart)
+		if ok && !finished(v.Trip, c.dist) && absDur(c.delay) <= maxInferDelay && v.against < maxAgainst && !drivingAnother {
 			if v.TripSource == SourceInferred && haveLead && t.better(v, lead, c, mine, matched, others) {
 				// Another block has fitted this bus better: it is on that
 				// block's trip (bunched buses swap places, and a wrong first
@@ -324,7 +329,7 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 			t.apply(v, c, v.TripSource)
 			return
 		}
-		if t.waiting(v, pt, p.Time) {
+		if t.waiting(v, pt, p.Time) && !drivingAnother {
 			// Wandering around the terminal before departure: turning,
 			// parking off the street, heading any way.
 			c = candidate{trip: v.Trip, dayStart: v.DayStart, dist: v.Dist, offset: v.Offset,
