@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/headway-transit/headway/hub/internal/engine"
 	"github.com/headway-transit/headway/hub/internal/ingest"
 	"github.com/headway-transit/headway/hub/internal/testfeed"
 	"github.com/headway-transit/headway/internal/geo"
@@ -22,6 +23,17 @@ func onTrip(t *testing.T, seq uint64, trip string, d, speed float64, at time.Tim
 		t.Fatal(err)
 	}
 	return ingest.Message{Topic: wire.Topics{}.Position("bus-1"), Payload: b, Received: at}
+}
+
+// fixer returns a func that sends bus-1's next fix on trip, d metres along
+// at speed, at the clock's time, and flushes the boards.
+func fixer(t *testing.T, e *engine.Engine, clk *clock, trip string) func(d, speed float64) {
+	seq := uint64(0)
+	return func(d, speed float64) {
+		seq++
+		e.Handle(onTrip(t, seq, trip, d, speed, clk.t))
+		e.Flush()
+	}
 }
 
 func rowOf(b wire.Board, trip string) *wire.Arrival {
@@ -44,12 +56,7 @@ func TestBusAtTerminal(t *testing.T) {
 	published := map[string]wire.Board{}
 	e, _ := newEngine(t, clk, published)
 
-	seq := uint64(0)
-	fix := func(d, speed float64) {
-		seq++
-		e.Handle(onTrip(t, seq, "E0800", d, speed, clk.t))
-		e.Flush()
-	}
+	fix := fixer(t, e, clk, "E0800")
 	fix(20, 0)
 	row := rowOf(published["S2"], "E0800")
 	if row == nil || row.Source != wire.SourceSchedule || row.Status != wire.StatusAtTerminal || row.Vehicle != "bus-1" || row.Predicted != nil {
@@ -96,12 +103,7 @@ func TestStandingMidRoute(t *testing.T) {
 	clk := &clock{day.Add(8*time.Hour + 3*time.Minute)}
 	published := map[string]wire.Board{}
 	e, reg := newEngine(t, clk, published)
-	seq := uint64(0)
-	fix := func(d, speed float64) {
-		seq++
-		e.Handle(onTrip(t, seq, "E0800", d, speed, clk.t))
-		e.Flush()
-	}
+	fix := fixer(t, e, clk, "E0800")
 	fix(1400, 8)
 	clk.t = clk.t.Add(10 * time.Second)
 	fix(1480, 0) // stops between S1 and S2
