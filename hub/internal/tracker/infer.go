@@ -132,18 +132,18 @@ func (t *Tracker) fitting(trips []*gtfs.Trip, pt geo.Point, p wire.Position) []c
 	return out
 }
 
-// layoverArea is how far from its trip's first stop a vehicle that has not
+// LayoverArea is how far (metres) from its trip's first stop a vehicle that has not
 // left it yet may wander (turning, parking off the street) and keep the trip.
-const layoverArea = 1000
+const LayoverArea = 1000
 
 // waiting reports whether v, not yet past its trip's first stop, is still
 // around it before the trip's departure (plus maxInferDelay).
 func (t *Tracker) waiting(v *Vehicle, pt geo.Point, now time.Time) bool {
 	st := v.Trip.StopTimes
-	if v.Dist > layoverArea || st[0].Stop == nil || now.After(v.DayStart.Add(ScheduledAt(v.Trip, v.Dist))) {
+	if v.Dist > LayoverArea || st[0].Stop == nil || now.After(v.DayStart.Add(ScheduledAt(v.Trip, v.Dist))) {
 		return false
 	}
-	return geo.Distance(pt, st[0].Stop.Point()) <= layoverArea
+	return geo.Distance(pt, st[0].Stop.Point()) <= LayoverArea
 }
 
 // driving reports a vehicle moving along, and heading with, the shape of

@@ -326,6 +326,9 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 				// guess is put right).
 				c = lead
 			}
+			if v.TripSource == SourceInferred {
+				c = t.departure(v, c, cands, p, others)
+			}
 			t.apply(v, c, v.TripSource)
 			return
 		}
@@ -348,10 +351,13 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 	if haveLead && src == SourceInferred && !(lead.trip == v.Trip && lead.dayStart.Equal(v.DayStart)) {
 		// The trip run of the block that has fitted the bus best (the one
 		// it just lost is not taken back).
-		t.apply(v, lead, src)
+		t.apply(v, t.departure(v, lead, cands, p, others), src)
 		return
 	}
 	if c, ok := t.infer(v, candidates, pt, p); ok {
+		if src == SourceInferred {
+			c = t.departure(v, c, cands, p, others)
+		}
 		t.apply(v, c, src)
 		return
 	}

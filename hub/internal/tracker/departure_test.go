@@ -1,0 +1,75 @@
+package tracker
+
+import (
+	"testing"
+	"time"
+
+	"github.com/headway-transit/headway/internal/gtfs"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// TestLateBusLeavingTerminal is the demo's late bus (issue 21): route 2
+// runs every 10 minutes each way; a bus 12 minutes late drives 2-0-1210
+// (it fits that one as 2 min late), reaches Lighthouse at 11:28 and waits.
+// Its block's next trip, 2-1-1240, leaves at 11:40, so waiting there it is
+// taken for that one, but it leaves at 11:32: a bus eight minutes ahead of
+// 2-1-1240 is 2-1-1230 running late, not 2-1-1240 running early, and the
+// block evidence of the trip before must not put it back.
+func TestLateBusLeavingTerminal(t *testing.T) {
+	feed, err := gtfs.Load("../../../configs/demo-feed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, back := feed.Trips["2-0-1210"], feed.Trips["2-1-1230"]
+	if out == nil || back == nil || feed.Trips["2-1-1240"] == nil || out.BlockID != feed.Trips["2-1-1240"].BlockID {
+		t.Fatal("the demo feed changed: route 2's 2-0-1210, then 2-1-1230 and 2-1-1240 (2-0-1210's block's next) are needed")
+	}
+	rome, _ := time.LoadLocation("Europe/Rome")
+	now := time.Date(2026, 12, 6, 12, 12, 0, 0, rome) // 2-0-1210 left Old Town at 12:10
+	tr := New(feed, Config{MaxOffRoute: 150, MaxFuture: time.Minute})
+	seq := uint64(0)
+	fix := func(trip *gtfs.Trip, d, speed float64) *Vehicle {
+		seq++
+		p, bearing := trip.Path.At(d)
+		pos := wire.Position{V: 1, Vehicle: "bus-2", Seq: seq, Time: now, Lat: p.Lat, Lon: p.Lon, Mode: 3,
+			Speed: wire.Float(speed), Track: wire.Float(bearing)}
+		if _, err := tr.Update(pos, now); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Second)
+		return tr.Vehicle("bus-2")
+	}
+	name := func(v *Vehicle) string {
+		if v.Trip == nil {
+			return "no trip"
+		}
+		return v.Trip.ID
+	}
+	// 2-0-1210, two minutes late, to its end.
+	dayStart := feed.ServiceDayStart(gtfs.DateOf(now, feed.Location))
+	end := out.StopTimes[len(out.StopTimes)-1].Dist
+	for d := 0.0; d < end; {
+		d = min(end, d+8)
+		fix(out, d, 8)
+		for now.Before(dayStart.Add(ScheduledAt(out, d) + 2*time.Minute)) {
+			fix(out, d, 0)
+		}
+	}
+	// Waiting at Lighthouse until 12:32, taken meanwhile for its block's
+	// next trip (the premise of this test).
+	leave := time.Date(2026, 12, 6, 12, 32, 0, 0, rome)
+	for now.Before(leave) {
+		fix(back, 0, 0)
+	}
+	if v := tr.Vehicle("bus-2"); v.Trip == nil || v.Trip.ID != "2-1-1240" {
+		t.Fatalf("waiting at Lighthouse at 12:32 after 2-0-1210 the bus is on %s, want 2-1-1240 (its block's next)", name(v))
+	}
+	// Off along 2-1, at 10 m/s.
+	for d := 0.0; d < 3000; d += 10 {
+		v := fix(back, d, 10)
+		if d > LayoverRadius+50 && (v.Trip == nil || v.Trip.ID != "2-1-1230") {
+			t.Fatalf("%.0f m after leaving Lighthouse at 12:32, the bus is on %s (delay %v), want 2-1-1230, 2 min late",
+				d, name(v), v.Delay.Round(time.Second))
+		}
+	}
+}
