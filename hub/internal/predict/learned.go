@@ -179,8 +179,12 @@ func (m *Learned) Predict(v *tracker.Vehicle, now time.Time) []Arrival {
 	late := m.lateStart(ln, dep0, now)
 	// A bus that has stood still since before its departure time (where
 	// its operator lets it wait, not always at the first stop) has not
-	// begun its trip yet, whatever the clock says.
-	layover := i == 0 || now.Before(dep0) || !v.StandingSince.IsZero() && v.StandingSince.Before(dep0)
+	// begun its trip yet, whatever the clock says; nor has one still
+	// moving about the terminal before its time. A bus under way beyond
+	// the terminal ahead of its schedule is not waiting for it: it is
+	// predicted as it drives, not held to a timetable it is not keeping.
+	layover := i == 0 || !v.StandingSince.IsZero() && v.StandingSince.Before(dep0) ||
+		now.Before(dep0) && v.Dist-st[0].Dist <= tracker.LayoverArea
 	hold := !m.cfg.NoHold && ln.holds()
 	var t time.Time
 	if i == 0 {

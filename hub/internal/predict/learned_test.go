@@ -208,11 +208,27 @@ func TestLearnedLayoverRunsAsLine(t *testing.T) {
 	dep := 5*60.0 + 60
 	check(t, m.Predict(w, now), now, []float64{dep, dep + s01, dep + s01 + seg, dep + s01 + 2*seg, dep + s01 + 3*seg})
 
-	// bus-v waits past S1 (where its operator lets it) for E0820: it
-	// leaves at S2's time plus the minute, then runs as the line runs.
-	v := &tracker.Vehicle{ID: "bus-v", Trip: feed.Trips["E0820"], DayStart: day, Next: 2, Dist: 1100, FixTime: now, PassedAt: now.Add(-time.Minute)}
+	// bus-v stands past S1 (where its operator lets it wait) for E0820:
+	// it leaves at S2's time plus the minute, then runs as the line runs.
+	v := &tracker.Vehicle{ID: "bus-v", Trip: feed.Trips["E0820"], DayStart: day, Next: 2, Dist: 1100, FixTime: now,
+		PassedAt: now.Add(-time.Minute), StandingSince: now.Add(-time.Minute)}
 	dep = 9*60.0 + 20 + 60
 	check(t, m.Predict(v, now), now, []float64{dep, dep + seg, dep + 2*seg})
+
+	// bus-d drives there, past the terminal's area, five minutes before
+	// E0820's departure: it is under way, not waiting for the schedule
+	// (issue 21: a late bus taken for the next trip was predicted to hold
+	// for it). It is predicted as it drives, as if on the trip before
+	// (E0800), which it is late for.
+	d := &tracker.Vehicle{ID: "bus-d", Trip: feed.Trips["E0820"], DayStart: day, Next: 2, Dist: 1100, FixTime: now, PassedAt: now.Add(-time.Minute)}
+	late := *d
+	late.Trip = feed.Trips["E0800"]
+	want := m.Predict(&late, now)
+	for i, a := range m.Predict(d, now) {
+		if !a.Predicted.Equal(want[i].Predicted) {
+			t.Errorf("bus under way ahead of E0820's schedule: %s at %v, want %v (as it drives)", a.StopID, a.Predicted.Sub(now), want[i].Predicted.Sub(now))
+		}
+	}
 
 	// Standing there since 08:18, it has not begun its trip at 08:22,
 	// after its time: it is one of the late ones (nothing learned: soon
