@@ -90,7 +90,13 @@ func serveCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	cfgPath := fs.String("config", "configs/hub.yaml", "config `file`")
 	verbose := fs.Bool("v", false, "debug logging")
+	clockAt := fs.String("clock", "", "run the hub on a simulated clock starting at this RFC 3339 `time` (with firmware-sim -start, for simulator runs; default: the real clock)")
+	clockRate := fs.Float64("clock-rate", 1, "with -clock: simulated seconds per real second (firmware-sim -speedup)")
 	_ = fs.Parse(args)
+	now, err := hubClock(*clockAt, *clockRate)
+	if err != nil {
+		return err
+	}
 
 	level := slog.LevelInfo
 	if *verbose {
@@ -108,10 +114,14 @@ func serveCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	logger.Info("gtfs loaded", "feed", cfg.GTFS, "stops", len(feed.Stops), "trips", len(feed.Trips), "took", time.Since(start).Round(time.Millisecond))
-	return serve(ctx, cfg, feed, logger)
+	if *clockAt != "" {
+		logger.Warn("simulated clock: fixes are judged by it, and boards and GTFS-Realtime carry its times", "start", *clockAt, "rate", *clockRate)
+	}
+	return serve(ctx, cfg, feed, logger, now)
 }
 
-func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog.Logger) error {
+// serve runs the hub on clock now (time.Now but for simulator runs).
+func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog.Logger, now func() time.Time) error {
 	// The hub's own metrics, and on their own registry the runtime's, so
 	// that /metrics lists headway_* first.
 	reg, runtimeReg := prometheus.NewRegistry(), prometheus.NewRegistry()
@@ -152,6 +162,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		Topics: topics,
 		Queue:  cfg.MQTT.Queue,
 		Logger: logger,
+		Now:    now,
 	})
 	if err != nil {
 		return err
@@ -194,6 +205,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		},
 		Logger:     logger,
 		Registerer: reg,
+		Now:        now,
 	})
 	keep.eng = eng
 	if cfg.State != "" {
@@ -218,13 +230,13 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	}
 	httpSrv := &http.Server{
 		Handler: server.Handler(server.Options{
-			Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version,
+			Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version, Now: now,
 			Health: func() (bool, map[string]any) {
 				// Healthy once the broker has acknowledged the vehicle
 				// subscriptions: connected alone may still miss fixes.
 				d := map[string]any{"mqtt_connected": in.Connected(), "mqtt_subscribed": in.Subscribed(), "vehicles": len(eng.Vehicles()), "displays": len(pushSrv.Displays())}
 				if t := eng.LastFixAt(); !t.IsZero() {
-					d["last_fix_age_s"] = time.Since(t).Seconds()
+					d["last_fix_age_s"] = now().Sub(t).Seconds()
 				}
 				return in.Subscribed(), d
 			},

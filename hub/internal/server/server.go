@@ -34,6 +34,8 @@ type Options struct {
 	Runtime  prometheus.Gatherer
 	Health   Health
 	Version  string
+	// Now is the hub's clock (/healthz reports it); nil means time.Now.
+	Now func() time.Time
 }
 
 //go:embed dashboard.html
@@ -41,6 +43,9 @@ var dashboard []byte
 
 // Handler returns the hub's HTTP handler.
 func Handler(o Options) http.Handler {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", o.Push)
 	mux.HandleFunc("GET /api/stops/{stop}/board", func(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +91,7 @@ func Handler(o Options) http.Handler {
 			detail = map[string]any{}
 		}
 		detail["version"] = o.Version
-		detail["time"] = time.Now().UTC()
+		detail["time"] = o.Now().UTC()
 		status := http.StatusOK
 		detail["status"] = "ok"
 		if !ok {
