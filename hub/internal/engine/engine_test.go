@@ -21,8 +21,14 @@ func (c *clock) now() time.Time { return c.t }
 
 func newEngine(t *testing.T, clk *clock, published map[string]wire.Board) (*engine.Engine, *prometheus.Registry) {
 	t.Helper()
+	return newEngineWith(t, clk, published, func(*engine.Options) {})
+}
+
+// newEngineWith is newEngine with options changed by set.
+func newEngineWith(t *testing.T, clk *clock, published map[string]wire.Board, set func(*engine.Options)) (*engine.Engine, *prometheus.Registry) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
-	e := engine.New(engine.Options{
+	opts := engine.Options{
 		Feed:    testfeed.Line(t),
 		Tracker: tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute},
 		Horizon: 30 * time.Minute, MaxRows: 10, Refresh: time.Minute, Stale: time.Minute,
@@ -35,8 +41,9 @@ func newEngine(t *testing.T, clk *clock, published map[string]wire.Board) (*engi
 		}},
 		Registerer: reg,
 		Now:        clk.now,
-	})
-	return e, reg
+	}
+	set(&opts)
+	return engine.New(opts), reg
 }
 
 func position(t *testing.T, seq uint64, d float64, at time.Time) ingest.Message {

@@ -49,8 +49,18 @@ func (e *Engine) standing(v *tracker.Vehicle) standState {
 			return waitingAtTerminal
 		}
 		// A bus still at the first stop after its departure time stands
-		// from then on, not from when it pulled in.
-		if !v.StandingSince.IsZero() && v.FixTime.Sub(maxTime(v.StandingSince, dep)) > e.maxStand {
+		// from then on, not from when it pulled in. Still there
+		// MissedAfter past it, the trip counts as not run, no bus
+		// tracked on it, as one with no bus at all: the bus may yet
+		// leave on it late, or be the next trip's (see the tracker's
+		// departure).
+		if !v.StandingSince.IsZero() && v.FixTime.Sub(maxTime(v.StandingSince, dep)) > min(e.maxStand, e.builder.MissedAfter) {
+			return standingTooLong
+		}
+		// Nor does a bus that far past it and not yet gone from the
+		// first stop run it because it creeps off: which trip it runs
+		// is known once it has left (the tracker's departure).
+		if v.FixTime.Sub(dep) > e.builder.MissedAfter {
 			return standingTooLong
 		}
 		// Standing there past its departure, it has not left on this

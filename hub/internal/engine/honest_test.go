@@ -95,6 +95,79 @@ func TestBusAtTerminal(t *testing.T) {
 	}
 }
 
+// TestBusLeftAtTerminal: a bus still standing at its trip's first stop
+// MissedAfter past the departure has not run that trip: the trip is
+// labelled no_bus, as one with no bus at all (the bus may be the next
+// trip's, that one missed), until the bus leaves.
+func TestBusLeftAtTerminal(t *testing.T) {
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	clk := &clock{day.Add(7*time.Hour + 58*time.Minute)} // E0800 leaves S0 at 08:00, reaches S2 at 08:04:20
+	published := map[string]wire.Board{}
+	e, _ := newEngineWith(t, clk, published, func(o *engine.Options) { o.MissedAfter = 3 * time.Minute })
+	fix := fixer(t, e, clk, "E0800")
+	stand := func(until time.Time) {
+		for clk.t.Before(until) {
+			fix(20, 0)
+			clk.t = clk.t.Add(20 * time.Second)
+		}
+	}
+	stand(day.Add(8*time.Hour + 2*time.Minute + 30*time.Second))
+	if row := rowOf(published["S2"], "E0800"); row == nil || row.Status != wire.StatusAtTerminal {
+		t.Fatalf("standing 2.5 min past departure, S2's E0800 row is %+v, want at_terminal", row)
+	}
+	stand(day.Add(8*time.Hour + 3*time.Minute + 30*time.Second))
+	if row := rowOf(published["S2"], "E0800"); row == nil || row.Status != wire.StatusNoBus || row.Predicted != nil {
+		t.Fatalf("standing 3.5 min past departure (missed_after 3 min), S2's E0800 row is %+v, want scheduled, no_bus", row)
+	}
+	fix(200, 7)
+	if a := realtimeAt(published["S2"], "E0800"); a == nil || a.Vehicle != "bus-1" {
+		t.Fatalf("leaving at last, S2's E0800 row is %+v, want realtime from bus-1", rowOf(published["S2"], "E0800"))
+	}
+}
+
+// TestOffRouteStopsPredicting: a bus on a reported trip that leaves the
+// route (a detour, a wrong turn, a trip to the depot) keeps its trip but
+// feeds no realtime once Stale has passed since its last fix on the route;
+// back on the route, it predicts again.
+func TestOffRouteStopsPredicting(t *testing.T) {
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	clk := &clock{day.Add(8*time.Hour + 4*time.Minute)}
+	published := map[string]wire.Board{}
+	e, _ := newEngine(t, clk, published) // Stale: 1 min
+	seq := uint64(0)
+	send := func(p geo.Point) {
+		seq++
+		b, err := (&wire.Position{V: 1, Vehicle: "bus-1", Seq: seq, Time: clk.t, Lat: p.Lat, Lon: p.Lon, Mode: 3,
+			Speed: wire.Float(8), Track: wire.Float(0), Trip: "E0800"}).Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Handle(ingest.Message{Topic: wire.Topics{}.Position("bus-1"), Payload: b, Received: clk.t})
+		e.Refresh()
+	}
+	on := geo.Offset(testfeed.Origin, 90, 1200)
+	send(on)
+	if realtimeAt(published["S3"], "E0800") == nil {
+		t.Fatal("on its route, the bus predicts nothing at S3")
+	}
+	off := geo.Offset(on, 0, 800)
+	for range 4 { // 80 s off the route, fixes every 20 s
+		clk.t = clk.t.Add(20 * time.Second)
+		send(off)
+	}
+	if a := realtimeAt(published["S3"], "E0800"); a != nil {
+		t.Errorf("80 s off its route (stale after 60 s), the bus still predicts S3: %+v", a)
+	}
+	if !hasTrip(published["S3"], "E0800") {
+		t.Errorf("off route, its trip left S3's board: %+v", published["S3"].Arrivals)
+	}
+	clk.t = clk.t.Add(20 * time.Second)
+	send(geo.Offset(testfeed.Origin, 90, 1300))
+	if realtimeAt(published["S3"], "E0800") == nil {
+		t.Error("back on its route, the bus predicts nothing at S3")
+	}
+}
+
 // TestStandingMidRoute: a bus that stands still mid-trip far longer than
 // any dwell stops feeding predictions; its trip falls back to the schedule
 // and comes back as realtime when it moves.
