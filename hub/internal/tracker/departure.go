@@ -3,6 +3,7 @@ package tracker
 import (
 	"time"
 
+	"github.com/headway-transit/headway/internal/gtfs"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -13,43 +14,70 @@ import (
 // kerb it waited.
 const earlyDeparture = 3 * time.Minute
 
+// lateDeparture is how late for its trip a bus may leave the first stop
+// before the trip runs of blocks given to other buses (see assign) are
+// weighed for it too: a bus that stood at a terminal this far past its
+// trip's time and left at the next trip's is that one's bus, whatever the
+// block evidence of the hours before said.
+const lateDeparture = 5 * time.Minute
+
 // departure is the trip run an inferred bus leaving a terminal with this
-// fix (c, as tracking would place it) is running. A bus that left the
-// first stop of the trip run it waited for (or its successor in the
-// block, or another block's) well before that run's departure is not
-// that run's bus: it is an earlier trip running late. Among the runs that
-// fit the fix as on time or late (cands), not given to other buses, the
-// least late one is taken, and the departure counts in v's block evidence
-// as much as all it had before, so that the evidence of the blocks does
-// not put the bus straight back on the early run. A run that leaves within
-// earlyDeparture of its time, a bus already under way, and a bus for which
-// no run fits on time or late keep c.
+// fix (c, as tracking would place it) is running. Which trip a bus waiting
+// at a terminal runs is known when it leaves: it is the trip run, among
+// those starting there that fit the fix (cands), whose departure its own
+// fits best, a minute late costing as much as earlyWeight minutes early
+// (buses run late far more often than early) and early departures within
+// earlyDeparture forgiven. A bus that left well before c's departure is an
+// earlier trip running late; one that stood at the terminal past c's
+// departure until the next trip's time is the next trip's bus, c being
+// missed. Left out are the trip runs another bus has left on (one waiting
+// at a terminal holds a trip only until it leaves) and, unless the bus
+// leaves more than lateDeparture late for c, those of blocks given to
+// other buses (others). When the choice changes the trip's block to one
+// not given to another, the departure counts in v's block evidence as much
+// as all it had before, so that the evidence of the trip before does not
+// put the bus straight back. A bus already under way, or not yet gone,
+// keeps c.
 func (t *Tracker) departure(v *Vehicle, c candidate, cands []candidate, p wire.Position, others map[blockKey]bool) candidate {
-	if v.Trip == nil || v.Next != 0 || c.delay >= -earlyDeparture || p.Speed == nil || *p.Speed <= 3 {
+	if v.Trip == nil || v.Next != 0 || p.Speed == nil || *p.Speed <= 3 {
 		return c
 	}
 	first := c.trip.StopTimes[0].Dist
 	if c.dist < first+LayoverRadius || c.dist > first+LayoverArea {
 		return c // not yet gone, or far along: not a departure
 	}
-	var best candidate
-	found := false
+	best, bestCost := c, departMisfit(c.delay)
+	var taken map[runKey]bool // trip runs other vehicles have left on
 	for _, o := range cands {
-		if o.delay < -time.Minute || others[keyOf(o)] || (o.trip == c.trip && o.dayStart.Equal(c.dayStart)) {
+		if (o.trip == c.trip && o.dayStart.Equal(c.dayStart)) || (others[keyOf(o)] && c.delay <= lateDeparture) {
 			continue
 		}
-		if o.dist < o.trip.StopTimes[0].Dist+LayoverRadius {
+		if o.dist < o.trip.StopTimes[0].Dist+LayoverRadius || o.dist > o.trip.StopTimes[0].Dist+LayoverArea {
 			continue
 		}
-		if !found || o.delay < best.delay {
-			best, found = o, true
+		m := departMisfit(o.delay)
+		if m >= bestCost-time.Minute {
+			continue
+		}
+		if taken == nil {
+			// A bus leaving a terminal is seldom, so the vehicles are
+			// looked through here rather than indexed on every fix.
+			taken = map[runKey]bool{}
+			for _, u := range t.vehicles {
+				if u != v && u.Trip != nil && u.Next > 0 {
+					taken[runKey{u.Trip, u.DayStart.Unix()}] = true
+				}
+			}
+		}
+		if !taken[runKey{o.trip, o.dayStart.Unix()}] {
+			best, bestCost = o, m
 		}
 	}
-	if !found {
+	if best.trip == c.trip && best.dayStart.Equal(c.dayStart) {
 		return c
 	}
 	kb, kc := keyOf(best), keyOf(c)
-	if kb != kc && v.blockCost != nil {
+	if kb != kc && v.blockCost != nil && !others[kb] {
 		cb, okb := v.blockCost[kb]
 		cc, okc := v.blockCost[kc]
 		if !okb {
@@ -63,4 +91,19 @@ func (t *Tracker) departure(v *Vehicle, c candidate, cands []candidate, p wire.P
 		t.claim(v, claimsOf(v))
 	}
 	return best
+}
+
+// departMisfit is how unlikely leaving a trip's first stop delay off its
+// departure is, in the units of a minute late.
+func departMisfit(delay time.Duration) time.Duration {
+	if delay >= -earlyDeparture {
+		return max(delay, 0)
+	}
+	return -delay * earlyWeight
+}
+
+// runKey names a trip run: a trip on a service day.
+type runKey struct {
+	trip *gtfs.Trip
+	day  int64
 }

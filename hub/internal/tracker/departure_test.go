@@ -73,3 +73,46 @@ func TestLateBusLeavingTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestBusLeavingAtNextTripsTime: route 2's 2-0-1200 is not run (an
+// agency's missed trip). The bus at Old Town from 11:57, taken for
+// 2-0-1200 while it waits, stands there past 12:00 and leaves at 12:10:
+// it is 2-0-1210 on time, not 2-0-1200 ten minutes late.
+func TestBusLeavingAtNextTripsTime(t *testing.T) {
+	feed, err := gtfs.Load("../../../configs/demo-feed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trip := feed.Trips["2-0-1210"]
+	if trip == nil || feed.Trips["2-0-1200"] == nil || trip.StopTimes[0].Departure != 12*3600+10*60 {
+		t.Fatal("the demo feed changed: route 2's 2-0-1200 and 2-0-1210, leaving at 12:00 and 12:10, are needed")
+	}
+	rome, _ := time.LoadLocation("Europe/Rome")
+	now := time.Date(2026, 12, 6, 11, 57, 0, 0, rome)
+	tr := New(feed, Config{MaxOffRoute: 150, MaxFuture: time.Minute})
+	seq := uint64(0)
+	fix := func(d, speed float64) *Vehicle {
+		seq++
+		p, bearing := trip.Path.At(d)
+		pos := wire.Position{V: 1, Vehicle: "bus-2", Seq: seq, Time: now, Lat: p.Lat, Lon: p.Lon, Mode: 3,
+			Speed: wire.Float(speed), Track: wire.Float(bearing)}
+		if _, err := tr.Update(pos, now); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Second)
+		return tr.Vehicle("bus-2")
+	}
+	for now.Before(time.Date(2026, 12, 6, 12, 10, 0, 0, rome)) {
+		fix(0, 0)
+	}
+	for d := 0.0; d < 1000; d += 10 {
+		v := fix(d, 10)
+		if d > LayoverRadius+50 && (v.Trip == nil || v.Trip.ID != "2-0-1210") {
+			id := "no trip"
+			if v.Trip != nil {
+				id = v.Trip.ID
+			}
+			t.Fatalf("%.0f m after leaving Old Town at 12:10, the bus is on %s (delay %v), want 2-0-1210 on time", d, id, v.Delay.Round(time.Second))
+		}
+	}
+}
