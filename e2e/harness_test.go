@@ -247,6 +247,7 @@ type system struct {
 	hub      *proc
 	station  *proc
 	cache    string
+	hubArgs  []string // added to hub serve's flags (restartHub)
 }
 
 // startHub starts the hub; with brokerURL empty it embeds its broker.

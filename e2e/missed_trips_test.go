@@ -3,111 +3,91 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/headway-transit/headway/internal/geo"
 	"github.com/headway-transit/headway/internal/gtfs"
+	"github.com/headway-transit/headway/internal/wire"
 )
 
-// TestMissedTrips runs a fleet of simulated buses reporting their trips,
-// with trips under way not run (firmware-sim -skip-trips: the ones a fifth
-// of the trips skipped would give at this hour vary too much),
-// and checks the hub's output against the simulator's truth: once
-// tracking.missed_after past its departure, no trip that no bus ran has a
-// realtime prediction, on any board or in GTFS-Realtime, and its rows say
-// no_bus. (Before its departure a bus waiting at the terminal may be
-// predicted for it: which trip a waiting bus runs is known when it leaves.)
+// TestMissedTrips runs a fleet with a fifth of the scheduled trips not run
+// (firmware-sim -skip 0.2: the agency's missed trips) through the hub on
+// a simulated clock ten times as fast as the real one (25 minutes of the
+// morning rush in two and a half), and checks the hub's output against the
+// simulator's truth: once tracking.missed_after (2 min) and a board past
+// its departure, no trip that no bus ran has a realtime prediction, on any
+// board or in GTFS-Realtime, and its rows say no_bus. (Before then a bus
+// waiting at the terminal may be predicted for it: which trip a waiting bus
+// runs is known when it leaves.) Buses reporting their trips, and trips
+// inferred by the hub, side by side.
 func TestMissedTrips(t *testing.T) {
 	skipShort(t)
+	for _, c := range []struct {
+		name     string
+		sendTrip bool
+	}{{"reported", true}, {"inferred", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			missedTrips(t, c.sendTrip)
+		})
+	}
+}
+
+func missedTrips(t *testing.T, sendTrip bool) {
+	const (
+		rate        = 10
+		missedAfter = 2 * time.Minute
+		simFor      = 25 * time.Minute
+	)
 	feed, err := gtfs.Load(filepath.Join(bins.root, "configs/demo-feed"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	clock0 := time.Date(2026, 12, 7, 7, 30, 0, 0, feed.Location)
 	s, _ := startHubConfig(t, func(string) string {
-		return "boards: {refresh: 2s, horizon: 60m}\ntracking: {missed_after: 1m}\n"
-	})
-
-	// Trips under way, for four minutes more at least, from every route
-	// (with 10-minute headways and 16-minute trips there is one on every
-	// shape at any hour): the fleet puts a bus on each trip in progress but these.
-	// The trips after them on the same shape that leave before the test
-	// ends are not run either. The buses report their trips: with trips
-	// inferred, a bus running late just after a missed trip is still
-	// sometimes taken for the missed one (issue 21, not done), which would
-	// make this test fail by the hour.
-	now := time.Now()
-	end := now.Add(4 * time.Minute)
-	skip := map[string]time.Time{}
-	shapes := map[*geo.Polyline]bool{}
-	today := gtfs.DateOf(now, feed.Location)
-	for _, d := range []gtfs.Date{today.AddDays(-1), today} {
-		ds := feed.ServiceDayStart(d)
-		for _, tr := range feed.Trips {
-			dep, last := tr.DepartureAt(ds, 0), tr.ArrivalAt(ds, len(tr.StopTimes)-1)
-			if len(shapes) < 4 && feed.ServiceRunsOn(tr.ServiceID, d) && now.After(dep) && last.Sub(now) > 4*time.Minute && !shapes[tr.Path] {
-				skip[tr.ID], shapes[tr.Path] = dep, true
-			}
-		}
-	}
-	if len(skip) < 2 {
-		t.Fatalf("the demo feed has %d trips under way at %v: it runs all day, so the feed or the clock is off", len(skip), now)
-	}
-	for _, d := range []gtfs.Date{today.AddDays(-1), today} {
-		ds := feed.ServiceDayStart(d)
-		for _, tr := range feed.Trips {
-			if dep := tr.DepartureAt(ds, 0); shapes[tr.Path] && feed.ServiceRunsOn(tr.ServiceID, d) && dep.After(now) && dep.Before(end) {
-				skip[tr.ID] = dep
-			}
-		}
-	}
-	var ids []string
-	for id := range skip {
-		ids = append(ids, id)
-	}
+		return fmt.Sprintf("boards: {refresh: 1s, horizon: 60m}\ntracking: {missed_after: %v}\n", missedAfter)
+	}, "-clock", clock0.Format(time.RFC3339), "-clock-rate", fmt.Sprint(rate))
+	now := hubClock(t, s, clock0, rate)
+	simStart := now().Add(2 * time.Second).Truncate(time.Second)
+	simEnd := simStart.Add(simFor)
 	truth := filepath.Join(s.dir, "truth.jsonl")
-	start(t, "firmware-sim", bins.sim, "fleet", "-feed", "configs/demo-feed", "-vehicles", "60", "-mqtt", s.mqttURL,
-		"-clients", "2", "-skip-trips", strings.Join(ids, ","), "-seed", "11", "-truth", truth)
+	sim := start(t, "firmware-sim", bins.sim, "fleet", "-feed", "configs/demo-feed", "-vehicles", "40", "-mqtt", s.mqttURL,
+		"-clients", "2", "-skip", "0.2", "-seed", "11", "-send-trip="+fmt.Sprint(sendTrip), "-truth", truth,
+		"-start", simStart.Format(time.RFC3339), "-speedup", fmt.Sprint(rate), "-duration", simFor.String())
 
-	// The simulator says it runs none of those under way (it writes a
-	// skipped trip once its departure time has passed).
-	skipped := map[string]time.Time{}
-	eventually(t, 30*time.Second, "the simulator's skipped trips", func() bool {
-		got := skippedTrips(t, truth)
-		for id, dep := range skip {
-			if _, ok := got[id]; !ok && dep.Before(now) {
-				return false
+	// Every board and GTFS-Realtime, read over and over until the
+	// simulation ends; judged against the truth, which the simulator
+	// writes at its end.
+	type row struct {
+		at             time.Time // hub clock
+		stop           string
+		trip, vehicle  string
+		source, status string
+	}
+	var rows []row
+	var stops []string
+	for id := range feed.Stops {
+		stops = append(stops, id)
+	}
+	for round := 0; now().Before(simEnd); round++ {
+		for _, stop := range stops {
+			var b wire.Board
+			if err := getJSON(t, s.hubHTTP+"/api/stops/"+stop+"/board", &b); err != nil {
+				t.Fatalf("board %s: %v", stop, err)
+			}
+			at := now()
+			for _, a := range b.Arrivals {
+				rows = append(rows, row{at, stop, a.Trip, a.Vehicle, a.Source, a.Status})
 			}
 		}
-		return true
-	})
-	for id, dep := range skip {
-		skipped[id] = dep
-	}
-	t.Logf("%d trips not run: %v", len(skipped), skipped)
-
-	// Let the hub place the buses (missed_after, a minute of fixes), then
-	// watch it for 45 s: no realtime for a skipped trip, ever.
-	eventually(t, 60*time.Second, "vehicles at the hub", func() bool {
-		var vs []hubVehicle
-		return getJSON(t, s.hubHTTP+"/api/vehicles", &vs) == nil && len(vs) >= 10
-	})
-	settle := time.Now().Add(time.Minute)
-	stopsOf := map[string][]string{} // skipped trip -> its stops
-	for trip := range skipped {
-		for _, st := range feed.Trips[trip].StopTimes {
-			stopsOf[trip] = append(stopsOf[trip], st.StopID)
+		if round%5 != 0 {
+			continue
 		}
-	}
-	// A trip not run can be known as missed only once it should have left:
-	// the hub has until missed_after (1 min here) and a board refresh.
-	missed := func(dep time.Time) bool { return time.Since(dep) > 75*time.Second }
-	checks, labelled := 0, 0
-	for time.Now().Before(settle.Add(45 * time.Second)) {
-		warm := time.Now().After(settle)
 		// protojson: a run with no bus has one NO_DATA update and no times.
 		var fm struct {
 			Entity []struct {
@@ -125,57 +105,80 @@ func TestMissedTrips(t *testing.T) {
 		if err := getJSON(t, s.hubHTTP+"/gtfs-rt/trip-updates?format=json", &fm); err != nil {
 			t.Fatal(err)
 		}
+		at := now()
 		for _, e := range fm.Entity {
-			tu := e.TripUpdate
-			if tu == nil {
-				continue
-			}
-			if dep, ok := skipped[tu.Trip.TripID]; !ok || !warm || !missed(dep) {
-				continue
-			}
-			for _, u := range tu.StopTimeUpdate {
-				if u.ScheduleRelationship != "NO_DATA" || len(u.Arrival) > 0 {
-					t.Errorf("GTFS-Realtime predicts trip %s, which no bus runs: %+v", tu.Trip.TripID, tu.StopTimeUpdate)
-					break
-				}
-			}
-		}
-		for trip, stops := range stopsOf {
-			for _, stop := range stops {
-				var b struct {
-					Arrivals []struct {
-						Trip, Source, Status, Vehicle string
-					} `json:"arrivals"`
-				}
-				if err := getJSON(t, s.hubHTTP+"/api/stops/"+stop+"/board", &b); err != nil {
-					t.Fatal(err)
-				}
-				for _, a := range b.Arrivals {
-					if a.Trip != trip {
-						continue
-					}
-					if a.Source == "realtime" && warm && missed(skipped[trip]) {
-						t.Errorf("stop %s: a realtime row for trip %s, which no bus runs (from %s)", stop, trip, a.Vehicle)
-					}
-					if time.Since(skipped[trip]) > 75*time.Second && a.Source != "realtime" {
-						// missed_after is 1 min, plus a board refresh.
-						if a.Status != "no_bus" {
-							t.Errorf("stop %s: trip %s, %v past its departure with no bus, has status %q, want no_bus",
-								stop, trip, time.Since(skipped[trip]).Round(time.Second), a.Status)
-						} else {
-							labelled++
-						}
+			if tu := e.TripUpdate; tu != nil {
+				for _, u := range tu.StopTimeUpdate {
+					if u.ScheduleRelationship != "NO_DATA" || len(u.Arrival) > 0 {
+						rows = append(rows, row{at, "gtfs-rt", tu.Trip.TripID, "", "realtime", ""})
+						break
 					}
 				}
 			}
 		}
-		checks++
-		time.Sleep(2 * time.Second)
 	}
-	if labelled == 0 {
-		t.Error("no row of a skipped trip was ever labelled no_bus: the test saw none ahead of its departure")
+	select {
+	case <-sim.done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("firmware-sim did not end with its -duration")
 	}
-	t.Logf("%d rounds of checks, %d no_bus rows seen", checks, labelled)
+	skipped := skippedTrips(t, truth)
+	if len(skipped) < 5 {
+		t.Fatalf("the simulator skipped %d trips in %v of the morning rush; a fifth of them was asked for", len(skipped), simFor)
+	}
+
+	// Known missed: missed_after past its departure, plus a board refresh
+	// (1 s real, 10 s simulated) and the time to read every board.
+	missed := func(trip string, at time.Time) bool {
+		dep, ok := skipped[trip]
+		return ok && at.Sub(dep) > missedAfter+30*time.Second
+	}
+	bad, labelled := map[string]int{}, 0
+	judged := map[string]bool{}
+	for _, r := range rows {
+		if !missed(r.trip, r.at) || r.at.Before(simStart.Add(2*time.Minute)) {
+			// (The first two minutes: the hub places the fleet.)
+			continue
+		}
+		judged[r.trip] = true
+		switch {
+		case r.source == "realtime":
+			bad[fmt.Sprintf("%s: a realtime row for trip %s, which no bus ran (from %q)", r.stop, r.trip, r.vehicle)]++
+		case r.status != wire.StatusNoBus:
+			bad[fmt.Sprintf("%s: trip %s, past its departure with no bus, has status %q, want no_bus", r.stop, r.trip, r.status)]++
+		default:
+			labelled++
+		}
+	}
+	if len(bad) > 0 {
+		var list []string
+		for k, n := range bad {
+			list = append(list, fmt.Sprintf("%s (%d times)", k, n))
+		}
+		sort.Strings(list)
+		t.Errorf("%d of %d trips not run were shown as if run:\n%s", len(bad), len(skipped), strings.Join(list, "\n"))
+	}
+	if len(judged) < 3 || labelled == 0 {
+		t.Errorf("only %d trips not run were seen on the boards past their departure (%d rows labelled no_bus)", len(judged), labelled)
+	}
+	t.Logf("%d trips not run; %d of them seen on boards once missed, in %d rows labelled no_bus", len(skipped), len(judged), labelled)
+}
+
+// hubClock reads the simulated clock of hub s (hub -clock clock0
+// -clock-rate rate) once, and returns it as a clock of the test.
+func hubClock(t testing.TB, s *system, clock0 time.Time, rate int) func() time.Time {
+	t.Helper()
+	var hz struct {
+		Time time.Time `json:"time"`
+	}
+	if err := getJSON(t, s.hubHTTP+"/healthz", &hz); err != nil {
+		t.Fatal(err)
+	}
+	if hz.Time.Before(clock0) || hz.Time.After(clock0.Add(10*time.Minute)) {
+		t.Fatalf("hub -clock %v: /healthz says %v", clock0, hz.Time)
+	}
+	wall0 := time.Now()
+	return func() time.Time { return hz.Time.Add(time.Since(wall0) * time.Duration(rate)) }
 }
 
 // skippedTrips reads the simulator's truth file: each skipped trip with its

@@ -18,10 +18,11 @@ func startHubWith(t testing.TB, boards string) (*system, string) {
 }
 
 // startHubConfig starts a hub on the embedded broker with the lines that
-// extra returns, given the system's folder, added to its config.
-func startHubConfig(t testing.TB, extra func(dir string) string) (*system, string) {
+// extra returns, given the system's folder, added to its config, and args
+// added to hub serve's (-clock).
+func startHubConfig(t testing.TB, extra func(dir string) string, args ...string) (*system, string) {
 	t.Helper()
-	s := &system{dir: t.TempDir()}
+	s := &system{dir: t.TempDir(), hubArgs: args}
 	httpPort, mport := freePort(t), freePort(t)
 	s.hubHTTP = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	s.mqttURL = fmt.Sprintf("tcp://127.0.0.1:%d", mport)
@@ -34,7 +35,7 @@ func startHubConfig(t testing.TB, extra func(dir string) string) (*system, strin
 // restartHub starts a hub process with cfg (the previous one stopped).
 func (s *system) restartHub(t testing.TB, cfg string) {
 	t.Helper()
-	s.hub = start(t, "hub", bins.hub, "serve", "-config", cfg)
+	s.hub = start(t, "hub", append([]string{bins.hub, "serve", "-config", cfg}, s.hubArgs...)...)
 	eventually(t, 20*time.Second, "the hub's /healthz", func() bool { return httpOK(s.hubHTTP + "/healthz") })
 }
 
