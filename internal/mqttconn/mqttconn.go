@@ -71,6 +71,10 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 	o.SetUsername(c.Username)
 	o.SetPassword(c.Password)
 	o.SetCleanSession(c.CleanSession)
+	// MQTT 3.1.1, the contract's: left unset, paho retries a refused
+	// connection with 3.1, which brokers that speak only 3.1.1 (nats-server)
+	// answer by closing, and the real reason (a wrong password) is lost.
+	o.SetProtocolVersion(4)
 	ka := c.KeepAlive
 	if ka == 0 {
 		ka = 30 * time.Second
