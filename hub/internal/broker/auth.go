@@ -166,9 +166,9 @@ func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	}
 }
 
-// internalUser is the hub's own client's account: an admin with a random
+// InternalUser is the hub's own client's account: an admin with a random
 // password made at start, known only to this process.
-func internalUser() (User, error) {
+func InternalUser() (User, error) {
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
 		return User{}, err

@@ -75,7 +75,7 @@ func Start(opts Options) (*Broker, error) {
 		}
 	} else {
 		var err error
-		if internal, err = internalUser(); err != nil {
+		if internal, err = InternalUser(); err != nil {
 			return nil, fmt.Errorf("broker: %w", err)
 		}
 		h, err := newAuthHook(append(slices.Clone(opts.Users), internal), opts.Topics)

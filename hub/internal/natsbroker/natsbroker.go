@@ -1,0 +1,269 @@
+// Package natsbroker embeds a NATS server (github.com/nats-io/nats-server/v2)
+// as the hub's MQTT broker: MQTT 3.1.1 for the vehicles and the hub's own
+// client (same topics and payloads as the v1 contract), with sessions,
+// retained messages and QoS 1 deliveries kept in JetStream file storage, so
+// they outlive a restart of the hub. It is the first step of issue 13 (hubs
+// clustered on NATS): the broker the cluster will be built on, selected
+// with mqtt.broker: nats while the mochi broker (package broker) is still
+// the default.
+//
+// Users and roles are those of package broker (broker.User): each is a
+// NATS user allowed MQTT connections only, with subject permissions in
+// place of the mochi broker's ACL hook. MQTT topics are NATS subjects with
+// '/' for '.' (see subject).
+package natsbroker
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/headway-transit/headway/hub/internal/broker"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// Options configures the embedded NATS server.
+type Options struct {
+	// Addr is the MQTT listener's host:port; port 0 picks a free one.
+	Addr string
+	// Users are the clients let in, each kept to its role's topics under
+	// Topics. With none, any client may connect and publish anything.
+	Users  []broker.User
+	Topics wire.Topics
+	// StoreDir holds JetStream's files (MQTT sessions, retained messages,
+	// QoS 1 messages not yet delivered). Empty means a new temporary
+	// folder, removed at Close: nothing outlives the process.
+	StoreDir string
+	Logger   *slog.Logger
+}
+
+// Broker is a running embedded NATS server with its MQTT listener.
+type Broker struct {
+	srv      *server.Server
+	addr     string
+	internal broker.User
+	tempDir  string
+	log      *slog.Logger
+}
+
+// readyWithin bounds the server's start (JetStream recovers its files
+// first: a large store after a crash takes a while).
+const readyWithin = 30 * time.Second
+
+// Start runs the server until Close.
+func Start(opts Options) (*Broker, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("component", "broker")
+	host, port, err := hostPort(opts.Addr)
+	if err != nil {
+		return nil, err
+	}
+	b := &Broker{log: logger}
+	dir := opts.StoreDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "headway-nats-"); err != nil {
+			return nil, fmt.Errorf("broker store: %w", err)
+		}
+		b.tempDir = dir
+	}
+	so := &server.Options{
+		ServerName: "headway-hub",
+		// No NATS client port: the vehicles and the hub speak MQTT, and
+		// JetStream runs inside the process.
+		DontListen: true,
+		JetStream:  true,
+		StoreDir:   dir,
+		NoSigs:     true,
+		MQTT:       server.MQTTOpts{Host: host, Port: port},
+	}
+	if len(opts.Users) > 0 {
+		if b.internal, err = broker.InternalUser(); err != nil {
+			return nil, b.fail(err)
+		}
+		users, err := natsUsers(append(append([]broker.User(nil), opts.Users...), b.internal), opts.Topics)
+		if err != nil {
+			return nil, b.fail(fmt.Errorf("mqtt.users: %w", err))
+		}
+		so.Users = users
+	}
+	srv, err := server.NewServer(so)
+	if err != nil {
+		return nil, b.fail(fmt.Errorf("broker: %w", err))
+	}
+	fatal := make(chan string, 1)
+	srv.SetLoggerV2(&natsLog{log: logger, fatal: fatal}, false, false, false)
+	b.srv = srv
+	go srv.Start()
+	// Ready, or a fatal error (the MQTT port taken), whichever comes first.
+	for deadline := time.Now().Add(readyWithin); !srv.ReadyForConnections(50 * time.Millisecond); {
+		select {
+		case msg := <-fatal:
+			srv.Shutdown()
+			if strings.Contains(msg, "address already in use") {
+				return nil, b.fail(fmt.Errorf("mqtt.listen %s is in use (another MQTT broker, such as a system Mosquitto?): "+
+					"set mqtt.listen to a free port, or set mqtt.url to use that broker: %s", opts.Addr, msg))
+			}
+			return nil, b.fail(fmt.Errorf("broker: %s", msg))
+		default:
+		}
+		if time.Now().After(deadline) {
+			srv.Shutdown()
+			return nil, b.fail(fmt.Errorf("broker: not ready within %v", readyWithin))
+		}
+	}
+	vz, err := srv.Varz(nil)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	b.addr = net.JoinHostPort(host, strconv.Itoa(vz.MQTT.Port))
+	if len(opts.Users) == 0 && !loopback(host) {
+		logger.Warn("embedded broker accepts any client on " + b.addr +
+			": set mqtt.users (hash passwords with hub passwd) or listen on 127.0.0.1")
+	}
+	return b, nil
+}
+
+// fail cleans up after a failed Start.
+func (b *Broker) fail(err error) error {
+	if b.tempDir != "" {
+		os.RemoveAll(b.tempDir)
+	}
+	return err
+}
+
+func hostPort(addr string) (string, int, error) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("mqtt.listen %q: want host:port: %w", addr, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("mqtt.listen %q: port %q is not a number from 0 to 65535", addr, p)
+	}
+	if port == 0 {
+		port = -1 // nats-server: a free port
+	}
+	if h == "" {
+		h = "0.0.0.0"
+	}
+	return h, port, nil
+}
+
+func loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// Addr is the MQTT listener's address, with the port really bound.
+func (b *Broker) Addr() string { return b.addr }
+
+// URL is the MQTT URL clients connect to.
+func (b *Broker) URL() string { return "tcp://" + b.addr }
+
+// Credentials are the username and password the hub's own client connects
+// with: empty when the broker lets anyone in.
+func (b *Broker) Credentials() (username, password string) {
+	return b.internal.Username, b.internal.Password
+}
+
+// Clients is how many clients are connected.
+func (b *Broker) Clients() int64 { return int64(b.srv.NumClients()) }
+
+// Close stops the server, its clients' sessions kept in the store.
+func (b *Broker) Close() error {
+	b.srv.Shutdown()
+	b.srv.WaitForShutdown()
+	if b.tempDir != "" {
+		return os.RemoveAll(b.tempDir)
+	}
+	return nil
+}
+
+// subject is the NATS subject an MQTT topic (or filter) is carried on:
+// levels joined by '.' instead of '/', a '.' inside a level written "//",
+// and the filter wildcards '+' and '#' as '*' and '>'.
+func subject(topic string) string {
+	levels := strings.Split(topic, "/")
+	for i, l := range levels {
+		switch l {
+		case "+":
+			levels[i] = "*"
+		case "#":
+			levels[i] = ">"
+		default:
+			levels[i] = strings.ReplaceAll(l, ".", "//")
+		}
+	}
+	return strings.Join(levels, ".")
+}
+
+// natsUsers are users as NATS users, MQTT connections only, with their
+// role's permissions.
+func natsUsers(users []broker.User, topics wire.Topics) ([]*server.User, error) {
+	seen := map[string]bool{}
+	out := make([]*server.User, 0, len(users))
+	for i, u := range users {
+		if err := u.Check(); err != nil {
+			return nil, fmt.Errorf("user %d: %w", i+1, err)
+		}
+		if seen[u.Username] {
+			return nil, fmt.Errorf("user %d: username %q given twice", i+1, u.Username)
+		}
+		seen[u.Username] = true
+		if u.Username == "*" || u.Username == ">" || strings.ContainsAny(u.Username, " \t") {
+			return nil, fmt.Errorf("user %d: username %q is a NATS wildcard or has a space", i+1, u.Username)
+		}
+		pass := u.Password
+		if u.PasswordHash != "" {
+			pass = u.PasswordHash // nats-server checks bcrypt hashes itself
+		}
+		nu := &server.User{Username: u.Username, Password: pass,
+			AllowedConnectionTypes: map[string]struct{}{"MQTT": {}}}
+		none := &server.SubjectPermission{Deny: []string{">"}}
+		switch u.Role {
+		case broker.RoleAdmin:
+			// Everything.
+		case broker.RoleReader:
+			nu.Permissions = &server.Permissions{Publish: none,
+				Subscribe: &server.SubjectPermission{Allow: []string{subject(topics.AllBoards())}}}
+		default: // vehicle
+			nu.Permissions = &server.Permissions{
+				Publish:   &server.SubjectPermission{Allow: []string{subject(topics.Position(u.Username)), subject(topics.Status(u.Username))}},
+				Subscribe: &server.SubjectPermission{Allow: []string{subject(topics.Commands(u.Username))}},
+			}
+		}
+		out = append(out, nu)
+	}
+	return out, nil
+}
+
+// natsLog writes the server's log lines to slog; a fatal one (which would
+// end the process) is passed to Start instead.
+type natsLog struct {
+	log   *slog.Logger
+	fatal chan string
+}
+
+func (l *natsLog) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *natsLog) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
+func (l *natsLog) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l *natsLog) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *natsLog) Tracef(format string, v ...any)  {}
+func (l *natsLog) Fatalf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	select {
+	case l.fatal <- msg:
+	default:
+	}
+	l.log.Error(msg)
+}
