@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"bufio"
 	"context"
 	"errors"
@@ -128,20 +129,15 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	runtimeReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	mqttURL := cfg.MQTT.URL
-	var brk *broker.Broker
+	var brk embeddedBroker
 	if mqttURL == "" {
 		var err error
-		users := make([]broker.User, len(cfg.MQTT.Users))
-		for i, u := range cfg.MQTT.Users {
-			users[i] = u.BrokerUser()
-		}
-		brk, err = broker.Start(broker.Options{Addr: cfg.MQTT.Listen, Users: users, Topics: wire.Topics{Prefix: cfg.MQTT.Prefix}, Logger: logger})
-		if err != nil {
+		if brk, err = startBroker(cfg.MQTT, logger); err != nil {
 			return err
 		}
 		defer brk.Close()
 		mqttURL = brk.URL()
-		logger.Info("embedded mqtt broker listening", "addr", brk.Addr())
+		logger.Info("embedded mqtt broker listening", "addr", brk.Addr(), "broker", cmp.Or(cfg.MQTT.Broker, config.BrokerMochi))
 	}
 
 	topics := wire.Topics{Prefix: cfg.MQTT.Prefix}
