@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -185,12 +186,14 @@ func mosquitto(t testing.TB) string {
 	return startMosquitto(t).url
 }
 
-// broker is a Mosquitto process that a test can stop and start again on the
-// same port, keeping its persistent state (sessions, queued messages) like
-// a production broker restarted by its operator.
+// broker is a Mosquitto or nats-server process that a test can stop and
+// start again on the same port, keeping its persistent state (sessions,
+// queued messages) like a production broker restarted by its operator.
 type broker struct {
+	name            string
 	path, conf, url string
 	port            int
+	args            []string
 	proc            *proc
 }
 
@@ -207,9 +210,47 @@ func startMosquitto(t testing.TB) *broker {
 	dir := t.TempDir()
 	conf := writeFile(t, dir, "mosquitto.conf", fmt.Sprintf(
 		"listener %d 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location %s/\nautosave_interval 1\nmax_queued_messages 100000\n%s", port, dir, runAs()))
-	b := &broker{path: path, conf: conf, port: port, url: fmt.Sprintf("tcp://127.0.0.1:%d", port)}
+	b := &broker{name: "mosquitto", path: path, conf: conf, port: port, url: fmt.Sprintf("tcp://127.0.0.1:%d", port), args: []string{"-c", conf}}
 	b.start(t)
 	return b
+}
+
+// startNATS runs a nats-server process (built from go.mod's version) with
+// its MQTT listener and JetStream files in the test's folder: the external
+// NATS broker a single hub may use instead of its embedded one.
+func startNATS(t testing.TB) *broker {
+	t.Helper()
+	path := natsServer(t)
+	port, nport := freePort(t), freePort(t)
+	dir := t.TempDir()
+	conf := writeFile(t, dir, "nats.conf", fmt.Sprintf(
+		"server_name: e2e\nlisten: 127.0.0.1:%d\njetstream { store_dir: %q }\nmqtt { listen: 127.0.0.1:%d }\n", nport, dir, port))
+	b := &broker{name: "nats-server", path: path, conf: conf, port: port, url: fmt.Sprintf("tcp://127.0.0.1:%d", port), args: []string{"-c", conf}}
+	b.start(t)
+	return b
+}
+
+var natsBuild struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// natsServer builds nats-server once, at the version go.mod requires.
+func natsServer(t testing.TB) string {
+	t.Helper()
+	natsBuild.Do(func() {
+		natsBuild.path = filepath.Join(bins.dir, "nats-server")
+		cmd := exec.Command("go", "build", "-o", natsBuild.path, "github.com/nats-io/nats-server/v2")
+		cmd.Dir = bins.root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			natsBuild.err = fmt.Errorf("building nats-server: %v\n%s", err, out)
+		}
+	})
+	if natsBuild.err != nil {
+		t.Fatal(natsBuild.err)
+	}
+	return natsBuild.path
 }
 
 // runAs keeps mosquitto as the user running the tests: started as root it
@@ -224,8 +265,8 @@ func runAs() string {
 
 func (b *broker) start(t testing.TB) {
 	t.Helper()
-	b.proc = start(t, "mosquitto", b.path, "-c", b.conf)
-	eventually(t, 10*time.Second, "mosquitto to listen", func() bool {
+	b.proc = start(t, b.name, append([]string{b.path}, b.args...)...)
+	eventually(t, 20*time.Second, b.name+" to listen", func() bool {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", b.port), 200*time.Millisecond)
 		if err == nil {
 			c.Close()

@@ -159,13 +159,18 @@ func settle(t testing.TB, sys *system, v *vehicleProc, id string) hubVehicle {
 // TestBrokerOutage: the broker is down for 60 s while fixes flow at 1 Hz.
 // Afterwards every seq reaches the hub, in order, none twice into the live
 // view, and the live position is fresh within 2 s of the agent being back.
+// On Mosquitto and on nats-server (its MQTT sessions in JetStream).
 func TestBrokerOutage(t *testing.T) {
 	skipShort(t)
+	t.Run("mosquitto", func(t *testing.T) { brokerOutage(t, startMosquitto(t)) })
+	t.Run("nats", func(t *testing.T) { brokerOutage(t, startNATS(t)) })
+}
+
+func brokerOutage(t *testing.T, b *broker) {
 	outage := 60 * time.Second
 	if d, err := time.ParseDuration(os.Getenv("HEADWAY_OUTAGE")); err == nil {
 		outage = d
 	}
-	b := startMosquitto(t)
 	sys := startHub(t, b.url)
 	pos, track, trip := onTrip(t)
 	master, link := openPTY(t)
