@@ -291,6 +291,16 @@ type system struct {
 	hubArgs  []string // added to hub serve's flags (restartHub)
 }
 
+// embeddedBroker is the mqtt.broker setting the tests' hubs embed:
+// HEADWAY_E2E_BROKER=nats runs them on the embedded nats-server instead of
+// the default broker (the whole suite: HEADWAY_E2E_BROKER=nats go test ./e2e).
+func embeddedBroker() string {
+	if b := os.Getenv("HEADWAY_E2E_BROKER"); b != "" {
+		return ", broker: " + b
+	}
+	return ""
+}
+
 // startHub starts the hub; with brokerURL empty it embeds its broker.
 func startHub(t testing.TB, brokerURL string) *system {
 	t.Helper()
@@ -301,7 +311,7 @@ func startHub(t testing.TB, brokerURL string) *system {
 	if brokerURL == "" {
 		mport := freePort(t)
 		s.mqttURL = fmt.Sprintf("tcp://127.0.0.1:%d", mport)
-		mqtt = fmt.Sprintf("{listen: \"127.0.0.1:%d\"}", mport)
+		mqtt = fmt.Sprintf("{listen: \"127.0.0.1:%d\"%s}", mport, embeddedBroker())
 	} else {
 		s.mqttURL = brokerURL
 		mqtt = fmt.Sprintf("{url: %q}", brokerURL)
