@@ -183,10 +183,19 @@ func brokerOutage(t *testing.T, b *broker) {
 	})
 
 	b.stop(t)
+	// The fixes the receiver gave the agent while the broker was down: on
+	// a loaded machine a 1 Hz writer does not always manage 1 Hz, and the
+	// PTY refuses what the agent has not read in time (the feeder counts
+	// only what was written).
+	before := feed.written.Load()
 	t.Logf("broker down for %v", outage)
 	time.Sleep(outage)
-	if h, err := v.health(t); err != nil || h.OutboxDepth < int64(outage/time.Second)-5 {
-		t.Errorf("during the outage the outbox holds %d fixes (%v), want about %d", h.OutboxDepth, err, outage/time.Second)
+	during := feed.written.Load() - before
+	if h, err := v.health(t); err != nil || h.OutboxDepth < during-5 {
+		t.Errorf("during the outage the outbox holds %d fixes (%v), want about the %d written", h.OutboxDepth, err, during)
+	}
+	if during < int64(outage/time.Second)/2 {
+		t.Logf("only %d fixes written in the %v outage: the machine is loaded", during, outage)
 	}
 	back := time.Now()
 	b.start(t)
@@ -210,8 +219,8 @@ func brokerOutage(t *testing.T, b *broker) {
 	if hv.Seq != delivered {
 		t.Errorf("hub's highest seq %d, broker delivered up to %d", hv.Seq, delivered)
 	}
-	if hv.Backfill < uint64(outage/time.Second)-10 {
-		t.Errorf("hub took %d fixes as backfill, want about %d", hv.Backfill, outage/time.Second)
+	if int64(hv.Backfill) < during-10 {
+		t.Errorf("hub took %d fixes as backfill, want about the %d written during the outage", hv.Backfill, during)
 	}
 	t.Logf("hub: %d live, %d backfill, %d late, %d duplicates dropped, 0 missing", hv.Accepted, hv.Backfill, hv.Late, hv.Duplicates)
 }
