@@ -46,6 +46,11 @@ type Config struct {
 	// the broker while this client is away.
 	CleanSession bool
 	KeepAlive    time.Duration
+	// WriteTimeout bounds how long a publish or subscribe call may wait to
+	// be handed to the connection (0: 10 s). paho waits that long when the
+	// connection broke a moment before the call; a caller that must not
+	// stall (a vehicle agent reading its receiver) sets it short.
+	WriteTimeout time.Duration
 	// ReconnectMax caps the reconnect backoff; 0 means MaxReconnect.
 	ReconnectMax time.Duration
 	// Logger, when set, is told why connecting fails (a refused password,
@@ -71,10 +76,6 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 	o.SetUsername(c.Username)
 	o.SetPassword(c.Password)
 	o.SetCleanSession(c.CleanSession)
-	// MQTT 3.1.1, the contract's: left unset, paho retries a refused
-	// connection with 3.1, which brokers that speak only 3.1.1 (nats-server)
-	// answer by closing, and the real reason (a wrong password) is lost.
-	o.SetProtocolVersion(4)
 	ka := c.KeepAlive
 	if ka == 0 {
 		ka = 30 * time.Second
@@ -82,7 +83,11 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 	o.SetKeepAlive(ka)
 	o.SetPingTimeout(10 * time.Second)
 	o.SetConnectTimeout(10 * time.Second)
-	o.SetWriteTimeout(10 * time.Second)
+	wt := c.WriteTimeout
+	if wt <= 0 {
+		wt = 10 * time.Second
+	}
+	o.SetWriteTimeout(wt)
 	o.SetAutoReconnect(true)
 	o.SetConnectRetry(true)
 	rm := c.ReconnectMax

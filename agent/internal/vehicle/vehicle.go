@@ -113,6 +113,11 @@ func New(cfg Config, opts Options) (*Agent, error) {
 		// bus while it is away; the outbox, not paho, is what keeps fixes.
 		CleanSession: false,
 		ReconnectMax: cfg.MQTT.ReconnectMax.D(),
+		// A publish racing a lost connection waits this long in paho, and
+		// the agent's loop with it: not reading the receiver, not stopping
+		// on SIGTERM (the broker outage test saw 30 s of fixes missed). A
+		// publish that times out leaves its fix in the outbox, sent again.
+		WriteTimeout: time.Second,
 		Logger:       a.log,
 	}.Options()
 	if err != nil {
