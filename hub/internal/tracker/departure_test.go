@@ -27,18 +27,7 @@ func TestLateBusLeavingTerminal(t *testing.T) {
 	rome, _ := time.LoadLocation("Europe/Rome")
 	now := time.Date(2026, 12, 6, 12, 12, 0, 0, rome) // 2-0-1210 left Old Town at 12:10
 	tr := New(feed, Config{MaxOffRoute: 150, MaxFuture: time.Minute})
-	seq := uint64(0)
-	fix := func(trip *gtfs.Trip, d, speed float64) *Vehicle {
-		seq++
-		p, bearing := trip.Path.At(d)
-		pos := wire.Position{V: 1, Vehicle: "bus-2", Seq: seq, Time: now, Lat: p.Lat, Lon: p.Lon, Mode: 3,
-			Speed: wire.Float(speed), Track: wire.Float(bearing)}
-		if _, err := tr.Update(pos, now); err != nil {
-			t.Fatal(err)
-		}
-		now = now.Add(time.Second)
-		return tr.Vehicle("bus-2")
-	}
+	fix := driver(t, tr, &now)
 	name := func(v *Vehicle) string {
 		if v.Trip == nil {
 			return "no trip"
@@ -90,23 +79,12 @@ func TestBusLeavingAtNextTripsTime(t *testing.T) {
 	rome, _ := time.LoadLocation("Europe/Rome")
 	now := time.Date(2026, 12, 6, 11, 57, 0, 0, rome)
 	tr := New(feed, Config{MaxOffRoute: 150, MaxFuture: time.Minute})
-	seq := uint64(0)
-	fix := func(d, speed float64) *Vehicle {
-		seq++
-		p, bearing := trip.Path.At(d)
-		pos := wire.Position{V: 1, Vehicle: "bus-2", Seq: seq, Time: now, Lat: p.Lat, Lon: p.Lon, Mode: 3,
-			Speed: wire.Float(speed), Track: wire.Float(bearing)}
-		if _, err := tr.Update(pos, now); err != nil {
-			t.Fatal(err)
-		}
-		now = now.Add(time.Second)
-		return tr.Vehicle("bus-2")
-	}
+	fix := driver(t, tr, &now)
 	for now.Before(time.Date(2026, 12, 6, 12, 10, 0, 0, rome)) {
-		fix(0, 0)
+		fix(trip, 0, 0)
 	}
 	for d := 0.0; d < 1000; d += 10 {
-		v := fix(d, 10)
+		v := fix(trip, d, 10)
 		if d > LayoverRadius+50 && (v.Trip == nil || v.Trip.ID != "2-0-1210") {
 			id := "no trip"
 			if v.Trip != nil {
@@ -114,5 +92,22 @@ func TestBusLeavingAtNextTripsTime(t *testing.T) {
 			}
 			t.Fatalf("%.0f m after leaving Old Town at 12:10, the bus is on %s (delay %v), want 2-0-1210 on time", d, id, v.Delay.Round(time.Second))
 		}
+	}
+}
+
+// driver returns a func that sends bus-2's next fix, d metres along trip's
+// path at speed and heading along it, at *now, then moves *now on a second.
+func driver(t *testing.T, tr *Tracker, now *time.Time) func(trip *gtfs.Trip, d, speed float64) *Vehicle {
+	seq := uint64(0)
+	return func(trip *gtfs.Trip, d, speed float64) *Vehicle {
+		seq++
+		p, bearing := trip.Path.At(d)
+		pos := wire.Position{V: 1, Vehicle: "bus-2", Seq: seq, Time: *now, Lat: p.Lat, Lon: p.Lon, Mode: 3,
+			Speed: wire.Float(speed), Track: wire.Float(bearing)}
+		if _, err := tr.Update(pos, *now); err != nil {
+			t.Fatal(err)
+		}
+		*now = now.Add(time.Second)
+		return tr.Vehicle("bus-2")
 	}
 }
