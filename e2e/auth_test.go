@@ -66,14 +66,6 @@ mqtt:
 	})
 	eventually(t, 20*time.Second, "bus-2's agent to report the refused login", func() bool {
 		out := strings.ToLower(bad.output())
-		if kind == "nats" {
-			// nats-server answers "not authorized", but paho, left to pick
-			// the protocol, then retries with MQTT 3.1, which nats-server
-			// closes: the agent logs only the failed connect. (Pinning 3.1.1
-			// in mqttconn fixed the message but made the broker outage tests
-			// fail; see the closing note of 2026-12-06.)
-			return strings.Contains(out, "mqtt connect failed")
-		}
 		return strings.Contains(out, "not authorized") || strings.Contains(out, "bad user name or password")
 	})
 	if _, ok := s.vehicle(t, "bus-2"); ok {

@@ -72,6 +72,10 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 	for _, u := range c.URLs {
 		o.AddBroker(u)
 	}
+	// MQTT 3.1.1, the v1 contract's protocol. Left to choose, paho retries
+	// a refused login with MQTT 3.1, which nats-server closes without an
+	// answer: the broker's "not authorized" would be lost from the log.
+	o.SetProtocolVersion(4)
 	o.SetClientID(c.ClientID)
 	o.SetUsername(c.Username)
 	o.SetPassword(c.Password)
