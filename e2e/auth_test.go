@@ -10,21 +10,11 @@ import (
 
 // TestEmbeddedBrokerUsers runs the hub's embedded broker with accounts: a
 // vehicle agent with its password reaches the hub, one with a wrong
-// password never does and says why in its log. On both embedded brokers:
-// mochi and nats-server (mqtt.broker: nats, its JetStream files in the
-// test's folder).
+// password never does and says why in its log.
 func TestEmbeddedBrokerUsers(t *testing.T) {
 	skipShort(t)
-	t.Run("mochi", func(t *testing.T) { brokerUsers(t, "") })
-	t.Run("nats", func(t *testing.T) { brokerUsers(t, "nats") })
-}
-
-func brokerUsers(t *testing.T, kind string) {
 	s := &system{dir: t.TempDir()}
-	extra := ""
-	if kind != "" {
-		extra = fmt.Sprintf("  broker: %s\n  store: %q\n", kind, filepath.Join(s.dir, "broker"))
-	}
+	extra := fmt.Sprintf("  store: %q\n", filepath.Join(s.dir, "broker"))
 	httpPort, mport := freePort(t), freePort(t)
 	s.hubHTTP = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	s.mqttURL = fmt.Sprintf("tcp://127.0.0.1:%d", mport)

@@ -291,14 +291,11 @@ type system struct {
 	hubArgs  []string // added to hub serve's flags (restartHub)
 }
 
-// embeddedBroker is the mqtt.broker setting the tests' hubs embed:
-// HEADWAY_E2E_BROKER=nats runs them on the embedded nats-server instead of
-// the default broker (the whole suite: HEADWAY_E2E_BROKER=nats go test ./e2e).
-func embeddedBroker() string {
-	if b := os.Getenv("HEADWAY_E2E_BROKER"); b != "" {
-		return ", broker: " + b
-	}
-	return ""
+// embeddedBroker is the mqtt settings, after listen, of a test hub's
+// embedded broker: its files in the test's folder, so that they outlive a
+// restart of the hub as they would in a deployment.
+func embeddedBroker(dir string) string {
+	return fmt.Sprintf(", store: %q", filepath.Join(dir, "broker"))
 }
 
 // startHub starts the hub; with brokerURL empty it embeds its broker.
@@ -311,7 +308,7 @@ func startHub(t testing.TB, brokerURL string) *system {
 	if brokerURL == "" {
 		mport := freePort(t)
 		s.mqttURL = fmt.Sprintf("tcp://127.0.0.1:%d", mport)
-		mqtt = fmt.Sprintf("{listen: \"127.0.0.1:%d\"%s}", mport, embeddedBroker())
+		mqtt = fmt.Sprintf("{listen: \"127.0.0.1:%d\"%s}", mport, embeddedBroker(s.dir))
 	} else {
 		s.mqttURL = brokerURL
 		mqtt = fmt.Sprintf("{url: %q}", brokerURL)

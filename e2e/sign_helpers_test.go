@@ -27,7 +27,7 @@ func startHubConfig(t testing.TB, extra func(dir string) string, args ...string)
 	s.hubHTTP = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	s.mqttURL = fmt.Sprintf("tcp://127.0.0.1:%d", mport)
 	cfg := writeFile(t, s.dir, "hub.yaml", fmt.Sprintf("gtfs: configs/demo-feed\nhttp: {listen: \"127.0.0.1:%d\"}\nmqtt: {listen: \"127.0.0.1:%d\"%s}\n%s",
-		httpPort, mport, embeddedBroker(), extra(s.dir)))
+		httpPort, mport, embeddedBroker(s.dir), extra(s.dir)))
 	s.restartHub(t, cfg)
 	return s, cfg
 }

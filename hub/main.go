@@ -129,15 +129,15 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	runtimeReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	mqttURL := cfg.MQTT.URL
-	var brk embeddedBroker
+	var brk *broker.Broker
 	if mqttURL == "" {
 		var err error
-		if brk, err = startBroker(cfg.MQTT, logger); err != nil {
+		if brk, err = startBroker(cfg, logger); err != nil {
 			return err
 		}
 		defer brk.Close()
 		mqttURL = brk.URL()
-		logger.Info("embedded mqtt broker listening", "addr", brk.Addr(), "broker", cmp.Or(cfg.MQTT.Broker, config.BrokerMochi))
+		logger.Info("embedded mqtt broker listening", "addr", brk.Addr(), "store", cmp.Or(storeDir(cfg), "temporary"))
 	}
 
 	topics := wire.Topics{Prefix: cfg.MQTT.Prefix}

@@ -12,9 +12,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
-	mochi "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/headway-transit/headway/firmware-sim/internal/fleet"
 	"github.com/headway-transit/headway/firmware-sim/internal/motion"
@@ -69,21 +67,26 @@ func mosquitto(t testing.TB) string {
 	return "tcp://" + addr
 }
 
-// embedded starts mochi-mqtt in the test process, the broker the hub embeds
-// (the hub's own broker package is internal to the hub).
+// embedded starts nats-server with its MQTT listener in the test process,
+// as the hub embeds it (the hub's own broker package is internal to the
+// hub).
 func embedded(t testing.TB) string {
 	t.Helper()
-	srv := mochi.New(&mochi.Options{InlineClient: false})
-	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+	srv, err := server.NewServer(&server.Options{ServerName: "mqttout-test", DontListen: true, JetStream: true,
+		StoreDir: t.TempDir(), NoSigs: true, MQTT: server.MQTTOpts{Host: "127.0.0.1", Port: -1}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: "127.0.0.1:0"})
-	if err := srv.AddListener(tcp); err != nil {
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready in 10 s")
+	}
+	t.Cleanup(srv.Shutdown)
+	vz, err := srv.Varz(nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve()
-	t.Cleanup(func() { srv.Close() })
-	return "tcp://" + tcp.Address()
+	return fmt.Sprintf("tcp://127.0.0.1:%d", vz.MQTT.Port)
 }
 
 // collector subscribes to every vehicle topic and keeps what arrives.
@@ -157,8 +160,8 @@ func TestFleetPublishes(t *testing.T) {
 	}{
 		{"mosquitto, a client per vehicle", mosquitto, 0},
 		{"mosquitto, a pool of 3", mosquitto, 3},
-		{"embedded mochi, a client per vehicle", embedded, 0},
-		{"embedded mochi, a pool of 3", embedded, 3},
+		{"embedded nats-server, a client per vehicle", embedded, 0},
+		{"embedded nats-server, a pool of 3", embedded, 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,34 +1,171 @@
-// Package broker runs the MQTT broker embedded in the hub (mochi-mqtt), so
-// a small deployment or the demo needs no separate Mosquitto.
+// Package broker embeds a NATS server (github.com/nats-io/nats-server/v2)
+// as the hub's MQTT broker, so a small deployment or the demo needs no
+// separate Mosquitto: MQTT 3.1.1 for the vehicles and the hub's own client
+// (the topics and payloads of the v1 contract), with sessions, retained
+// messages and QoS 1 deliveries kept in JetStream file storage, so they
+// outlive a restart of the hub.
+//
+// Users (users.go) are NATS users allowed MQTT connections only, each kept
+// to its role's topics by subject permissions. MQTT topics are NATS
+// subjects with '/' for '.' (see subject). The server's log lines reach
+// the hub's log worded for an operator and rate limited (log.go).
 package broker
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
-	"sync/atomic"
-	"syscall"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
-	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
-	"github.com/mochi-mqtt/server/v2/packets"
+	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/headway-transit/headway/internal/wire"
 )
 
-// Broker is a running embedded MQTT broker.
+// Options configures the embedded NATS server.
+type Options struct {
+	// Addr is the MQTT listener's host:port; port 0 picks a free one.
+	Addr string
+	// Users are the clients let in, each kept to its role's topics under
+	// Topics. With none, any client may connect and publish anything.
+	Users  []User
+	Topics wire.Topics
+	// StoreDir holds JetStream's files (MQTT sessions, retained messages,
+	// QoS 1 messages not yet delivered). Empty means a new temporary
+	// folder, removed at Close: nothing outlives the process.
+	StoreDir string
+	Logger   *slog.Logger
+}
+
+// Broker is a running embedded NATS server with its MQTT listener.
 type Broker struct {
-	srv      *mqtt.Server
-	tcp      *tracked
-	done     chan error
+	srv      *server.Server
+	addr     string
 	internal User
-	closing  *atomic.Bool
+	tempDir  string
 	log      *slog.Logger
 }
+
+// readyWithin bounds the server's start (JetStream recovers its files
+// first: a large store after a crash takes a while).
+const readyWithin = 30 * time.Second
+
+// Start runs the server until Close.
+func Start(opts Options) (*Broker, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("component", "broker")
+	host, port, err := hostPort(opts.Addr)
+	if err != nil {
+		return nil, err
+	}
+	b := &Broker{log: logger}
+	dir := opts.StoreDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "headway-nats-"); err != nil {
+			return nil, fmt.Errorf("broker store: %w", err)
+		}
+		b.tempDir = dir
+	}
+	so := &server.Options{
+		ServerName: "headway-hub",
+		// No NATS client port: the vehicles and the hub speak MQTT, and
+		// JetStream runs inside the process.
+		DontListen: true,
+		JetStream:  true,
+		StoreDir:   dir,
+		NoSigs:     true,
+		MQTT:       server.MQTTOpts{Host: host, Port: port},
+	}
+	if len(opts.Users) > 0 {
+		if b.internal, err = InternalUser(); err != nil {
+			return nil, b.fail(err)
+		}
+		users, err := natsUsers(append(append([]User(nil), opts.Users...), b.internal), opts.Topics)
+		if err != nil {
+			return nil, b.fail(fmt.Errorf("mqtt.users: %w", err))
+		}
+		so.Users = users
+	}
+	srv, err := server.NewServer(so)
+	if err != nil {
+		return nil, b.fail(fmt.Errorf("broker: %w", err))
+	}
+	fatal := make(chan string, 1)
+	srv.SetLoggerV2(newNATSLog(logger, fatal), false, false, false)
+	b.srv = srv
+	go srv.Start()
+	// Ready, or a fatal error (the MQTT port taken), whichever comes first.
+	for deadline := time.Now().Add(readyWithin); !srv.ReadyForConnections(50 * time.Millisecond); {
+		select {
+		case msg := <-fatal:
+			srv.Shutdown()
+			if strings.Contains(msg, "address already in use") {
+				return nil, b.fail(fmt.Errorf("mqtt.listen %s is in use (another MQTT broker, such as a system Mosquitto?): "+
+					"set mqtt.listen to a free port, or set mqtt.url to use that broker: %s", opts.Addr, msg))
+			}
+			return nil, b.fail(fmt.Errorf("broker: %s", msg))
+		default:
+		}
+		if time.Now().After(deadline) {
+			srv.Shutdown()
+			return nil, b.fail(fmt.Errorf("broker: not ready within %v", readyWithin))
+		}
+	}
+	vz, err := srv.Varz(nil)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	b.addr = net.JoinHostPort(host, strconv.Itoa(vz.MQTT.Port))
+	if len(opts.Users) == 0 && !loopback(host) {
+		logger.Warn("embedded broker accepts any client on " + b.addr +
+			": set mqtt.users (hash passwords with hub passwd) or listen on 127.0.0.1")
+	}
+	return b, nil
+}
+
+// fail cleans up after a failed Start.
+func (b *Broker) fail(err error) error {
+	if b.tempDir != "" {
+		os.RemoveAll(b.tempDir)
+	}
+	return err
+}
+
+func hostPort(addr string) (string, int, error) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("mqtt.listen %q: want host:port: %w", addr, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("mqtt.listen %q: port %q is not a number from 0 to 65535", addr, p)
+	}
+	if port == 0 {
+		port = -1 // nats-server: a free port
+	}
+	if h == "" {
+		h = "0.0.0.0"
+	}
+	return h, port, nil
+}
+
+func loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// Addr is the MQTT listener's address, with the port really bound.
+func (b *Broker) Addr() string { return b.addr }
+
+// URL is the MQTT URL clients connect to.
+func (b *Broker) URL() string { return "tcp://" + b.addr }
 
 // Credentials are the username and password the hub's own client connects
 // with: empty when the broker lets anyone in.
@@ -36,126 +173,15 @@ func (b *Broker) Credentials() (username, password string) {
 	return b.internal.Username, b.internal.Password
 }
 
-// Options configures the embedded broker.
-type Options struct {
-	// Addr is host:port; port 0 picks a free one.
-	Addr string
-	// Users are the clients let in, each kept to its role's topics under
-	// Topics. With none, any client may connect and publish anything: put
-	// the hub behind a firewall.
-	Users  []User
-	Topics wire.Topics
-	Logger *slog.Logger
-}
+// Clients is how many clients are connected.
+func (b *Broker) Clients() int64 { return int64(b.srv.NumClients()) }
 
-// Start serves MQTT 3.1.1 and 5 on opts.Addr until Close.
-func Start(opts Options) (*Broker, error) {
-	addr, logger := opts.Addr, opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	closing := new(atomic.Bool)
-	srv := mqtt.New(&mqtt.Options{
-		// A client retrying a refused login every second must not fill
-		// the hub's log: each warning once a minute, with a count. Ended
-		// connections are worded and levelled by what ended them.
-		Logger: slog.New(&connLog{
-			next:    newQuiet(logger.Handler(), time.Minute, time.Now),
-			closing: closing,
-		}).With("component", "broker"),
-		InlineClient:             false,
-		Capabilities:             caps(),
-		ClientNetWriteBufferSize: 4096,
-		ClientNetReadBufferSize:  4096,
-	})
-	var internal User
-	if len(opts.Users) == 0 {
-		if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
-			return nil, fmt.Errorf("broker: %w", err)
-		}
-	} else {
-		var err error
-		if internal, err = InternalUser(); err != nil {
-			return nil, fmt.Errorf("broker: %w", err)
-		}
-		h, err := newAuthHook(append(slices.Clone(opts.Users), internal), opts.Topics)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt.users: %w", err)
-		}
-		if err := srv.AddHook(h, nil); err != nil {
-			return nil, fmt.Errorf("broker: %w", err)
-		}
-	}
-	tcp := newTracked(listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr}))
-	if err := srv.AddListener(tcp); err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("mqtt.listen %s is in use (another MQTT broker, such as a system Mosquitto?): "+
-				"set mqtt.listen to a free port, or set mqtt.url to use that broker: %w", addr, err)
-		}
-		return nil, fmt.Errorf("broker listen %s: %w", addr, err)
-	}
-	b := &Broker{srv: srv, tcp: tcp, done: make(chan error, 1), internal: internal, closing: closing, log: logger.With("component", "broker")}
-	if len(opts.Users) == 0 && !loopback(b.Addr()) {
-		logger.Warn("embedded broker accepts any client on "+shownAddr(addr, b.Addr())+
-			": set mqtt.users (hash passwords with hub passwd) or listen on 127.0.0.1", "component", "broker")
-	}
-	go func() { b.done <- srv.Serve() }()
-	return b, nil
-}
-
-// shownAddr is the address as configured, with the port really bound:
-// 0.0.0.0 binds every interface, IPv6 too, and the listener then calls
-// itself [::], which is not what the operator wrote.
-func shownAddr(configured, bound string) string {
-	host, _, err1 := net.SplitHostPort(configured)
-	_, port, err2 := net.SplitHostPort(bound)
-	if err1 != nil || err2 != nil {
-		return bound
-	}
-	return net.JoinHostPort(host, port)
-}
-
-// loopback reports whether the listener's bound address (an IP, not a
-// name) is reachable from this machine only.
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func caps() *mqtt.Capabilities {
-	c := mqtt.NewDefaultServerCapabilities()
-	// Bound what one client can make the broker hold.
-	c.MaximumMessageExpiryInterval = 24 * 60 * 60
-	c.MaximumPacketSize = 256 << 10
-	return c
-}
-
-// Addr is the address the broker listens on (with the real port).
-func (b *Broker) Addr() string { return b.tcp.Address() }
-
-// URL is the tcp:// URL clients use to reach the broker.
-func (b *Broker) URL() string { return "tcp://" + b.Addr() }
-
-// Clients returns how many clients are connected.
-func (b *Broker) Clients() int64 { return atomic.LoadInt64(&b.srv.Info.ClientsConnected) }
-
-// Close stops the broker and disconnects every client.
+// Close stops the server, its clients' sessions kept in the store.
 func (b *Broker) Close() error {
-	b.closing.Store(true)
-	// The listener first, listing its clients under one lock (see tracked),
-	// then the server once no connection is being served.
-	if !b.tcp.shutdown(func(id string) {
-		for _, cl := range b.srv.Clients.GetAll() {
-			if cl.Net.Listener == id && !cl.Closed() {
-				_ = b.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
-			}
-		}
-	}, 10*time.Second) {
-		b.log.Warn("client connections still open 10 s after closing; stopping anyway")
+	b.srv.Shutdown()
+	b.srv.WaitForShutdown()
+	if b.tempDir != "" {
+		return os.RemoveAll(b.tempDir)
 	}
-	return b.srv.Close()
+	return nil
 }

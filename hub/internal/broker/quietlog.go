@@ -11,7 +11,7 @@ import (
 
 // quiet is a slog.Handler that passes a record on once per every for each
 // distinct message (level, text and attributes), counting the ones it
-// holds back and saying how many with the next one it passes. mochi logs
+// holds back and saying how many with the next one it passes. The broker logs
 // each refused login: a bus with a wrong password retries every second,
 // and the hub's log would be nothing else.
 type quiet struct {

@@ -52,14 +52,10 @@ type HTTP struct {
 type MQTT struct {
 	// Listen is the embedded broker's address. Used when URL is empty.
 	Listen string `yaml:"listen"`
-	// Broker is the embedded broker: "mochi" (the default) or "nats", an
-	// embedded nats-server whose sessions, retained messages and queued
-	// QoS 1 messages are kept in JetStream files under Store (the broker
-	// the hub cluster of issue 13 is built on; it becomes the default when
-	// the cluster lands).
-	Broker string `yaml:"broker"`
-	// Store is the folder the nats broker keeps its files in. Empty: a
-	// temporary folder, lost when the hub stops.
+	// Store is the folder the embedded broker (nats-server) keeps its
+	// JetStream files in: sessions, retained boards and QoS 1 messages not
+	// yet delivered. Empty: "broker" beside the state file when state is
+	// set, else a temporary folder lost when the hub stops.
 	Store string `yaml:"store"`
 	// URL of an external broker (tcp://host:1883, ssl://host:8883). When set,
 	// no broker is embedded.
@@ -75,12 +71,6 @@ type MQTT struct {
 	// it messages are dropped and counted, never blocking the MQTT client.
 	Queue int `yaml:"queue"`
 }
-
-// Embedded brokers (MQTT.Broker).
-const (
-	BrokerMochi = "mochi"
-	BrokerNATS  = "nats"
-)
 
 // MQTTUser is one account on the embedded broker.
 type MQTTUser struct {
@@ -196,21 +186,10 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("http.listen: %w", err))
 	}
 	if c.MQTT.URL == "" {
-		switch c.MQTT.Broker {
-		case "", BrokerMochi, BrokerNATS:
-		default:
-			errs = append(errs, fmt.Errorf("mqtt.broker: %q, want %s or %s", c.MQTT.Broker, BrokerMochi, BrokerNATS))
-		}
-		if c.MQTT.Store != "" && c.MQTT.Broker != BrokerNATS {
-			errs = append(errs, fmt.Errorf("mqtt.store: only for mqtt.broker: %s", BrokerNATS))
-		}
 		if _, _, err := net.SplitHostPort(c.MQTT.Listen); err != nil {
 			errs = append(errs, fmt.Errorf("mqtt.listen: %w", err))
 		}
 	} else {
-		if c.MQTT.Broker != "" {
-			errs = append(errs, errors.New("mqtt.broker: only for the embedded broker, and mqtt.url is set"))
-		}
 		if c.MQTT.Store != "" {
 			errs = append(errs, errors.New("mqtt.store: only for the embedded broker, and mqtt.url is set"))
 		}

@@ -65,8 +65,8 @@ func TestLoadBad(t *testing.T) {
 		{"max-signs.yaml", "config FILE: line 3: http.max_signs: 0, want at least 1"},
 		{"user-password.yaml", `config FILE: line 4: mqtt.users[0]: user "bus-1": password shorter than 12 characters`},
 		{"users-external.yaml", "config FILE: line 4: mqtt.users: only for the embedded broker, and mqtt.url is set: give the users to that broker"},
-		{"broker.yaml", `config FILE: line 3: mqtt.broker: "rabbit", want mochi or nats`},
-		{"broker-external.yaml", "config FILE: line 4: mqtt.broker: only for the embedded broker, and mqtt.url is set"},
+		{"broker.yaml", `config FILE: line 3: mqtt.broker: unknown field (fields here: listen, store, url, username, password, users, client_id, prefix, queue)`},
+		{"store-external.yaml", "config FILE: line 4: mqtt.store: only for the embedded broker, and mqtt.url is set"},
 		{"prefix.yaml", `config FILE: line 2: mqtt.prefix: topic prefix "headway/#": MQTT wildcards (+ #) are not allowed`},
 		{"trip-and-block.yaml", "config FILE: line 3: vehicles.bus-1: give trip or block, not both"},
 		{"many.yaml", "config FILE: line 2: gtfs: /nonexistent/headway/feed: no such file or directory\n" +
