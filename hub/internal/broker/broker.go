@@ -37,7 +37,25 @@ type Options struct {
 	// QoS 1 messages not yet delivered). Empty means a new temporary
 	// folder, removed at Close: nothing outlives the process.
 	StoreDir string
-	Logger   *slog.Logger
+	// Cluster, when set, joins this server to other hubs' servers: one
+	// NATS cluster, JetStream replicated across it.
+	Cluster *Cluster
+	Logger  *slog.Logger
+}
+
+// Cluster is this server's place in a cluster of hubs.
+type Cluster struct {
+	// Name is the cluster's name, the same on every hub.
+	Name string
+	// Node is this server's name, different on every hub: JetStream
+	// places replicas by it.
+	Node string
+	// Listen is the host:port the other hubs' routes connect to; port 0
+	// picks a free one.
+	Listen string
+	// Routes are other hubs' route addresses (nats-route://host:port); one
+	// that is up suffices, the rest are discovered.
+	Routes []string
 }
 
 // Broker is a running embedded NATS server with its MQTT listener.
@@ -74,13 +92,18 @@ func Start(opts Options) (*Broker, error) {
 	}
 	so := &server.Options{
 		ServerName: "headway-hub",
-		// No NATS client port: the vehicles and the hub speak MQTT, and
-		// JetStream runs inside the process.
+		// No NATS client port: the vehicles speak MQTT, and the hub's own
+		// clients connect in process.
 		DontListen: true,
 		JetStream:  true,
 		StoreDir:   dir,
 		NoSigs:     true,
 		MQTT:       server.MQTTOpts{Host: host, Port: port},
+	}
+	if c := opts.Cluster; c != nil {
+		if err := clusterOptions(so, c); err != nil {
+			return nil, b.fail(err)
+		}
 	}
 	if len(opts.Users) > 0 {
 		if b.internal, err = InternalUser(); err != nil {

@@ -1,0 +1,118 @@
+package broker
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// startCluster starts n brokers forming one cluster, each given every
+// route as a deployment's hub.yaml would.
+func startCluster(t *testing.T, n int, topics wire.Topics) []*Broker {
+	t.Helper()
+	var listen, routes []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		listen = append(listen, ln.Addr().String())
+		routes = append(routes, "nats-route://"+ln.Addr().String())
+		ln.Close()
+	}
+	var out []*Broker
+	for i := range n {
+		c := &Cluster{Name: "test", Node: fmt.Sprintf("hub-%c", 'a'+i), Listen: listen[i], Routes: routes}
+		b, err := Start(Options{Addr: "127.0.0.1:0", Topics: topics, StoreDir: t.TempDir(), Cluster: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		out = append(out, b)
+	}
+	return out
+}
+
+// connectEventually connects once the cluster lets MQTT clients in: MQTT
+// needs JetStream, which needs a leader elected among the servers.
+func connectEventually(t *testing.T, o *mqtt.ClientOptions) mqtt.Client {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		c := mqtt.NewClient(o)
+		tok := c.Connect()
+		if tok.WaitTimeout(wait) && tok.Error() == nil {
+			t.Cleanup(func() { c.Disconnect(100) })
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: connect: %v", o.ClientID, tok.Error())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestCluster: three hubs' brokers form one cluster. A fix published on one
+// reaches a subscriber on another; a retained board published on one is
+// kept for a sign on another, and outlives the server it was published
+// on; a bus whose server dies goes on through another.
+func TestCluster(t *testing.T) {
+	topics := wire.Topics{}
+	bs := startCluster(t, 3, topics)
+	for _, b := range bs {
+		if !strings.HasPrefix(b.ClusterAddr(), "127.0.0.1:") {
+			t.Fatalf("cluster address %q", b.ClusterAddr())
+		}
+	}
+	hub := connectEventually(t, connectOpts(bs[2], "hub", "", ""))
+	got := make(chan mqtt.Message, 16)
+	subscribe(t, hub, topics.AllPositions(), got)
+
+	// The bus knows every hub, as a vehicle agent's mqtt.urls would.
+	bo := connectOpts(bs[0], "bus-1", "", "")
+	bo.AddBroker(bs[1].URL())
+	bo.SetAutoReconnect(true).SetConnectRetry(true).SetMaxReconnectInterval(time.Second)
+	bus := connectEventually(t, bo)
+	publish(t, bus, topics.Position("bus-1"), false, "1")
+	if m := next(t, got, "the fix published on another server"); string(m.Payload()) != "1" {
+		t.Errorf("got %q", m.Payload())
+	}
+	publish(t, connectEventually(t, connectOpts(bs[1], "board-writer", "", "")), topics.Board("S1"), true, "board S1")
+
+	bs[0].Close()
+	// The bus's connection died with its server; paho reconnects to the
+	// other. Publishes made meanwhile wait for it.
+	publish(t, bus, topics.Position("bus-1"), false, "2")
+	if m := next(t, got, "the fix after its server died"); string(m.Payload()) != "2" {
+		t.Errorf("got %q", m.Payload())
+	}
+	sign := connectEventually(t, connectOpts(bs[2], "sign", "", ""))
+	boards := make(chan mqtt.Message, 4)
+	subscribe(t, sign, topics.AllBoards(), boards)
+	if m := next(t, boards, "the retained board"); string(m.Payload()) != "board S1" || !m.Retained() {
+		t.Errorf("sign got %q retained %v", m.Payload(), m.Retained())
+	}
+}
+
+func TestClusterBad(t *testing.T) {
+	for _, c := range []struct {
+		cluster Cluster
+		want    string
+	}{
+		{Cluster{Node: "a", Listen: "127.0.0.1:0"}, "cluster.name: is required"},
+		{Cluster{Name: "x", Listen: "127.0.0.1:0"}, "cluster.node: is required"},
+		{Cluster{Name: "x", Node: "a", Listen: "6222"}, `cluster.listen "6222": want host:port`},
+		{Cluster{Name: "x", Node: "a", Listen: "127.0.0.1:0", Routes: []string{"hub-b:6222"}}, `cluster.routes[0] "hub-b:6222": want nats-route://host:port`},
+	} {
+		_, err := Start(Options{Addr: "127.0.0.1:0", Cluster: &c.cluster})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: error %v, want one saying %q", c.cluster, err, c.want)
+		}
+	}
+}
