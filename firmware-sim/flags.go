@@ -44,7 +44,7 @@ func simFlags(name string, out io.Writer, s *scenario.Scenario, usage func(*flag
 	f.BoolVar(&s.Output.Stdout, "stdout", s.Output.Stdout, "write NMEA to stdout instead of a PTY (one receiver)")
 	f.StringVar(&s.Output.Port, "port", s.Output.Port, "write NMEA to this real serial `device`, e.g. /dev/ttyUSB0 (one receiver; see -baud)")
 	f.Bool("pty", false, "one PTY per bus (the default unless -mqtt, -port or -stdout)")
-	f.StringVar(&s.Output.MQTT, "mqtt", s.Output.MQTT, "publish fixes to this MQTT broker `URL` as vehicle agents would (tcp://127.0.0.1:1883); no NMEA")
+	f.StringVar(&s.Output.MQTT, "mqtt", s.Output.MQTT, "publish fixes to this MQTT broker `URL` as vehicle agents would (tcp://127.0.0.1:1883; a comma-separated list is tried in turn, as a cluster of hubs); no NMEA")
 	f.StringVar(&s.Output.Prefix, "prefix", s.Output.Prefix, "MQTT topic prefix")
 	f.IntVar(&s.Output.Clients, "clients", s.Output.Clients, "MQTT connections: 0 one per bus, with its own last will; `K` shared by all buses (thousands of buses)")
 	f.StringVar(&s.Output.ClientID, "client-id", s.Output.ClientID, "MQTT client ID prefix; two simulators on one broker need different ones")

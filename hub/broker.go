@@ -16,8 +16,22 @@ func startBroker(cfg config.Config, logger *slog.Logger) (*broker.Broker, error)
 	for i, u := range c.Users {
 		users[i] = u.BrokerUser()
 	}
+	var cluster *broker.Cluster
+	if cl := cfg.Cluster; cl.Clustered() {
+		cluster = &broker.Cluster{Name: cl.Name, Node: cl.Node, Listen: cl.Listen, Routes: cl.Routes}
+	}
 	return broker.Start(broker.Options{Addr: c.Listen, Users: users, Topics: wire.Topics{Prefix: c.Prefix},
-		StoreDir: storeDir(cfg), Logger: logger})
+		StoreDir: storeDir(cfg), Cluster: cluster, Logger: logger})
+}
+
+// clientID is the hub's MQTT client id: in a cluster each hub's own (the
+// broker is one, and a second client with an id takes the first's
+// session over).
+func clientID(cfg config.Config) string {
+	if cfg.Cluster.Clustered() && cfg.MQTT.ClientID == config.Default().MQTT.ClientID {
+		return cfg.MQTT.ClientID + "-" + cfg.Cluster.Node
+	}
+	return cfg.MQTT.ClientID
 }
 
 // storeDir is where the embedded broker keeps its files: mqtt.store, else

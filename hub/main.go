@@ -138,6 +138,9 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		defer brk.Close()
 		mqttURL = brk.URL()
 		logger.Info("embedded mqtt broker listening", "addr", brk.Addr(), "store", cmp.Or(storeDir(cfg), "temporary"))
+		if cfg.Cluster.Clustered() {
+			logger.Info("in cluster", "cluster", cfg.Cluster.Name, "node", cfg.Cluster.Node, "routes", brk.ClusterAddr())
+		}
 	}
 
 	topics := wire.Topics{Prefix: cfg.MQTT.Prefix}
@@ -147,7 +150,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	}
 	in, err := ingest.New(ingest.Options{
 		Conn: mqttconn.Config{
-			URLs: []string{mqttURL}, ClientID: cfg.MQTT.ClientID,
+			URLs: []string{mqttURL}, ClientID: clientID(cfg),
 			Username: user, Password: pass,
 			// A persistent session: while the hub restarts, the broker keeps
 			// the vehicles' QoS 1 fixes for it.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,7 +22,7 @@ import (
 
 // Options configure a Publisher.
 type Options struct {
-	URL    string // tcp://127.0.0.1:1883
+	URL    string // tcp://127.0.0.1:1883; several, comma-separated, are tried in turn (a cluster of hubs)
 	Prefix string // topic prefix; "" means wire.DefaultPrefix
 	// Clients is the number of shared connections; 0 means one per vehicle.
 	Clients int
@@ -105,7 +106,7 @@ func New(opts Options, vehicles []string) (*Publisher, error) {
 			id = opts.ClientID + "-" + vehicles[k]
 		}
 		o, err := mqttconn.Config{
-			URLs: []string{opts.URL}, ClientID: id, Username: opts.Username, Password: opts.Password,
+			URLs: strings.Split(opts.URL, ","), ClientID: id, Username: opts.Username, Password: opts.Password,
 			CleanSession: true,
 		}.Options()
 		if err != nil {

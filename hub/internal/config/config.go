@@ -34,7 +34,26 @@ type Config struct {
 	Vehicles map[string]VehicleAssignment `yaml:"vehicles"`
 	Boards   Boards                       `yaml:"boards"`
 	Tracking Tracking                     `yaml:"tracking"`
+	// Cluster joins this hub to others: their embedded brokers form one
+	// NATS cluster, so a bus or sign may use any hub.
+	Cluster Cluster `yaml:"cluster"`
 }
+
+// Cluster places the hub in a cluster of hubs (see README, "Three hubs").
+type Cluster struct {
+	// Name is the cluster's name, the same on every hub. Empty: no cluster.
+	Name string `yaml:"name"`
+	// Node is this hub's name, different on every hub.
+	Node string `yaml:"node"`
+	// Listen is where the other hubs' brokers connect to this one's.
+	Listen string `yaml:"listen"`
+	// Routes are the hubs' route addresses, nats-route://host:port; the
+	// same list on every hub (this hub's own is skipped).
+	Routes []string `yaml:"routes"`
+}
+
+// Clustered reports whether the hub is one of a cluster.
+func (c Cluster) Clustered() bool { return c.Name != "" }
 
 // HTTP configures the hub's web server (WebSocket, API, dashboard, metrics).
 type HTTP struct {
@@ -235,6 +254,7 @@ func (c *Config) Validate() error {
 	if c.Boards.Horizon.D() < time.Minute || c.Boards.Horizon.D() > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("boards.horizon: %v, want 1m to 24h", c.Boards.Horizon.D()))
 	}
+	errs = append(errs, c.Cluster.check(c.MQTT.URL)...)
 	if len(c.MQTT.Users) > 0 && c.MQTT.URL != "" {
 		errs = append(errs, errors.New("mqtt.users: only for the embedded broker, and mqtt.url is set: give the users to that broker"))
 	}
@@ -279,4 +299,33 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("tracking.max_future: must not be negative"))
 	}
 	return errors.Join(errs...)
+}
+
+func (c Cluster) check(external string) []error {
+	if !c.Clustered() {
+		if c.Node != "" || c.Listen != "" || len(c.Routes) > 0 {
+			return []error{errors.New("cluster.name: is required for a cluster (the same on every hub)")}
+		}
+		return nil
+	}
+	var errs []error
+	if external != "" {
+		errs = append(errs, errors.New("cluster.name: a cluster is of the hubs' embedded brokers, and mqtt.url is set"))
+	}
+	if err := wire.ValidID("node", c.Node); err != nil {
+		errs = append(errs, fmt.Errorf("cluster.node: %w (a name different on every hub)", err))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("cluster.listen: %w", err))
+	}
+	if len(c.Routes) == 0 {
+		errs = append(errs, errors.New("cluster.routes: list every hub's route address, nats-route://host:port"))
+	}
+	for i, r := range c.Routes {
+		u, err := url.Parse(r)
+		if err != nil || u.Scheme != "nats-route" || u.Port() == "" {
+			errs = append(errs, fmt.Errorf("cluster.routes[%d]: %q, want nats-route://host:port", i, r))
+		}
+	}
+	return errs
 }
