@@ -101,6 +101,32 @@ func TestHubCluster(t *testing.T) {
 		signs[i] = s
 	}
 
+	var cl struct {
+		Clustered bool   `json:"clustered"`
+		Node      string `json:"node"`
+		Leader    string `json:"leader"`
+		Nodes     []struct {
+			Name   string `json:"name"`
+			Online bool   `json:"online"`
+		} `json:"nodes"`
+	}
+	clusterOnline := func(s *system) int {
+		if err := getJSON(t, s.hubHTTP+"/api/cluster", &cl); err != nil || !cl.Clustered {
+			return 0
+		}
+		n := 0
+		for _, nd := range cl.Nodes {
+			if nd.Online {
+				n++
+			}
+		}
+		return n
+	}
+	eventually(t, 30*time.Second, "hub b's /api/cluster listing three hubs online", func() bool { return clusterOnline(c.hubs[1]) == 3 })
+	if cl.Node != "hub-b" || cl.Leader == "" {
+		t.Errorf("/api/cluster on hub b: node %q leader %q", cl.Node, cl.Leader)
+	}
+
 	fleet := 3 * perFleet
 	for _, s := range c.hubs {
 		eventually(t, 90*time.Second, "every hub tracking the whole fleet", func() bool {
@@ -146,6 +172,7 @@ func TestHubCluster(t *testing.T) {
 			t.Errorf("sign %s lost its live rows when another hub died", s.signHTTP)
 		}
 	}
+	eventually(t, 30*time.Second, "hub b's /api/cluster listing hub a offline", func() bool { return clusterOnline(c.hubs[1]) == 2 })
 	t.Logf("hub a killed: sign a live again after %v, 90%% of fleet a's buses flowing again after %v", back.Round(100*time.Millisecond), moved.Round(100*time.Millisecond))
 
 	// Restarted, hub a rejoins the cluster and tracks the fleet again.

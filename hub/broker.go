@@ -42,3 +42,14 @@ func storeDir(cfg config.Config) string {
 	}
 	return filepath.Join(filepath.Dir(cfg.State), "broker")
 }
+
+// clusterState reports the cluster for /api/cluster: the embedded broker's
+// view, or with an external broker this hub alone.
+func clusterState(brk *broker.Broker, name string) func() broker.ClusterState {
+	if brk != nil {
+		return brk.ClusterState
+	}
+	return func() broker.ClusterState {
+		return broker.ClusterState{Node: name, Tracking: "all", Nodes: []broker.NodeState{{Name: name, Self: true, Online: true, Current: true}}}
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/nats-io/nats-server/v2/server"
 )
@@ -54,4 +56,64 @@ func (b *Broker) ClusterAddr() string {
 		return ""
 	}
 	return b.srv.ClusterAddr().String()
+}
+
+// ClusterState is the cluster as this hub's broker sees it (/api/cluster).
+type ClusterState struct {
+	Clustered bool   `json:"clustered"`
+	Cluster   string `json:"cluster,omitempty"`
+	Node      string `json:"node"`
+	// Leader is the node leading JetStream's meta group; empty while the
+	// cluster has no quorum (then no stream can change).
+	Leader string      `json:"leader,omitempty"`
+	Nodes  []NodeState `json:"nodes"`
+	// Tracking says which vehicles each hub tracks: "all" (every hub the
+	// whole fleet) until partitions are built.
+	Tracking string `json:"tracking"`
+}
+
+// NodeState is one hub's broker in the cluster.
+type NodeState struct {
+	Name string `json:"name"`
+	Self bool   `json:"self,omitempty"`
+	// Online: heard from recently. Current: caught up with the leader.
+	Online  bool    `json:"online"`
+	Current bool    `json:"current"`
+	SeenAgo float64 `json:"seen_ago_s"` // seconds since last heard from
+	Lag     uint64  `json:"lag"`        // operations behind the leader
+}
+
+// ClusterState reports the cluster's nodes: online while a route to them is
+// up (a route breaks at once when a server dies), caught up or lagging as
+// JetStream's meta group knows them.
+func (b *Broker) ClusterState() ClusterState {
+	node := b.srv.Name()
+	st := ClusterState{Node: node, Tracking: "all",
+		Nodes: []NodeState{{Name: node, Self: true, Online: true, Current: true}}}
+	if b.srv.ClusterAddr() == nil {
+		return st
+	}
+	st.Clustered = true
+	st.Cluster = b.srv.ClusterName()
+	routed := map[string]bool{}
+	if rz, err := b.srv.Routez(&server.RoutezOptions{}); err == nil {
+		for _, r := range rz.Routes {
+			routed[r.RemoteName] = true
+		}
+	}
+	if jsz, err := b.srv.Jsz(&server.JSzOptions{}); err == nil && jsz.Meta != nil {
+		st.Leader = jsz.Meta.Leader
+		st.Nodes[0].Current = st.Leader != ""
+		for _, p := range jsz.Meta.Replicas {
+			st.Nodes = append(st.Nodes, NodeState{Name: p.Name, Online: routed[p.Name], Current: p.Current && routed[p.Name],
+				SeenAgo: p.Active.Seconds(), Lag: p.Lag})
+			delete(routed, p.Name)
+		}
+	}
+	for name := range routed {
+		// Routed but not (yet) in JetStream's group: a server starting.
+		st.Nodes = append(st.Nodes, NodeState{Name: name, Online: true})
+	}
+	slices.SortFunc(st.Nodes, func(a, b NodeState) int { return strings.Compare(a.Name, b.Name) })
+	return st
 }

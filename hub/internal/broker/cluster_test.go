@@ -71,6 +71,16 @@ func TestCluster(t *testing.T) {
 		}
 	}
 	hub := connectEventually(t, connectOpts(bs[2], "hub", "", ""))
+	var st ClusterState
+	for deadline := time.Now().Add(wait); ; time.Sleep(100 * time.Millisecond) {
+		st = bs[2].ClusterState()
+		if online(st) == 3 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if !st.Clustered || st.Cluster != "test" || st.Node != "hub-c" || st.Leader == "" || online(st) != 3 || !st.Nodes[2].Self {
+		t.Errorf("cluster state %+v: want hub-a, hub-b and hub-c online, hub-c itself, a leader", st)
+	}
 	got := make(chan mqtt.Message, 16)
 	subscribe(t, hub, topics.AllPositions(), got)
 
@@ -86,6 +96,11 @@ func TestCluster(t *testing.T) {
 	publish(t, connectEventually(t, connectOpts(bs[1], "board-writer", "", "")), topics.Board("S1"), true, "board S1")
 
 	bs[0].Close()
+	for deadline := time.Now().Add(wait); online(bs[2].ClusterState()) != 2; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster state %+v: hub-a still online after it stopped", bs[2].ClusterState())
+		}
+	}
 	// The bus's connection died with its server; paho reconnects to the
 	// other. Publishes made meanwhile wait for it.
 	publish(t, bus, topics.Position("bus-1"), false, "2")
@@ -114,5 +129,23 @@ func TestClusterBad(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: error %v, want one saying %q", c.cluster, err, c.want)
 		}
+	}
+}
+
+func online(st ClusterState) int {
+	n := 0
+	for _, nd := range st.Nodes {
+		if nd.Online {
+			n++
+		}
+	}
+	return n
+}
+
+func TestClusterStateSingle(t *testing.T) {
+	b := start(t, Options{Addr: "127.0.0.1:0"})
+	st := b.ClusterState()
+	if st.Clustered || len(st.Nodes) != 1 || !st.Nodes[0].Self || st.Tracking != "all" {
+		t.Errorf("single broker's cluster state %+v", st)
 	}
 }

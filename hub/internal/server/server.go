@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/hub/internal/engine"
 	"github.com/headway-transit/headway/hub/internal/gtfsrt"
 	"github.com/headway-transit/headway/hub/internal/push"
@@ -33,7 +34,9 @@ type Options struct {
 	Gatherer prometheus.Gatherer
 	Runtime  prometheus.Gatherer
 	Health   Health
-	Version  string
+	// Cluster reports the hubs of the cluster this one is in (/api/cluster).
+	Cluster func() broker.ClusterState
+	Version string
 	// Now is the hub's clock (/healthz reports it); nil means time.Now.
 	Now func() time.Time
 }
@@ -45,6 +48,11 @@ var dashboard []byte
 func Handler(o Options) http.Handler {
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Cluster == nil {
+		o.Cluster = func() broker.ClusterState {
+			return broker.ClusterState{Node: "hub", Tracking: "all", Nodes: []broker.NodeState{{Name: "hub", Self: true, Online: true, Current: true}}}
+		}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", o.Push)
@@ -74,10 +82,13 @@ func Handler(o Options) http.Handler {
 	mux.HandleFunc("GET /api/displays", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o.Push.Displays())
 	})
+	mux.HandleFunc("GET /api/cluster", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, o.Cluster())
+	})
 	// The API's own 404, in JSON, for a mistyped endpoint.
 	mux.HandleFunc("GET /api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{
-			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays or /api/stops/{stop}/board", quoteID(r.URL.Path)),
+			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/cluster or /api/stops/{stop}/board", quoteID(r.URL.Path)),
 		})
 	})
 	gatherer := o.Gatherer

@@ -142,6 +142,7 @@ func TestRoutes(t *testing.T) {
 		{"metrics", "/metrics", 200, "text/plain"},
 		{"vehicles", "/api/vehicles", 200, "application/json"},
 		{"displays", "/api/displays", 200, "application/json"},
+		{"cluster", "/api/cluster", 200, "application/json"},
 		{"known stop board", "/api/stops/S1/board", 200, "application/json"},
 		{"unknown stop board", "/api/stops/S99/board", 404, "application/json"},
 		{"unknown API endpoint", "/api/stops", 404, "application/json"},
@@ -174,7 +175,7 @@ func TestRoutes(t *testing.T) {
 
 func TestOnlyGet(t *testing.T) {
 	h := newHub(t, nil)
-	paths := []string{"/", "/healthz", "/metrics", "/api/vehicles", "/api/displays", "/api/stops/S1/board",
+	paths := []string{"/", "/healthz", "/metrics", "/api/vehicles", "/api/displays", "/api/cluster", "/api/stops/S1/board",
 		"/gtfs-rt/trip-updates", "/gtfs-rt/vehicle-positions", "/ws"}
 	for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions, http.MethodTrace} {
 		for _, path := range paths {
