@@ -84,6 +84,7 @@ func TestHubCluster(t *testing.T) {
 	for i := range c.hubs {
 		start(t, fmt.Sprintf("fleet-%c", 'a'+i), bins.sim, "fleet", "-feed", "configs/demo-feed",
 			"-vehicles", fmt.Sprint(perFleet), "-name", fmt.Sprintf("f%c-", 'a'+i), "-seed", fmt.Sprint(i+1),
+			"-client-id", fmt.Sprintf("fleet-%c", 'a'+i), // MQTT client ids are the cluster's, not one hub's
 			"-mqtt", strings.Join(c.urls(i, false), ","), "-clients", "2")
 	}
 	signs := make([]*system, len(c.hubs))
@@ -137,8 +138,16 @@ func TestHubCluster(t *testing.T) {
 		eventually(t, 60*time.Second, "every sign showing live times", func() bool { return liveRows(t, s) > 0 })
 	}
 
+	for _, s := range c.hubs {
+		if strings.Contains(s.hub.output(), "same client ID") {
+			t.Errorf("%s: clients took over each other's MQTT sessions (ids clash across the cluster)", s.hubHTTP)
+		}
+	}
+
 	// kill -9 hub a: its buses (fleet a, whose first URL it is) and sign a
 	// move to the next hub.
+	clusterOnline(c.hubs[1])
+	leader := cl.Leader
 	victim := c.hubs[0]
 	_ = syscall.Kill(-victim.hub.cmd.Process.Pid, syscall.SIGKILL)
 	<-victim.hub.done
@@ -173,7 +182,8 @@ func TestHubCluster(t *testing.T) {
 		}
 	}
 	eventually(t, 30*time.Second, "hub b's /api/cluster listing hub a offline", func() bool { return clusterOnline(c.hubs[1]) == 2 })
-	t.Logf("hub a killed: sign a live again after %v, 90%% of fleet a's buses flowing again after %v", back.Round(100*time.Millisecond), moved.Round(100*time.Millisecond))
+	t.Logf("hub a killed (JetStream leader before: %s): sign a live again after %v, 90%% of fleet a's buses flowing again after %v",
+		leader, back.Round(100*time.Millisecond), moved.Round(100*time.Millisecond))
 
 	// Restarted, hub a rejoins the cluster and tracks the fleet again.
 	victim.hub = start(t, "hub-a-again", bins.hub, "serve", "-config", c.cfgs[0])

@@ -4,7 +4,8 @@
 # started here on a free port; with a pool of 8 connections, the same with
 # emulated u-blox receivers unless EMULATED=0, and, unless
 # SKIP_PER_VEHICLE=1, with one connection per bus), and with HUB=1 also
-# 5,000 buses into the hub's embedded broker (the hub tracking them all).
+# 5,000 buses into the hub's embedded broker (the hub tracking them all),
+# and with CLUSTER=1 into three clustered hubs.
 #
 # For each run it reports, over a steady window of SECS seconds after WARM
 # seconds of start-up: CPU (user+sys seconds per wall second, from
@@ -14,6 +15,7 @@
 #
 #   scripts/fleet-bench.sh            # SECS=60 WARM=15 by default
 #   SECS=20 scripts/fleet-bench.sh    # quicker
+#   HUBS_ONLY=1 HUB=1 CLUSTER=1 scripts/fleet-bench.sh   # one hub, then three
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -92,6 +94,8 @@ start_mosquitto() {
   wait_port "$port"
 }
 
+# HUBS_ONLY=1 skips 1-3, for the hub and cluster figures alone.
+if [ "${HUBS_ONLY:-0}" != 1 ]; then
 # 1. PTYs. No agent reads them: the simulator's writes find the PTY full
 # after about five seconds and drop the backlog (counted as overruns), as a
 # receiver nobody listens to would.
@@ -102,10 +106,11 @@ echo "  ($(wc -l < "$tmp/ptys.out") PTYs announced)"
 
 if ! [ -x /usr/sbin/mosquitto ]; then
   echo "no /usr/sbin/mosquitto: skipping the MQTT fleets" >&2
-  exit 0
+  MOSQUITTO=0
 fi
 
 # 2. MQTT, a pool of 8 connections.
+if [ "${MOSQUITTO:-1}" = 1 ]; then
 port=$(free_port); start_mosquitto "$port"
 bin/firmware-sim fleet -feed "$FEED" -vehicles "$MQTT_VEHICLES" -mqtt "tcp://127.0.0.1:$port" -clients 8 \
   > /dev/null 2> "$tmp/mqtt-$MQTT_VEHICLES-pool8.log" &
@@ -133,6 +138,9 @@ if [ "${SKIP_PER_VEHICLE:-0}" != 1 ]; then
   measure "mqtt-$MQTT_VEHICLES-per-vehicle" "$sim" "$mosq" mosquitto
   kill "$mosq"; wait "$mosq" 2>/dev/null || true
 fi
+fi # MOSQUITTO
+
+fi # HUBS_ONLY
 
 # 4. The hub's embedded broker, the hub tracking every bus.
 if [ "${HUB:-0}" = 1 ]; then
@@ -148,4 +156,49 @@ if [ "${HUB:-0}" = 1 ]; then
   sim=$!; pids+=("$sim")
   measure "hub-$MQTT_VEHICLES-pool8" "$sim" "$hub" hub
   kill "$hub"; wait "$hub" 2>/dev/null || true
+fi
+
+# 5. Three hubs in one cluster (CLUSTER=1), the fleet split over them (each
+# third lists its own hub first). Every hub tracks every bus today, so each
+# hub's work is the whole fleet's: the figure partitions (issue 13) must cut.
+if [ "${CLUSTER:-0}" = 1 ]; then
+  go build -o "$tmp/hub" ./hub
+  declare -a mq ht rp hubs sims
+  for i in 0 1 2; do mq[$i]=$(free_port); ht[$i]=$(free_port); rp[$i]=$(free_port); done
+  routes="[nats-route://127.0.0.1:${rp[0]}, nats-route://127.0.0.1:${rp[1]}, nats-route://127.0.0.1:${rp[2]}]"
+  for i in 0 1 2; do
+    mkdir -p "$tmp/hub$i"
+    printf 'gtfs: %s\nstate: %s\nhttp: {listen: "127.0.0.1:%s"}\nmqtt: {listen: "127.0.0.1:%s"}\ncluster: {name: bench, node: hub-%s, listen: "127.0.0.1:%s", routes: %s}\n' \
+      "$FEED" "$tmp/hub$i/model.json" "${ht[$i]}" "${mq[$i]}" "$i" "${rp[$i]}" "$routes" > "$tmp/hub$i.yaml"
+    "$tmp/hub" serve -config "$tmp/hub$i.yaml" > "$tmp/hub$i.log" 2>&1 &
+    hubs[$i]=$!; pids+=("${hubs[$i]}")
+  done
+  for i in 0 1 2; do
+    for _ in $(seq 600); do curl -fs "http://127.0.0.1:${ht[$i]}/healthz" > /dev/null && break; sleep 0.1; done
+  done
+  per=$((MQTT_VEHICLES / 3))
+  for i in 0 1 2; do
+    urls="tcp://127.0.0.1:${mq[$i]},tcp://127.0.0.1:${mq[$(((i + 1) % 3))]},tcp://127.0.0.1:${mq[$(((i + 2) % 3))]}"
+    bin/firmware-sim fleet -feed "$FEED" -vehicles "$per" -name "f$i-" -client-id "sim-$i" -seed $((i + 1)) -mqtt "$urls" -clients 3 \
+      > /dev/null 2> "$tmp/cluster-fleet$i.log" &
+    sims[$i]=$!; pids+=("${sims[$i]}")
+  done
+  accepted() { curl -fs "http://127.0.0.1:$1/metrics" | awk '/^headway_vehicle_messages_total\{result="accepted"\}/ { print $2 }'; }
+  sleep "$WARM"
+  declare -a h0 a0 s0
+  for i in 0 1 2; do h0[$i]=$(cpu_ticks "${hubs[$i]}"); a0[$i]=$(accepted "${ht[$i]}"); s0[$i]=$(cpu_ticks "${sims[$i]}"); done
+  sleep "$SECS"
+  simcpu=0
+  for i in 0 1 2; do
+    printf 'cluster-%s hub-%s: cpu %.2f cores, peak RSS %s MB, positions applied %.0f/s\n' "$MQTT_VEHICLES" "$i" \
+      "$(echo "($(cpu_ticks "${hubs[$i]}") - ${h0[$i]}) / $CLK / $SECS" | bc -l)" "$(hwm_mb "${hubs[$i]}")" \
+      "$(echo "($(accepted "${ht[$i]}") - ${a0[$i]}) / $SECS" | bc -l)"
+    simcpu=$(echo "$simcpu + ($(cpu_ticks "${sims[$i]}") - ${s0[$i]}) / $CLK / $SECS" | bc -l)
+  done
+  printf 'cluster-%s simulators: cpu %.2f cores in all; fixes/s %s + %s + %s\n' "$MQTT_VEHICLES" "$simcpu" \
+    "$(fixes_rate "$tmp/cluster-fleet0.log")" "$(fixes_rate "$tmp/cluster-fleet1.log")" "$(fixes_rate "$tmp/cluster-fleet2.log")"
+  echo "  load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+  grep -hE 'level=(WARN|ERROR)' "$tmp"/hub?.log | tail -3 || true
+  for i in 0 1 2; do kill -INT "${sims[$i]}" "${hubs[$i]}" 2>/dev/null || true; done
+  wait 2>/dev/null || true
 fi
