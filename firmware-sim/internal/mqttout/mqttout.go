@@ -108,6 +108,10 @@ func New(opts Options, vehicles []string) (*Publisher, error) {
 		o, err := mqttconn.Config{
 			URLs: strings.Split(opts.URL, ","), ClientID: id, Username: opts.Username, Password: opts.Password,
 			CleanSession: true,
+			// As the vehicle agent's default (mqtt.reconnect_max): back
+			// within a second of a broker or hub returning, or on the next
+			// of several.
+			ReconnectMax: time.Second,
 		}.Options()
 		if err != nil {
 			return nil, err
