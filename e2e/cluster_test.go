@@ -242,3 +242,116 @@ func signOnline(t testing.TB, s *system) bool {
 	var b signBoard
 	return getJSON(t, s.signHTTP+"/board.json", &b) == nil && b.Online
 }
+
+// startNATSCluster runs n nats-server processes (built from go.mod's
+// version) in one cluster, each with MQTT and JetStream on: an agency's
+// own NATS cluster.
+func startNATSCluster(t *testing.T, n int) []*broker {
+	t.Helper()
+	path := natsServer(t)
+	routePorts := make([]int, n)
+	var routes []string
+	for i := range n {
+		routePorts[i] = freePort(t)
+		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", routePorts[i]))
+	}
+	var out []*broker
+	for i := range n {
+		port, nport := freePort(t), freePort(t)
+		dir := t.TempDir()
+		conf := writeFile(t, dir, "nats.conf", fmt.Sprintf(`server_name: nats-%d
+listen: 127.0.0.1:%d
+cluster { name: ext, listen: 127.0.0.1:%d, routes: [%s] }
+jetstream { store_dir: %q }
+mqtt { listen: 127.0.0.1:%d }
+`, i+1, nport, routePorts[i], strings.Join(routes, ", "), dir, port))
+		b := &broker{name: fmt.Sprintf("nats-%d", i+1), path: path, conf: conf, port: port,
+			url: fmt.Sprintf("tcp://127.0.0.1:%d", port), args: []string{"-c", conf}}
+		b.start(t)
+		out = append(out, b)
+	}
+	return out
+}
+
+// TestExternalNATSCluster: two hubs on an agency's three-node NATS cluster
+// (mqtt.url and mqtt.urls), 100 simulated buses, a sign on each hub. kill -9
+// the node the first hub and the buses use: they move to the others, and
+// both signs keep live times.
+func TestExternalNATSCluster(t *testing.T) {
+	skipShort(t)
+	nodes := startNATSCluster(t, 3)
+	urls := func(first int) []string {
+		var out []string
+		for k := range nodes {
+			out = append(out, nodes[(first+k)%len(nodes)].url)
+		}
+		return out
+	}
+	var hubs []*system
+	for i := range 2 {
+		s := &system{dir: t.TempDir()}
+		httpPort := freePort(t)
+		s.hubHTTP = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+		u := urls(i)
+		q := make([]string, len(u)-1)
+		for k, x := range u[1:] {
+			q[k] = fmt.Sprintf("%q", x)
+		}
+		// Hubs sharing a broker need their own MQTT client ids (each keeps
+		// a persistent session).
+		cfg := writeFile(t, s.dir, "hub.yaml", fmt.Sprintf("gtfs: configs/demo-feed\nhttp: {listen: \"127.0.0.1:%d\"}\nmqtt: {url: %q, urls: [%s], client_id: hub-%c}\nboards: {refresh: 2s}\n",
+			httpPort, u[0], strings.Join(q, ", "), 'a'+i))
+		s.hub = start(t, fmt.Sprintf("hub-%c", 'a'+i), bins.hub, "serve", "-config", cfg)
+		hubs = append(hubs, s)
+	}
+	for _, s := range hubs {
+		eventually(t, 60*time.Second, "a hub on the NATS cluster healthy", func() bool { return httpOK(s.hubHTTP + "/healthz") })
+	}
+	const fleet = 100
+	start(t, "fleet", bins.sim, "fleet", "-feed", "configs/demo-feed", "-vehicles", fmt.Sprint(fleet), "-seed", "4",
+		"-mqtt", strings.Join(urls(0), ","), "-clients", "2")
+	signs := make([]*system, len(hubs))
+	for i, h := range hubs {
+		s := &system{dir: t.TempDir(), hubHTTP: h.hubHTTP}
+		s.startStation(t, "CEN")
+		signs[i] = s
+	}
+	for _, s := range hubs {
+		eventually(t, 90*time.Second, "every hub tracking the fleet", func() bool { return onTrips(t, s) >= fleet*9/10 })
+	}
+	for _, s := range signs {
+		eventually(t, 60*time.Second, "every sign showing live times", func() bool { return liveRows(t, s) > 0 })
+	}
+
+	// kill -9 nats-1: hub a's broker and the fleet's.
+	_ = syscall.Kill(-nodes[0].proc.cmd.Process.Pid, syscall.SIGKILL)
+	<-nodes[0].proc.done
+	killed := time.Now()
+	before := make([]map[string]uint64, len(hubs))
+	for i, h := range hubs {
+		before[i] = fleetSeqs(t, h, "")
+	}
+	for i, h := range hubs {
+		seqs := before[i]
+		var moved time.Duration
+		eventually(t, 30*time.Second, "the fleet's fixes reaching the hub again", func() bool {
+			n := 0
+			for v, seq := range fleetSeqs(t, h, "") {
+				if seq > seqs[v] {
+					n++
+				}
+			}
+			if n >= fleet*9/10 {
+				moved = time.Since(killed)
+				return true
+			}
+			return false
+		})
+		t.Logf("nats-1 killed: 90%% of the buses' fixes reach hub %c again after %v", 'a'+i, moved.Round(100*time.Millisecond))
+	}
+	for i, s := range signs {
+		if liveRows(t, s) == 0 || !signOnline(t, s) {
+			t.Errorf("sign on hub %c without live times after a NATS node died", 'a'+i)
+		}
+	}
+}

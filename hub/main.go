@@ -128,15 +128,15 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	reg, runtimeReg := prometheus.NewRegistry(), prometheus.NewRegistry()
 	runtimeReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	mqttURL := cfg.MQTT.URL
+	mqttURLs := cfg.MQTT.External()
 	var brk *broker.Broker
-	if mqttURL == "" {
+	if len(mqttURLs) == 0 {
 		var err error
 		if brk, err = startBroker(cfg, logger); err != nil {
 			return err
 		}
 		defer brk.Close()
-		mqttURL = brk.URL()
+		mqttURLs = []string{brk.URL()}
 		logger.Info("embedded mqtt broker listening", "addr", brk.Addr(), "store", cmp.Or(storeDir(cfg), "temporary"))
 		if cfg.Cluster.Clustered() {
 			logger.Info("in cluster", "cluster", cfg.Cluster.Name, "node", cfg.Cluster.Node, "routes", brk.ClusterAddr())
@@ -150,7 +150,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	}
 	in, err := ingest.New(ingest.Options{
 		Conn: mqttconn.Config{
-			URLs: []string{mqttURL}, ClientID: clientID(cfg),
+			URLs: mqttURLs, ClientID: clientID(cfg),
 			Username: user, Password: pass,
 			// A persistent session: while the hub restarts, the broker keeps
 			// the vehicles' QoS 1 fixes for it.
@@ -243,7 +243,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	logger.Info("hub listening", "http", "http://"+ln.Addr().String(), "mqtt", mqttURL, "version", version)
+	logger.Info("hub listening", "http", "http://"+ln.Addr().String(), "mqtt", strings.Join(mqttURLs, ","), "version", version)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -78,9 +78,12 @@ type MQTT struct {
 	Store string `yaml:"store"`
 	// URL of an external broker (tcp://host:1883, ssl://host:8883). When set,
 	// no broker is embedded.
-	URL      string `yaml:"url"`
-	Username string `yaml:"username"`
-	Password string `yaml:"password"`
+	URL string `yaml:"url"`
+	// URLs are more external brokers, tried in turn after URL: the nodes
+	// of a NATS (or EMQX) cluster, so the hub moves on when one dies.
+	URLs     []string `yaml:"urls"`
+	Username string   `yaml:"username"`
+	Password string   `yaml:"password"`
 	// Users are the clients the embedded broker lets in, each kept to its
 	// role's topics (see broker.Role*). With none, anyone may connect.
 	Users    []MQTTUser `yaml:"users"`
@@ -205,6 +208,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("http.listen: %w", err))
 	}
 	if c.MQTT.URL == "" {
+		if len(c.MQTT.URLs) > 0 {
+			errs = append(errs, errors.New("mqtt.urls: give the first external broker as mqtt.url, the others here"))
+		}
 		if _, _, err := net.SplitHostPort(c.MQTT.Listen); err != nil {
 			errs = append(errs, fmt.Errorf("mqtt.listen: %w", err))
 		}
@@ -212,14 +218,9 @@ func (c *Config) Validate() error {
 		if c.MQTT.Store != "" {
 			errs = append(errs, errors.New("mqtt.store: only for the embedded broker, and mqtt.url is set"))
 		}
-		u, err := url.Parse(c.MQTT.URL)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("mqtt.url: %w", err))
-		case u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "mqtt" && u.Scheme != "mqtts":
-			errs = append(errs, fmt.Errorf("mqtt.url: scheme %q, want tcp, ssl, tls, mqtt or mqtts", u.Scheme))
-		case u.Host == "":
-			errs = append(errs, errors.New("mqtt.url: no host"))
+		errs = append(errs, checkBrokerURL("mqtt.url", c.MQTT.URL)...)
+		for i, u := range c.MQTT.URLs {
+			errs = append(errs, checkBrokerURL(fmt.Sprintf("mqtt.urls[%d]", i), u)...)
 		}
 	}
 	if err := wire.ValidPrefix(c.MQTT.Prefix); err != nil {
@@ -299,6 +300,28 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("tracking.max_future: must not be negative"))
 	}
 	return errors.Join(errs...)
+}
+
+// External lists the external brokers, url then urls; none when the hub
+// embeds its broker.
+func (m MQTT) External() []string {
+	if m.URL == "" {
+		return nil
+	}
+	return append([]string{m.URL}, m.URLs...)
+}
+
+func checkBrokerURL(field, raw string) []error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return []error{fmt.Errorf("%s: %w", field, err)}
+	case u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "mqtt" && u.Scheme != "mqtts":
+		return []error{fmt.Errorf("%s: scheme %q, want tcp, ssl, tls, mqtt or mqtts", field, u.Scheme)}
+	case u.Host == "":
+		return []error{fmt.Errorf("%s: no host", field)}
+	}
+	return nil
 }
 
 func (c Cluster) check(external string) []error {

@@ -65,11 +65,13 @@ func TestLoadBad(t *testing.T) {
 		{"max-signs.yaml", "config FILE: line 3: http.max_signs: 0, want at least 1"},
 		{"user-password.yaml", `config FILE: line 4: mqtt.users[0]: user "bus-1": password shorter than 12 characters`},
 		{"users-external.yaml", "config FILE: line 4: mqtt.users: only for the embedded broker, and mqtt.url is set: give the users to that broker"},
-		{"broker.yaml", `config FILE: line 3: mqtt.broker: unknown field (fields here: listen, store, url, username, password, users, client_id, prefix, queue)`},
+		{"broker.yaml", `config FILE: line 3: mqtt.broker: unknown field (fields here: listen, store, url, urls, username, password, users, client_id, prefix, queue)`},
 		{"store-external.yaml", "config FILE: line 4: mqtt.store: only for the embedded broker, and mqtt.url is set"},
 		{"cluster.yaml", "config FILE: line 4: cluster.node: node id \"hub a\": character ' ' at 3 is not allowed (a name different on every hub)\n" +
 			"config FILE: line 6: cluster.routes[0]: \"hub-b:6222\", want nats-route://host:port"},
 		{"cluster-name.yaml", "config FILE: cluster.name: is required for a cluster (the same on every hub)"},
+		{"urls-alone.yaml", "config FILE: line 3: mqtt.urls: give the first external broker as mqtt.url, the others here"},
+		{"urls-bad.yaml", `config FILE: line 4: mqtt.urls[0]: scheme "http", want tcp, ssl, tls, mqtt or mqtts`},
 		{"prefix.yaml", `config FILE: line 2: mqtt.prefix: topic prefix "headway/#": MQTT wildcards (+ #) are not allowed`},
 		{"trip-and-block.yaml", "config FILE: line 3: vehicles.bus-1: give trip or block, not both"},
 		{"many.yaml", "config FILE: line 2: gtfs: /nonexistent/headway/feed: no such file or directory\n" +
