@@ -41,6 +41,7 @@ cluster:
   node: hub-%c
   listen: "127.0.0.1:%d"
   routes: [%s]
+  secret: e2e-route-secret-0123456789
 `, filepath.Join(s.dir, "model.json"), httpPort, mport, 'a'+i, routePorts[i], strings.Join(routes, ", ")))
 		s.hub = start(t, fmt.Sprintf("hub-%c", 'a'+i), bins.hub, "serve", "-config", cfg)
 		c.hubs = append(c.hubs, s)

@@ -18,7 +18,7 @@ func startBroker(cfg config.Config, logger *slog.Logger) (*broker.Broker, error)
 	}
 	var cluster *broker.Cluster
 	if cl := cfg.Cluster; cl.Clustered() {
-		cluster = &broker.Cluster{Name: cl.Name, Node: cl.Node, Listen: cl.Listen, Routes: cl.Routes}
+		cluster = &broker.Cluster{Name: cl.Name, Node: cl.Node, Listen: cl.Listen, Routes: cl.Routes, Secret: cl.Secret}
 	}
 	return broker.Start(broker.Options{Addr: c.Listen, Users: users, Topics: wire.Topics{Prefix: c.Prefix},
 		StoreDir: storeDir(cfg), Cluster: cluster, Logger: logger})

@@ -168,7 +168,7 @@ if [ "${CLUSTER:-0}" = 1 ]; then
   routes="[nats-route://127.0.0.1:${rp[0]}, nats-route://127.0.0.1:${rp[1]}, nats-route://127.0.0.1:${rp[2]}]"
   for i in 0 1 2; do
     mkdir -p "$tmp/hub$i"
-    printf 'gtfs: %s\nstate: %s\nhttp: {listen: "127.0.0.1:%s"}\nmqtt: {listen: "127.0.0.1:%s"}\ncluster: {name: bench, node: hub-%s, listen: "127.0.0.1:%s", routes: %s}\n' \
+    printf 'gtfs: %s\nstate: %s\nhttp: {listen: "127.0.0.1:%s"}\nmqtt: {listen: "127.0.0.1:%s"}\ncluster: {name: bench, node: hub-%s, listen: "127.0.0.1:%s", routes: %s, secret: bench-route-secret-0123}\n' \
       "$FEED" "$tmp/hub$i/model.json" "${ht[$i]}" "${mq[$i]}" "$i" "${rp[$i]}" "$routes" > "$tmp/hub$i.yaml"
     "$tmp/hub" serve -config "$tmp/hub$i.yaml" > "$tmp/hub$i.log" 2>&1 &
     hubs[$i]=$!; pids+=("${hubs[$i]}")

@@ -56,7 +56,17 @@ type Cluster struct {
 	// Routes are other hubs' route addresses (nats-route://host:port); one
 	// that is up suffices, the rest are discovered.
 	Routes []string
+	// Secret, the same on every hub, is what a server must present to
+	// route to this one: without it anyone who reaches Listen could join
+	// the cluster and read every message. At least minSecret characters.
+	Secret string
 }
+
+// routeUser is the username hubs' routes present with Cluster.Secret.
+const routeUser = "headway-route"
+
+// minSecret is the shortest Cluster.Secret taken.
+const minSecret = 16
 
 // Broker is a running embedded NATS server with its MQTT listener.
 type Broker struct {

@@ -20,6 +20,9 @@ func clusterOptions(so *server.Options, c *Cluster) error {
 	if c.Node == "" {
 		return errors.New("cluster.node: is required (a name different on every hub)")
 	}
+	if len(c.Secret) < minSecret {
+		return fmt.Errorf("cluster.secret: shorter than %d characters (the same long random string on every hub)", minSecret)
+	}
 	h, p, err := net.SplitHostPort(c.Listen)
 	if err != nil {
 		return fmt.Errorf("cluster.listen %q: want host:port: %w", c.Listen, err)
@@ -38,12 +41,13 @@ func clusterOptions(so *server.Options, c *Cluster) error {
 	// nats-server starts its routes only once its client listener is up:
 	// one on loopback, on a free port, reachable from this machine only.
 	so.DontListen, so.Host, so.Port = false, "127.0.0.1", -1
-	so.Cluster = server.ClusterOpts{Name: c.Name, Host: h, Port: port}
+	so.Cluster = server.ClusterOpts{Name: c.Name, Host: h, Port: port, Username: routeUser, Password: c.Secret}
 	for i, r := range c.Routes {
 		u, err := url.Parse(r)
 		if err != nil || u.Scheme != "nats-route" || u.Port() == "" {
 			return fmt.Errorf("cluster.routes[%d] %q: want nats-route://host:port", i, r)
 		}
+		u.User = url.UserPassword(routeUser, c.Secret)
 		so.Routes = append(so.Routes, u)
 	}
 	return nil

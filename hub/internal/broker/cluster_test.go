@@ -15,6 +15,12 @@ import (
 // startCluster starts n brokers forming one cluster, each given every
 // route as a deployment's hub.yaml would.
 func startCluster(t *testing.T, n int, topics wire.Topics) []*Broker {
+	return startClusterSecret(t, n, topics, testSecret)
+}
+
+const testSecret = "route-secret-for-tests"
+
+func startClusterSecret(t *testing.T, n int, topics wire.Topics, secret string) []*Broker {
 	t.Helper()
 	var listen, routes []string
 	for range n {
@@ -28,7 +34,7 @@ func startCluster(t *testing.T, n int, topics wire.Topics) []*Broker {
 	}
 	var out []*Broker
 	for i := range n {
-		c := &Cluster{Name: "test", Node: fmt.Sprintf("hub-%c", 'a'+i), Listen: listen[i], Routes: routes}
+		c := &Cluster{Name: "test", Node: fmt.Sprintf("hub-%c", 'a'+i), Listen: listen[i], Routes: routes, Secret: secret}
 		b, err := Start(Options{Addr: "127.0.0.1:0", Topics: topics, StoreDir: t.TempDir(), Cluster: c})
 		if err != nil {
 			t.Fatal(err)
@@ -120,10 +126,11 @@ func TestClusterBad(t *testing.T) {
 		cluster Cluster
 		want    string
 	}{
-		{Cluster{Node: "a", Listen: "127.0.0.1:0"}, "cluster.name: is required"},
-		{Cluster{Name: "x", Listen: "127.0.0.1:0"}, "cluster.node: is required"},
-		{Cluster{Name: "x", Node: "a", Listen: "6222"}, `cluster.listen "6222": want host:port`},
-		{Cluster{Name: "x", Node: "a", Listen: "127.0.0.1:0", Routes: []string{"hub-b:6222"}}, `cluster.routes[0] "hub-b:6222": want nats-route://host:port`},
+		{Cluster{Node: "a", Listen: "127.0.0.1:0", Secret: testSecret}, "cluster.name: is required"},
+		{Cluster{Name: "x", Listen: "127.0.0.1:0", Secret: testSecret}, "cluster.node: is required"},
+		{Cluster{Name: "x", Node: "a", Listen: "127.0.0.1:0", Secret: "short"}, "cluster.secret: shorter than 16"},
+		{Cluster{Name: "x", Node: "a", Listen: "6222", Secret: testSecret}, `cluster.listen "6222": want host:port`},
+		{Cluster{Name: "x", Node: "a", Listen: "127.0.0.1:0", Routes: []string{"hub-b:6222"}, Secret: testSecret}, `cluster.routes[0] "hub-b:6222": want nats-route://host:port`},
 	} {
 		_, err := Start(Options{Addr: "127.0.0.1:0", Cluster: &c.cluster})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -147,5 +154,31 @@ func TestClusterStateSingle(t *testing.T) {
 	st := b.ClusterState()
 	if st.Clustered || len(st.Nodes) != 1 || !st.Nodes[0].Self || st.Tracking != "all" {
 		t.Errorf("single broker's cluster state %+v", st)
+	}
+}
+
+// TestClusterWrongSecret: a server with another secret cannot route to the
+// cluster, and the cluster does not count it.
+func TestClusterWrongSecret(t *testing.T) {
+	topics := wire.Topics{}
+	bs := startCluster(t, 2, topics)
+	for deadline := time.Now().Add(wait); online(bs[0].ClusterState()) != 2; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("two servers with the secret never saw each other: %+v", bs[0].ClusterState())
+		}
+	}
+	intruder, err := Start(Options{Addr: "127.0.0.1:0", StoreDir: t.TempDir(), Cluster: &Cluster{Name: "test", Node: "intruder",
+		Listen: "127.0.0.1:0", Routes: []string{"nats-route://" + bs[0].ClusterAddr()}, Secret: "not-the-route-secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer intruder.Close()
+	// Routes are retried every second: three tries refused.
+	time.Sleep(3 * time.Second)
+	if n := online(bs[0].ClusterState()); n != 2 {
+		t.Errorf("%d servers online, want 2: one with a wrong secret joined: %+v", n, bs[0].ClusterState())
+	}
+	if n := online(intruder.ClusterState()); n != 1 {
+		t.Errorf("the intruder sees %d servers", n)
 	}
 }

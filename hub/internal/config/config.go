@@ -50,6 +50,9 @@ type Cluster struct {
 	// Routes are the hubs' route addresses, nats-route://host:port; the
 	// same list on every hub (this hub's own is skipped).
 	Routes []string `yaml:"routes"`
+	// Secret, the same on every hub, lets a hub's broker route to the
+	// others: 16 characters at least (openssl rand -hex 24).
+	Secret string `yaml:"secret"`
 }
 
 // Clustered reports whether the hub is one of a cluster.
@@ -326,7 +329,7 @@ func checkBrokerURL(field, raw string) []error {
 
 func (c Cluster) check(external string) []error {
 	if !c.Clustered() {
-		if c.Node != "" || c.Listen != "" || len(c.Routes) > 0 {
+		if c.Node != "" || c.Listen != "" || len(c.Routes) > 0 || c.Secret != "" {
 			return []error{errors.New("cluster.name: is required for a cluster (the same on every hub)")}
 		}
 		return nil
@@ -349,6 +352,9 @@ func (c Cluster) check(external string) []error {
 		if err != nil || u.Scheme != "nats-route" || u.Port() == "" {
 			errs = append(errs, fmt.Errorf("cluster.routes[%d]: %q, want nats-route://host:port", i, r))
 		}
+	}
+	if len(c.Secret) < 16 {
+		errs = append(errs, errors.New("cluster.secret: shorter than 16 characters: the same long random string on every hub (openssl rand -hex 24)"))
 	}
 	return errs
 }

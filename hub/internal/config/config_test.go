@@ -68,7 +68,8 @@ func TestLoadBad(t *testing.T) {
 		{"broker.yaml", `config FILE: line 3: mqtt.broker: unknown field (fields here: listen, store, url, urls, username, password, users, client_id, prefix, queue)`},
 		{"store-external.yaml", "config FILE: line 4: mqtt.store: only for the embedded broker, and mqtt.url is set"},
 		{"cluster.yaml", "config FILE: line 4: cluster.node: node id \"hub a\": character ' ' at 3 is not allowed (a name different on every hub)\n" +
-			"config FILE: line 6: cluster.routes[0]: \"hub-b:6222\", want nats-route://host:port"},
+			"config FILE: line 6: cluster.routes[0]: \"hub-b:6222\", want nats-route://host:port\n" +
+			"config FILE: line 7: cluster.secret: shorter than 16 characters: the same long random string on every hub (openssl rand -hex 24)"},
 		{"cluster-name.yaml", "config FILE: cluster.name: is required for a cluster (the same on every hub)"},
 		{"urls-alone.yaml", "config FILE: line 3: mqtt.urls: give the first external broker as mqtt.url, the others here"},
 		{"urls-bad.yaml", `config FILE: line 4: mqtt.urls[0]: scheme "http", want tcp, ssl, tls, mqtt or mqtts`},
