@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 
 	"github.com/headway-transit/headway/internal/wire"
 )
@@ -123,6 +124,8 @@ func Start(opts Options) (*Broker, error) {
 		if err != nil {
 			return nil, b.fail(fmt.Errorf("mqtt.users: %w", err))
 		}
+		// The hub's own account also connects in process (Conn).
+		users[len(users)-1].AllowedConnectionTypes["IN_PROCESS"] = struct{}{}
 		so.Users = users
 	}
 	srv, err := server.NewServer(so)
@@ -204,6 +207,16 @@ func (b *Broker) URL() string { return "tcp://" + b.addr }
 // with: empty when the broker lets anyone in.
 func (b *Broker) Credentials() (username, password string) {
 	return b.internal.Username, b.internal.Password
+}
+
+// Conn is a NATS connection to the server from inside the process, on the
+// hub's own account: for JetStream (package partition).
+func (b *Broker) Conn(name string) (*nats.Conn, error) {
+	opts := []nats.Option{nats.InProcessServer(b.srv), nats.Name(name), nats.MaxReconnects(-1)}
+	if b.internal.Username != "" {
+		opts = append(opts, nats.UserInfo(b.internal.Username, b.internal.Password))
+	}
+	return nats.Connect("", opts...)
 }
 
 // Clients is how many clients are connected.

@@ -34,8 +34,12 @@ type Options struct {
 	Topics  wire.Topics
 	Queue   int
 	Factory mqttconn.Factory // nil means mqttconn.NewClient
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Partitioned: the vehicles' messages reach this hub through its share
+	// of a cluster's partitions (Enqueue), not MQTT subscriptions, which
+	// would give every hub every vehicle.
+	Partitioned bool
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Ingest is the hub's MQTT client.
@@ -112,6 +116,10 @@ func (in *Ingest) onConnect(c mqtt.Client) {
 	in.wakeBoards()
 	conn := in.conn.Add(1)
 	in.subscribed.Store(false)
+	if in.opts.Partitioned {
+		in.subscribed.Store(true)
+		return
+	}
 	filters := []string{in.opts.Topics.AllPositions(), in.opts.Topics.AllStatus()}
 	toks := make([]mqtt.Token, len(filters))
 	for i, f := range filters {
@@ -134,9 +142,17 @@ func (in *Ingest) onConnect(c mqtt.Client) {
 }
 
 func (in *Ingest) onMessage(_ mqtt.Client, m mqtt.Message) {
+	if !in.Enqueue(m.Topic(), m.Payload()) {
+		in.dropped.Add(1)
+	}
+}
+
+// Enqueue queues a vehicle's message for the engine, copying payload; false
+// when the queue is full.
+func (in *Ingest) Enqueue(topic string, p []byte) bool {
 	in.received.Add(1)
-	msg := Message{Topic: m.Topic(), Received: in.opts.Now()}
-	if p := m.Payload(); len(p) <= wire.MaxPayload {
+	msg := Message{Topic: topic, Received: in.opts.Now()}
+	if len(p) <= wire.MaxPayload {
 		msg.Payload = append([]byte(nil), p...)
 	} else {
 		// Keep a marker so the engine rejects and counts it by reason.
@@ -145,8 +161,9 @@ func (in *Ingest) onMessage(_ mqtt.Client, m mqtt.Message) {
 	}
 	select {
 	case in.queue <- msg:
+		return true
 	default:
-		in.dropped.Add(1)
+		return false
 	}
 }
 

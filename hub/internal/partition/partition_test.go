@@ -1,0 +1,182 @@
+package partition
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headway-transit/headway/hub/internal/broker"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+const wait = 30 * time.Second
+
+// hub is one Partitions, as a hub runs it, recording what it is given.
+type hub struct {
+	name   string
+	ps     *Partitions
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	got    map[string][]string // vehicle -> payloads
+	full   atomic.Bool         // its queue refuses messages
+}
+
+func startHub(t *testing.T, b *broker.Broker, name string, online func() []string, partitions int) *hub {
+	t.Helper()
+	nc, err := b.Conn("test-" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hub{name: name, got: map[string][]string{}, done: make(chan struct{})}
+	topics := wire.Topics{}
+	h.ps, err = New(Options{JS: js, Topics: topics, Partitions: partitions, Replicas: 1, Node: name, Online: online,
+		Deliver: func(topic string, payload []byte) bool {
+			if h.full.Load() {
+				return false
+			}
+			v, kind, err := topics.ParseVehicleTopic(topic)
+			if err != nil || kind != "position" {
+				t.Errorf("%s got topic %q (%v)", name, topic, err)
+			}
+			h.mu.Lock()
+			h.got[v] = append(h.got[v], string(payload))
+			h.mu.Unlock()
+			return true
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { defer close(h.done); h.ps.Run(ctx) }()
+	t.Cleanup(h.stop)
+	return h
+}
+
+func (h *hub) stop() {
+	h.cancel()
+	<-h.done
+}
+
+func (h *hub) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, ps := range h.got {
+		n += len(ps)
+	}
+	return n
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(wait); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// publishAll publishes one QoS 1 position from each vehicle, payload tag.
+func publishAll(t *testing.T, c mqtt.Client, vehicles []string, tag string) {
+	t.Helper()
+	for _, v := range vehicles {
+		if tok := c.Publish(wire.Topics{}.Position(v), 1, false, tag); !tok.WaitTimeout(wait) || tok.Error() != nil {
+			t.Fatalf("publish: %v", tok.Error())
+		}
+	}
+}
+
+// TestPartitions: two hubs share the vehicles by partition, each message
+// reaching exactly one of them, each vehicle always the same one; when one
+// stops, the other takes its partitions over and gets what was published
+// meanwhile; a hub whose queue is full gets its messages again later.
+func TestPartitions(t *testing.T) {
+	b, err := broker.Start(broker.Options{Addr: "127.0.0.1:0", StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	var online atomic.Value
+	online.Store([]string{"a", "b"})
+	live := func() []string { return online.Load().([]string) }
+	const partitions = 6
+	a := startHub(t, b, "a", live, partitions)
+	bb := startHub(t, b, "b", live, partitions)
+	eventually(t, "each hub pulling its 3 partitions", func() bool { return len(a.ps.Owned()) == 3 && len(bb.ps.Owned()) == 3 })
+
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(b.URL()).SetClientID("fleet").SetProtocolVersion(4))
+	if tok := c.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(100) })
+	var vehicles []string
+	for i := range 60 {
+		vehicles = append(vehicles, fmt.Sprintf("bus.%d", i)) // a '.' in ids, as MQTT allows
+	}
+	publishAll(t, c, vehicles, "1")
+	eventually(t, "60 messages delivered", func() bool { return a.count()+bb.count() >= 60 })
+	time.Sleep(200 * time.Millisecond) // any duplicate would arrive by now
+	if n := a.count() + bb.count(); n != 60 {
+		t.Errorf("%d deliveries of 60 messages", n)
+	}
+	for _, v := range vehicles {
+		want := Owner(Of(v, partitions), []string{"a", "b"})
+		for _, h := range []*hub{a, bb} {
+			h.mu.Lock()
+			n := len(h.got[v])
+			h.mu.Unlock()
+			if (h.name == want) != (n == 1) {
+				t.Errorf("vehicle %s (partition %d, owner %s): %d messages at hub %s", v, Of(v, partitions), want, n, h.name)
+			}
+		}
+	}
+	if a.count() == 0 || bb.count() == 0 {
+		t.Errorf("one hub got every vehicle: a %d, b %d", a.count(), bb.count())
+	}
+
+	// Hub b dies; a sees it gone and takes everything over, b's pins
+	// expiring.
+	bb.stop()
+	online.Store([]string{"a"})
+	before := a.count()
+	publishAll(t, c, vehicles, "2")
+	eventually(t, "hub a getting every vehicle's second message", func() bool { return a.count() == before+60 })
+
+	// A full queue: messages come back until it has room.
+	a.full.Store(true)
+	publishAll(t, c, vehicles[:5], "3")
+	time.Sleep(300 * time.Millisecond)
+	a.full.Store(false)
+	eventually(t, "the refused messages redelivered", func() bool { return a.count() == before+65 })
+}
+
+func TestOf(t *testing.T) {
+	// nats-server's partition(): FNV-1a 32 of the token, modulo N.
+	seen := map[int]bool{}
+	for i := range 100 {
+		p := Of(fmt.Sprintf("bus-%d", i), 12)
+		if p < 0 || p >= 12 {
+			t.Fatalf("partition %d", p)
+		}
+		seen[p] = true
+	}
+	if len(seen) < 10 {
+		t.Errorf("100 vehicles in %d of 12 partitions", len(seen))
+	}
+	if Owner(7, []string{"a", "b", "c"}) != "b" || Owner(7, nil) != "" {
+		t.Error("Owner")
+	}
+}
