@@ -63,6 +63,11 @@ type Options struct {
 	// saves the learned model with it.
 	Checkpoint      func(now time.Time)
 	CheckpointEvery time.Duration
+	// Share, when set, is given (from Run's goroutine, at each Flush) the
+	// rows of every trip run this hub's vehicles started, changed or
+	// stopped (nil rows) predicting: other hubs of a cluster show them
+	// (see share.go). It must not block.
+	Share func(k boards.TripKey, rows map[int]boards.Realtime)
 }
 
 // ForgetAfter is how long a silent vehicle stays listed.
@@ -94,8 +99,10 @@ type Engine struct {
 	runOf    map[string]boards.TripKey // vehicle -> trip run it predicts
 	owner    map[boards.TripKey]string // trip run -> vehicle predicting it
 	dirty    map[string]bool
-	snapshot bool              // the vehicles' API view is out of date
-	lastRows map[string]string // stop -> encoded arrivals of its last board
+	remoteOf map[boards.TripKey]string // trip run -> the hub predicting it (share.go)
+	shared   map[boards.TripKey]bool   // trip runs to hand to Options.Share
+	snapshot bool                      // the vehicles' API view is out of date
+	lastRows map[string]string         // stop -> encoded arrivals of its last board
 
 	mu        sync.RWMutex
 	boardMsg  map[string][]byte
@@ -107,6 +114,8 @@ type Engine struct {
 	// watch carries stops first asked for by a sign to Run, which builds
 	// their boards with realtime rows and keeps them current.
 	watch chan string
+	// remote carries other hubs' runs to Run (share.go).
+	remote chan remoteOp
 
 	m metrics
 }
@@ -140,6 +149,9 @@ func New(opts Options) *Engine {
 		boardMsg: map[string][]byte{},
 		ttMsg:    map[string]timetable{},
 		watch:    make(chan string, 1024),
+		remote:   make(chan remoteOp, 4096),
+		remoteOf: map[boards.TripKey]string{},
+		shared:   map[boards.TripKey]bool{},
 		m:        newMetrics(),
 		live:     newLiveScore(),
 	}
@@ -245,6 +257,18 @@ func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 		case st := <-e.watch:
 			e.dirty[st] = true
 			e.Flush()
+		case op := <-e.remote:
+			e.applyRemote(op)
+		remote:
+			for n := 1; n < maxBatch; n++ {
+				select {
+				case op = <-e.remote:
+					e.applyRemote(op)
+				default:
+					break remote
+				}
+			}
+			e.Flush()
 		case <-refresh.C:
 			e.Refresh()
 		}
@@ -349,6 +373,7 @@ func (e *Engine) predict(v *tracker.Vehicle, now time.Time) {
 	e.runOf[v.ID] = key
 	e.owner[key] = v.ID
 	e.markTrip(key)
+	e.shareChanged(key)
 }
 
 // release removes the predictions vehicle made.
@@ -362,6 +387,7 @@ func (e *Engine) release(vehicle string) {
 		delete(e.owner, key)
 		delete(e.preds, key)
 		e.markTrip(key)
+		e.shareChanged(key)
 	}
 }
 
@@ -384,6 +410,7 @@ func (e *Engine) markTrip(k boards.TripKey) {
 
 // Flush rebuilds the boards of dirty stops and publishes those that changed.
 func (e *Engine) Flush() {
+	e.shareFlush()
 	e.publishRealtime()
 	if e.snapshot {
 		e.snapshotVehicles()

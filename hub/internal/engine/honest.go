@@ -92,6 +92,7 @@ func (e *Engine) atTerminal(v *tracker.Vehicle, key boards.TripKey) {
 	e.runOf[v.ID] = key
 	e.owner[key] = v.ID
 	e.markTrip(key)
+	e.shareChanged(key)
 }
 
 func maxTime(a, b time.Time) time.Time {
