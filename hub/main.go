@@ -158,13 +158,20 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 			// Back soon after the broker: the live view waits on this.
 			ReconnectMax: time.Second,
 		},
-		Topics: topics,
-		Queue:  cfg.MQTT.Queue,
-		Logger: logger,
-		Now:    now,
+		Topics:      topics,
+		Partitioned: partitioned(cfg),
+		Queue:       cfg.MQTT.Queue,
+		Logger:      logger,
+		Now:         now,
 	})
 	if err != nil {
 		return err
+	}
+	var cl *clusterParts
+	if partitioned(cfg) {
+		if cl, err = newClusterParts(cfg, brk, in, logger); err != nil {
+			return err
+		}
 	}
 	assigned, blocks := map[string]string{}, map[string]string{}
 	for v, a := range cfg.Vehicles {
@@ -198,6 +205,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		Predictor:       model,
 		Checkpoint:      checkpoint,
 		CheckpointEvery: cfg.StateEvery.D(),
+		Share:           cl.shareFunc(),
 		Publish: []engine.Publisher{
 			func(stop string, msg []byte) { pushSrv.Publish(stop, msg) },
 			in.PublishBoard,
@@ -207,6 +215,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		Now:        now,
 	})
 	keep.eng = eng
+	cl.setEngine(eng)
 	if cfg.State != "" {
 		keep.load()
 	}
@@ -230,13 +239,17 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	httpSrv := &http.Server{
 		Handler: server.Handler(server.Options{
 			Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version, Now: now,
-			Cluster: clusterState(brk, clientID(cfg)),
+			Cluster: clusterState(brk, clientID(cfg), cl.partitionsOf(), cl.partitionsOf().Count()),
 			Health: func() (bool, map[string]any) {
 				// Healthy once the broker has acknowledged the vehicle
 				// subscriptions: connected alone may still miss fixes.
 				d := map[string]any{"mqtt_connected": in.Connected(), "mqtt_subscribed": in.Subscribed(), "vehicles": len(eng.Vehicles()), "displays": len(pushSrv.Displays())}
 				if t := eng.LastFixAt(); !t.IsZero() {
 					d["last_fix_age_s"] = now().Sub(t).Seconds()
+				}
+				if cl != nil {
+					d["partitions"] = cl.parts.Owned()
+					return in.Subscribed() && cl.ready(), d
 				}
 				return in.Subscribed(), d
 			},
@@ -248,7 +261,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 8)
 	run := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -260,6 +273,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		}()
 	}
 	run("mqtt", func() error { return in.Run(ctx) })
+	run("cluster", func() error { return cl.run(ctx) })
 	run("engine", func() error { return eng.Run(ctx, in.Messages()) })
 	run("push", func() error { return pushSrv.Run(ctx) })
 	run("http", func() error {

@@ -72,7 +72,7 @@ type ClusterState struct {
 	Leader string      `json:"leader,omitempty"`
 	Nodes  []NodeState `json:"nodes"`
 	// Tracking says which vehicles each hub tracks: "all" (every hub the
-	// whole fleet) until partitions are built.
+	// whole fleet) or "partitions" (each its share, Nodes' Partitions).
 	Tracking string `json:"tracking"`
 }
 
@@ -85,6 +85,9 @@ type NodeState struct {
 	Current bool    `json:"current"`
 	SeenAgo float64 `json:"seen_ago_s"` // seconds since last heard from
 	Lag     uint64  `json:"lag"`        // operations behind the leader
+	// Partitions are the vehicle partitions the hub tracks (package
+	// partition); none when every hub tracks every vehicle.
+	Partitions []int `json:"partitions,omitempty"`
 }
 
 // ClusterState reports the cluster's nodes: online while a route to them is

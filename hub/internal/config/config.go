@@ -53,6 +53,10 @@ type Cluster struct {
 	// Secret, the same on every hub, lets a hub's broker route to the
 	// others: 16 characters at least (openssl rand -hex 24).
 	Secret string `yaml:"secret"`
+	// Partitions the vehicles are shared out in among the hubs online, each
+	// vehicle tracked by one hub (default 12; the same on every hub). -1:
+	// every hub tracks every vehicle.
+	Partitions int `yaml:"partitions"`
 }
 
 // Clustered reports whether the hub is one of a cluster.
@@ -352,6 +356,9 @@ func (c Cluster) check(external string) []error {
 		if err != nil || u.Scheme != "nats-route" || u.Port() == "" {
 			errs = append(errs, fmt.Errorf("cluster.routes[%d]: %q, want nats-route://host:port", i, r))
 		}
+	}
+	if c.Partitions < -1 || c.Partitions > 1024 {
+		errs = append(errs, fmt.Errorf("cluster.partitions: %d, want 1 to 1024, or -1 for every hub tracking every vehicle", c.Partitions))
 	}
 	if len(c.Secret) < 16 {
 		errs = append(errs, errors.New("cluster.secret: shorter than 16 characters: the same long random string on every hub (openssl rand -hex 24)"))

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headway-transit/headway/hub/internal/boards"
+	"github.com/headway-transit/headway/hub/internal/broker"
+	"github.com/headway-transit/headway/hub/internal/config"
+	"github.com/headway-transit/headway/hub/internal/engine"
+	"github.com/headway-transit/headway/hub/internal/ingest"
+	"github.com/headway-transit/headway/hub/internal/partition"
+	"github.com/headway-transit/headway/hub/internal/share"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// partitioned reports whether the hubs share the vehicles out.
+func partitioned(cfg config.Config) bool {
+	return cfg.Cluster.Clustered() && cfg.Cluster.Partitions != -1
+}
+
+// clusterParts are what a hub of a partitioned cluster runs besides the
+// rest: its share of the vehicles (partition) and the predictions shared
+// with the other hubs (share). A nil *clusterParts runs nothing.
+type clusterParts struct {
+	nc    *nats.Conn
+	parts *partition.Partitions
+	share *share.Share
+	eng   *lateEngine
+}
+
+// newClusterParts sets them up over brk's JetStream: the vehicles' messages
+// into in's queue, other hubs' predictions into the engine (setEngine,
+// once it is built).
+func newClusterParts(cfg config.Config, brk *broker.Broker, in *ingest.Ingest, logger *slog.Logger) (*clusterParts, error) {
+	nc, err := brk.Conn("headway-hub-" + cfg.Cluster.Node)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	online := func() []string {
+		var out []string
+		for _, n := range brk.ClusterState().Nodes {
+			if n.Online {
+				out = append(out, n.Name)
+			}
+		}
+		return out
+	}
+	replicas := min(3, len(cfg.Cluster.Routes))
+	c := &clusterParts{nc: nc, eng: &lateEngine{}}
+	c.parts, err = partition.New(partition.Options{
+		JS: js, Topics: wire.Topics{Prefix: cfg.MQTT.Prefix}, Partitions: cfg.Cluster.Partitions,
+		Replicas: replicas, Node: cfg.Cluster.Node, Online: online, Deliver: in.Enqueue, Logger: logger,
+	})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	c.share, err = share.New(share.Options{JS: js, Node: cfg.Cluster.Node, Replicas: replicas, Engine: c.eng,
+		Online: online, MaxAge: cfg.Tracking.Stale.D(), Logger: logger})
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// lateEngine is the engine share hands runs to, set (setEngine) once it
+// is built and before run starts.
+type lateEngine struct{ eng *engine.Engine }
+
+func (l *lateEngine) Remote(r engine.SharedRun) { l.eng.Remote(r) }
+func (l *lateEngine) DropNode(n string)         { l.eng.DropNode(n) }
+
+// shareFunc is engine.Options.Share: nil when the hub is not partitioned.
+func (c *clusterParts) shareFunc() func(boards.TripKey, map[int]boards.Realtime) {
+	if c == nil {
+		return nil
+	}
+	return c.share.Put
+}
+
+// setEngine gives share the engine to hand other hubs' runs to.
+func (c *clusterParts) setEngine(e *engine.Engine) {
+	if c != nil {
+		c.eng.eng = e
+	}
+}
+
+// run pulls this hub's partitions and shares predictions until ctx is done.
+func (c *clusterParts) run(ctx context.Context) error {
+	if c == nil {
+		return nil
+	}
+	defer c.nc.Close()
+	errs := make(chan error, 2)
+	go func() { errs <- c.parts.Run(ctx) }()
+	go func() { errs <- c.share.Run(ctx) }()
+	err := <-errs
+	if err2 := <-errs; err == nil {
+		err = err2
+	}
+	return err
+}
+
+// ready reports whether both are set up (for /healthz).
+func (c *clusterParts) ready() bool { return c == nil || (c.parts.Ready() && c.share.Ready()) }
+
+// partitionsOf is the partitions pulling, for /api/cluster (nil when not
+// partitioned).
+func (c *clusterParts) partitionsOf() *partition.Partitions {
+	if c == nil {
+		return nil
+	}
+	return c.parts
+}
