@@ -158,6 +158,12 @@ func TestHubCluster(t *testing.T) {
 		}
 		return false
 	})
+	// Every hub's model learns from the other hubs' buses too.
+	for _, s := range c.hubs {
+		eventually(t, 60*time.Second, "a hub's model learning from other hubs' buses", func() bool {
+			return scrape(t, s.hubHTTP+"/metrics")["headway_cluster_observations_taken_total"] > 0
+		})
+	}
 	for _, s := range c.hubs {
 		if strings.Contains(s.hub.output(), "same client ID") {
 			t.Errorf("%s: clients took over each other's MQTT sessions (ids clash across the cluster)", s.hubHTTP)

@@ -65,7 +65,7 @@ func newClusterParts(cfg config.Config, brk *broker.Broker, in *ingest.Ingest, l
 		nc.Close()
 		return nil, err
 	}
-	c.share, err = share.New(share.Options{JS: js, Node: cfg.Cluster.Node, Replicas: replicas, Engine: c.eng,
+	c.share, err = share.New(share.Options{NC: nc, JS: js, Node: cfg.Cluster.Node, Replicas: replicas, Engine: c.eng,
 		Online: online, MaxAge: cfg.Tracking.Stale.D(), Logger: logger})
 	if err != nil {
 		nc.Close()
@@ -80,6 +80,9 @@ type lateEngine struct{ eng *engine.Engine }
 
 func (l *lateEngine) Remote(r engine.SharedRun) { l.eng.Remote(r) }
 func (l *lateEngine) DropNode(n string)         { l.eng.DropNode(n) }
+func (l *lateEngine) RemoteObservation(o engine.Observation) {
+	l.eng.RemoteObservation(o)
+}
 
 // shareFunc is engine.Options.Share: nil when the hub is not partitioned.
 func (c *clusterParts) shareFunc() func(boards.TripKey, map[int]boards.Realtime) {
@@ -87,6 +90,15 @@ func (c *clusterParts) shareFunc() func(boards.TripKey, map[int]boards.Realtime)
 		return nil
 	}
 	return c.share.Put
+}
+
+// observeFunc is engine.Options.ShareObservation: nil when the hub is not
+// partitioned.
+func (c *clusterParts) observeFunc() func(engine.Observation) {
+	if c == nil {
+		return nil
+	}
+	return c.share.Observe
 }
 
 // setEngine gives share the engine to hand other hubs' runs to.

@@ -68,6 +68,10 @@ type Options struct {
 	// stopped (nil rows) predicting: other hubs of a cluster show them
 	// (see share.go). It must not block.
 	Share func(k boards.TripKey, rows map[int]boards.Realtime)
+	// ShareObservation, when set, is given (from Run's goroutine) what each
+	// of this hub's vehicles taught the arrival model, for the other hubs'
+	// models (RemoteObservation). It must not block.
+	ShareObservation func(Observation)
 }
 
 // ForgetAfter is how long a silent vehicle stays listed.
@@ -326,6 +330,7 @@ func (e *Engine) Handle(m ingest.Message) {
 			v := e.tracker.Vehicle(vehicle)
 			e.judgePassages(v, before)
 			e.opts.Predictor.Observe(v)
+			e.shareObservation(v)
 			e.predict(v, now)
 		}
 	}

@@ -7,6 +7,10 @@ type metrics struct {
 	boards    prometheus.Counter
 	conflicts prometheus.Counter
 	standing  prometheus.Counter
+	// Cluster: what the model learned from other hubs' buses, and the
+	// trip runs other hubs predict on this hub's boards.
+	remoteObs  prometheus.Counter
+	remoteRuns prometheus.Counter
 }
 
 func newMetrics() metrics {
@@ -23,6 +27,14 @@ func newMetrics() metrics {
 			Name: "headway_trip_conflicts_total",
 			Help: "Fixes of a vehicle on a trip run another vehicle already predicts (one of them is on the wrong trip).",
 		}),
+		remoteObs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headway_cluster_observations_taken_total",
+			Help: "Observations (stops passed, stands) of other hubs' vehicles the arrival model learned from.",
+		}),
+		remoteRuns: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headway_cluster_runs_taken_total",
+			Help: "Trip runs' rows taken from other hubs of the cluster for this hub's boards.",
+		}),
 		standing: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "headway_vehicle_standing_no_prediction_total",
 			Help: "Fixes of a vehicle standing mid-route longer than tracking.max_stand, so predicting nothing.",
@@ -31,7 +43,7 @@ func newMetrics() metrics {
 }
 
 func (m metrics) register(r prometheus.Registerer, e *Engine) {
-	r.MustRegister(m.messages, m.boards, m.conflicts, m.standing, vehicleCollector{e})
+	r.MustRegister(m.messages, m.boards, m.conflicts, m.standing, m.remoteObs, m.remoteRuns, vehicleCollector{e})
 	r.MustRegister(e.live.collectors()...)
 }
 

@@ -6,6 +6,8 @@ import (
 
 	"github.com/headway-transit/headway/hub/internal/boards"
 	"github.com/headway-transit/headway/hub/internal/engine"
+	"github.com/headway-transit/headway/hub/internal/predict"
+	"github.com/headway-transit/headway/hub/internal/tracker"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -97,4 +99,63 @@ func TestSharedRuns(t *testing.T) {
 	if rb := realtimeAt(pubB["S3"], "E0800"); rb == nil || rb.Vehicle != "bus-b" {
 		t.Errorf("another hub's rows replaced hub b's own bus: %+v", rb)
 	}
+}
+
+// TestSharedObservations: hub b's arrival model learns what hub a's bus
+// taught hub a's, so both predict the same for a bus they both see, where a
+// hub that heard nothing predicts otherwise.
+func TestSharedObservations(t *testing.T) {
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	start := day.Add(8*time.Hour + 3*time.Minute + 30*time.Second)
+	clk := &clock{start}
+	var obs []engine.Observation
+	learned := func(o *engine.Options) { o.Predictor = predict.NewLearned(o.Feed, predict.LearnedConfig{}) }
+	a, _ := newEngineWith(t, clk, map[string]wire.Board{}, func(o *engine.Options) {
+		learned(o)
+		o.ShareObservation = func(x engine.Observation) { obs = append(obs, x) }
+	})
+	b, _ := newEngineWith(t, clk, map[string]wire.Board{}, learned)
+	c, _ := newEngineWith(t, clk, map[string]wire.Board{}, learned)
+
+	// bus-1 crawls along E0800 at 5 m/s (the timetable's pace is 8), past
+	// S2 and S3 to the end of the line.
+	for i := range 31 {
+		clk.t = start.Add(time.Duration(i*20) * time.Second)
+		a.Handle(positionOf(t, "bus-1", uint64(i+1), 1500+float64(i)*100, clk.t))
+		a.Flush()
+	}
+	if len(obs) < 2 {
+		t.Fatalf("hub a shared %d observations, want one per stop passed (S2, S3)", len(obs))
+	}
+	for _, o := range obs {
+		b.HandleRemoteObservation(o)
+	}
+	// A bus every hub sees, just past S1 on E0810.
+	clk.t = clk.t.Add(10 * time.Second)
+	for _, e := range []*engine.Engine{a, b, c} {
+		e.Handle(positionOf(t, "probe", 1, 1100, clk.t))
+		e.Flush()
+	}
+	_, _, pa := a.Predicted("probe")
+	_, _, pb := b.Predicted("probe")
+	_, _, pc := c.Predicted("probe")
+	if len(pa) == 0 || len(pa) != len(pb) {
+		t.Fatalf("predictions a %v, b %v", pa, pb)
+	}
+	same := true
+	for i := range pa {
+		if !pa[i].Predicted.Equal(pb[i].Predicted) {
+			t.Errorf("stop %s: hub a predicts %v, hub b %v", pa[i].StopID, pa[i].Predicted, pb[i].Predicted)
+		}
+		if i < len(pc) && !pc[i].Predicted.Equal(pa[i].Predicted) {
+			same = false
+		}
+	}
+	if same {
+		t.Error("a hub that learned nothing predicts as hub a does: the observations taught nothing to tell")
+	}
+
+	// Hostile or foreign observations are ignored.
+	b.HandleRemoteObservation(engine.Observation{Trip: "no-such-trip"})
+	b.HandleRemoteObservation(engine.Observation{Trip: "E0800", Passed: []tracker.Passage{{Index: 99}}})
 }

@@ -5,7 +5,9 @@
 // The runs live in a JetStream key-value bucket, one key per trip run,
 // replicated across the cluster: a hub puts the rows its vehicles predict
 // (at most once per Every per run, the latest winning) and watches the
-// whole bucket, so a hub that joins gets every run at once. Entries of a
+// whole bucket, so a hub that joins gets every run at once. (What the
+// buses teach the arrival model goes out on a plain subject, Observe.)
+// Entries of a
 // hub that went offline are dropped from the engine (its vehicles move to
 // the others, which put their runs anew), and entries older than MaxAge
 // are not taken.
@@ -23,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/headway-transit/headway/hub/internal/boards"
@@ -32,14 +35,27 @@ import (
 // Bucket is the key-value bucket of the shared runs.
 const Bucket = "HEADWAY_RUNS"
 
-// Engine is where other hubs' runs go.
+// Engine is where other hubs' runs and observations go.
 type Engine interface {
 	Remote(engine.SharedRun)
 	DropNode(node string)
+	RemoteObservation(engine.Observation)
+}
+
+// observations is the subject hubs tell each other what their buses taught
+// their arrival models on (core NATS: a hub that is down misses some, and
+// its model still has what it learned before).
+const observations = "headway.cluster.observations"
+
+// observation is a message on it.
+type observation struct {
+	Node string             `json:"node"`
+	Obs  engine.Observation `json:"obs"`
 }
 
 // Options configures a Share.
 type Options struct {
+	NC       *nats.Conn // for observations
 	JS       jetstream.JetStream
 	Node     string // this hub
 	Replicas int
@@ -75,8 +91,8 @@ type Share struct {
 
 // New checks opts; Run sets the bucket up and shares.
 func New(opts Options) (*Share, error) {
-	if opts.JS == nil || opts.Engine == nil || opts.Online == nil || opts.Node == "" {
-		return nil, errors.New("share: JS, Engine, Online and Node are required")
+	if opts.NC == nil || opts.JS == nil || opts.Engine == nil || opts.Online == nil || opts.Node == "" {
+		return nil, errors.New("share: NC, JS, Engine, Online and Node are required")
 	}
 	if opts.Every <= 0 {
 		opts.Every = time.Second
@@ -159,6 +175,11 @@ func (s *Share) Run(ctx context.Context) error {
 		return fmt.Errorf("share: watch: %w", err)
 	}
 	defer w.Stop()
+	sub, err := s.opts.NC.Subscribe(observations, s.takeObservation)
+	if err != nil {
+		return fmt.Errorf("share: observations: %w", err)
+	}
+	defer sub.Unsubscribe()
 	s.mu.Lock()
 	s.ready = true
 	s.mu.Unlock()
@@ -194,6 +215,32 @@ func (s *Share) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// Observe tells the other hubs what one of this hub's vehicles taught the
+// arrival model (engine.Options.ShareObservation); it never blocks.
+func (s *Share) Observe(o engine.Observation) {
+	b, err := json.Marshal(observation{Node: s.opts.Node, Obs: o})
+	if err == nil {
+		err = s.opts.NC.Publish(observations, b)
+	}
+	if err != nil {
+		s.mu.Lock()
+		s.failed++
+		s.mu.Unlock()
+	}
+}
+
+func (s *Share) takeObservation(m *nats.Msg) {
+	var o observation
+	if err := json.Unmarshal(m.Data, &o); err != nil {
+		s.log.Warn("observation ignored", "err", err)
+		return
+	}
+	if o.Node == s.opts.Node {
+		return
+	}
+	s.opts.Engine.RemoteObservation(o.Obs)
 }
 
 // take hands another hub's entry to the engine, returning that hub.

@@ -19,6 +19,13 @@ type fakeEngine struct {
 	mu    sync.Mutex
 	runs  map[boards.TripKey]engine.SharedRun
 	drops []string
+	obs   []engine.Observation
+}
+
+func (f *fakeEngine) RemoteObservation(o engine.Observation) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.obs = append(f.obs, o)
 }
 
 func (f *fakeEngine) Remote(r engine.SharedRun) {
@@ -76,7 +83,7 @@ func TestShare(t *testing.T) {
 			t.Fatal(err)
 		}
 		eng := &fakeEngine{runs: map[boards.TripKey]engine.SharedRun{}}
-		s, err := New(Options{JS: js, Node: node, Engine: eng, Online: live, Every: 50 * time.Millisecond})
+		s, err := New(Options{NC: nc, JS: js, Node: node, Engine: eng, Online: live, Every: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,6 +114,19 @@ func TestShare(t *testing.T) {
 	if _, ok := ea.get(early); ok {
 		t.Error("hub a was handed its own run")
 	}
+	// What hub a's bus taught its model reaches hub b's, not hub a's.
+	sa.Observe(engine.Observation{Trip: "T2", DayStart: 1764201600, Next: 3})
+	eventually(t, "hub a's observation at hub b", func() bool {
+		eb.mu.Lock()
+		defer eb.mu.Unlock()
+		return len(eb.obs) == 1 && eb.obs[0].Trip == "T2" && eb.obs[0].Next == 3
+	})
+	ea.mu.Lock()
+	if len(ea.obs) != 0 {
+		t.Error("hub a was handed its own observation")
+	}
+	ea.mu.Unlock()
+
 	sa.Put(early, nil)
 	eventually(t, "the run hub a stopped predicting gone from hub b", func() bool { _, ok := eb.get(early); return !ok })
 
