@@ -47,7 +47,12 @@ func storeDir(cfg config.Config) string {
 // clusterState reports the cluster for /api/cluster: the embedded broker's
 // view, with each hub's partitions (this one's as it pulls them, the
 // others' as they should), or with an external broker this hub alone.
-func clusterState(brk *broker.Broker, name string, parts *partition.Partitions, n int) func() broker.ClusterState {
+func clusterState(brk *broker.Broker, name string, cl *clusterParts, node string) func() broker.ClusterState {
+	if brk == nil && cl != nil {
+		return func() broker.ClusterState { return cl.state(node) }
+	}
+	parts := cl.partitionsOf()
+	n := parts.Count()
 	if brk != nil && parts != nil {
 		return func() broker.ClusterState {
 			st := brk.ClusterState()

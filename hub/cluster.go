@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -27,17 +29,28 @@ func partitioned(cfg config.Config) bool {
 // rest: its share of the vehicles (partition) and the predictions shared
 // with the other hubs (share). A nil *clusterParts runs nothing.
 type clusterParts struct {
-	nc    *nats.Conn
-	parts *partition.Partitions
-	share *share.Share
-	eng   *lateEngine
+	nc      *nats.Conn
+	parts   *partition.Partitions
+	share   *share.Share
+	eng     *lateEngine
+	members *partition.Members // on an external NATS cluster
+	online  func() []string
 }
 
-// newClusterParts sets them up over brk's JetStream: the vehicles' messages
-// into in's queue, other hubs' predictions into the engine (setEngine,
-// once it is built).
+// newClusterParts sets them up over the JetStream of brk, the embedded
+// broker, or with brk nil of the external NATS cluster cluster.nats lists:
+// the vehicles' messages into in's queue, other hubs' predictions into the
+// engine (setEngine, once it is built).
 func newClusterParts(cfg config.Config, brk *broker.Broker, in *ingest.Ingest, logger *slog.Logger) (*clusterParts, error) {
-	nc, err := brk.Conn("headway-hub-" + cfg.Cluster.Node)
+	name := "headway-hub-" + cfg.Cluster.Node
+	var nc *nats.Conn
+	var err error
+	if brk != nil {
+		nc, err = brk.Conn(name)
+	} else {
+		nc, err = nats.Connect(strings.Join(cfg.Cluster.NATS, ","), nats.Name(name), nats.UserInfo(cfg.MQTT.Username, cfg.MQTT.Password),
+			nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond), nats.RetryOnFailedConnect(true))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
@@ -46,17 +59,25 @@ func newClusterParts(cfg config.Config, brk *broker.Broker, in *ingest.Ingest, l
 		nc.Close()
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	online := func() []string {
-		var out []string
-		for _, n := range brk.ClusterState().Nodes {
-			if n.Online {
-				out = append(out, n.Name)
-			}
-		}
-		return out
-	}
-	replicas := min(3, len(cfg.Cluster.Routes))
 	c := &clusterParts{nc: nc, eng: &lateEngine{}}
+	replicas := min(3, len(cfg.Cluster.Routes))
+	if brk != nil {
+		// Hubs with embedded brokers know each other by their routes.
+		c.online = func() []string {
+			var out []string
+			for _, n := range brk.ClusterState().Nodes {
+				if n.Online {
+					out = append(out, n.Name)
+				}
+			}
+			return out
+		}
+	} else {
+		replicas = min(3, len(cfg.Cluster.NATS))
+		c.members = partition.NewMembers(js, cfg.Cluster.Node, replicas)
+		c.online = c.members.Online
+	}
+	online := c.online
 	c.parts, err = partition.New(partition.Options{
 		JS: js, Topics: wire.Topics{Prefix: cfg.MQTT.Prefix}, Partitions: cfg.Cluster.Partitions,
 		Replicas: replicas, Node: cfg.Cluster.Node, Online: online, Deliver: in.Enqueue, Logger: logger,
@@ -114,14 +135,42 @@ func (c *clusterParts) run(ctx context.Context) error {
 		return nil
 	}
 	defer c.nc.Close()
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
+	n := 2
 	go func() { errs <- c.parts.Run(ctx) }()
 	go func() { errs <- c.share.Run(ctx) }()
-	err := <-errs
-	if err2 := <-errs; err == nil {
-		err = err2
+	if c.members != nil {
+		n++
+		go func() { errs <- c.members.Run(ctx) }()
+	}
+	var err error
+	for range n {
+		if e := <-errs; err == nil {
+			err = e
+		}
 	}
 	return err
+}
+
+// state is /api/cluster for hubs on an external NATS cluster: the hubs as
+// their heartbeats tell, each with its partitions.
+func (c *clusterParts) state(node string) broker.ClusterState {
+	st := broker.ClusterState{Clustered: true, Node: node, Tracking: "partitions"}
+	online := c.online()
+	for _, n := range online {
+		nd := broker.NodeState{Name: n, Self: n == node, Online: true, Current: true}
+		if nd.Self {
+			nd.Partitions = c.parts.Owned()
+		} else {
+			for p := range c.parts.Count() {
+				if partition.Owner(p, online) == n {
+					nd.Partitions = append(nd.Partitions, p)
+				}
+			}
+		}
+		st.Nodes = append(st.Nodes, nd)
+	}
+	return st
 }
 
 // ready reports whether both are set up (for /healthz).

@@ -53,6 +53,11 @@ type Cluster struct {
 	// Secret, the same on every hub, lets a hub's broker route to the
 	// others: 16 characters at least (openssl rand -hex 24).
 	Secret string `yaml:"secret"`
+	// NATS lists an external NATS cluster's client URLs (nats://host:4222)
+	// when the hubs use one (mqtt.url its MQTT listener) instead of their
+	// embedded brokers: then there is no listen, routes or secret, and the
+	// hubs log in with mqtt.username and mqtt.password.
+	NATS []string `yaml:"nats"`
 	// Partitions the vehicles are shared out in among the hubs online, each
 	// vehicle tracked by one hub (default 12; the same on every hub). -1:
 	// every hub tracks every vehicle.
@@ -61,6 +66,10 @@ type Cluster struct {
 
 // Clustered reports whether the hub is one of a cluster.
 func (c Cluster) Clustered() bool { return c.Name != "" }
+
+// External reports whether the cluster's hubs use an external NATS cluster
+// rather than their embedded brokers.
+func (c Cluster) External() bool { return c.Clustered() && len(c.NATS) > 0 }
 
 // HTTP configures the hub's web server (WebSocket, API, dashboard, metrics).
 type HTTP struct {
@@ -339,11 +348,34 @@ func (c Cluster) check(external string) []error {
 		return nil
 	}
 	var errs []error
-	if external != "" {
-		errs = append(errs, errors.New("cluster.name: a cluster is of the hubs' embedded brokers, and mqtt.url is set"))
-	}
 	if err := wire.ValidID("node", c.Node); err != nil {
 		errs = append(errs, fmt.Errorf("cluster.node: %w (a name different on every hub)", err))
+	}
+	if c.Partitions < -1 || c.Partitions > 1024 {
+		errs = append(errs, fmt.Errorf("cluster.partitions: %d, want 1 to 1024, or -1 for every hub tracking every vehicle", c.Partitions))
+	}
+	if external != "" {
+		// The hubs on an external NATS cluster.
+		if len(c.NATS) == 0 {
+			errs = append(errs, errors.New("cluster.nats: with mqtt.url set, list the external NATS cluster's client URLs (nats://host:4222)"))
+		}
+		for i, r := range c.NATS {
+			if u, err := url.Parse(r); err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Port() == "" {
+				errs = append(errs, fmt.Errorf("cluster.nats[%d]: %q, want nats://host:port", i, r))
+			}
+		}
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"listen", c.Listen != ""}, {"routes", len(c.Routes) > 0}, {"secret", c.Secret != ""}} {
+			if f.set {
+				errs = append(errs, fmt.Errorf("cluster.%s: only for the hubs' embedded brokers, and mqtt.url is set (the external cluster routes itself)", f.name))
+			}
+		}
+		return errs
+	}
+	if len(c.NATS) > 0 {
+		errs = append(errs, errors.New("cluster.nats: only with an external broker (mqtt.url)"))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("cluster.listen: %w", err))
@@ -356,9 +388,6 @@ func (c Cluster) check(external string) []error {
 		if err != nil || u.Scheme != "nats-route" || u.Port() == "" {
 			errs = append(errs, fmt.Errorf("cluster.routes[%d]: %q, want nats-route://host:port", i, r))
 		}
-	}
-	if c.Partitions < -1 || c.Partitions > 1024 {
-		errs = append(errs, fmt.Errorf("cluster.partitions: %d, want 1 to 1024, or -1 for every hub tracking every vehicle", c.Partitions))
 	}
 	if len(c.Secret) < 16 {
 		errs = append(errs, errors.New("cluster.secret: shorter than 16 characters: the same long random string on every hub (openssl rand -hex 24)"))
