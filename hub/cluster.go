@@ -44,19 +44,20 @@ type clusterParts struct {
 func newClusterParts(cfg config.Config, brk *broker.Broker, in *ingest.Ingest, logger *slog.Logger) (*clusterParts, error) {
 	name := "headway-hub-" + cfg.Cluster.Node
 	var nc *nats.Conn
+	var js jetstream.JetStream
 	var err error
 	if brk != nil {
-		nc, err = brk.Conn(name)
+		nc, js, err = brk.JetStream(name)
 	} else {
 		nc, err = nats.Connect(strings.Join(cfg.Cluster.NATS, ","), nats.Name(name), nats.UserInfo(cfg.MQTT.Username, cfg.MQTT.Password),
 			nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond), nats.RetryOnFailedConnect(true))
+		if err == nil {
+			if js, err = jetstream.New(nc); err != nil {
+				nc.Close()
+			}
+		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cluster: %w", err)
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	c := &clusterParts{nc: nc, eng: &lateEngine{}}

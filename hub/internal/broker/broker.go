@@ -22,6 +22,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/headway-transit/headway/internal/wire"
 )
@@ -217,6 +218,21 @@ func (b *Broker) Conn(name string) (*nats.Conn, error) {
 		opts = append(opts, nats.UserInfo(b.internal.Username, b.internal.Password))
 	}
 	return nats.Connect("", opts...)
+}
+
+// JetStream is Conn with its JetStream context; close the connection when
+// done.
+func (b *Broker) JetStream(name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := b.Conn(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, js, nil
 }
 
 // Clients is how many clients are connected.

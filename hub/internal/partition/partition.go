@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -297,10 +298,5 @@ func (ps *Partitions) Count() int {
 func (ps *Partitions) Owned() []int {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	out := make([]int, 0, len(ps.pulls))
-	for p := range ps.pulls {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(ps.pulls))
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/internal/wire"
@@ -30,15 +29,11 @@ type hub struct {
 
 func startHub(t *testing.T, b *broker.Broker, name string, online func() []string, partitions int) *hub {
 	t.Helper()
-	nc, err := b.Conn("test-" + name)
+	nc, js, err := b.JetStream("test-" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := &hub{name: name, got: map[string][]string{}, done: make(chan struct{})}
 	topics := wire.Topics{}
 	h.ps, err = New(Options{JS: js, Topics: topics, Partitions: partitions, Replicas: 1, Node: name, Online: online,

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/headway-transit/headway/hub/internal/boards"
 	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/hub/internal/engine"
@@ -73,15 +71,11 @@ func TestShare(t *testing.T) {
 	online := []string{"a", "b"}
 	live := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), online...) }
 	start := func(node string) (*Share, *fakeEngine) {
-		nc, err := b.Conn(node)
+		nc, js, err := b.JetStream(node)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(nc.Close)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
 		eng := &fakeEngine{runs: map[boards.TripKey]engine.SharedRun{}}
 		s, err := New(Options{NC: nc, JS: js, Node: node, Engine: eng, Online: live, Every: 50 * time.Millisecond})
 		if err != nil {
