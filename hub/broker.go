@@ -6,7 +6,6 @@ import (
 
 	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/hub/internal/config"
-	"github.com/headway-transit/headway/hub/internal/partition"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -44,41 +43,14 @@ func storeDir(cfg config.Config) string {
 	return filepath.Join(filepath.Dir(cfg.State), "broker")
 }
 
-// clusterState reports the cluster for /api/cluster: the embedded broker's
-// view, with each hub's partitions (this one's as it pulls them, the
-// others' as they should), or with an external broker this hub alone.
-func clusterState(brk *broker.Broker, name string, cl *clusterParts, node string) func() broker.ClusterState {
-	if brk == nil && cl != nil {
-		return func() broker.ClusterState { return cl.state(node) }
-	}
-	parts := cl.partitionsOf()
-	n := parts.Count()
-	if brk != nil && parts != nil {
-		return func() broker.ClusterState {
-			st := brk.ClusterState()
-			st.Tracking = "partitions"
-			var online []string
-			for _, nd := range st.Nodes {
-				if nd.Online {
-					online = append(online, nd.Name) // sorted by name
-				}
-			}
-			for i, nd := range st.Nodes {
-				switch {
-				case nd.Self:
-					st.Nodes[i].Partitions = parts.Owned()
-				case nd.Online:
-					for p := range n {
-						if partition.Owner(p, online) == nd.Name {
-							st.Nodes[i].Partitions = append(st.Nodes[i].Partitions, p)
-						}
-					}
-				}
-			}
-			return st
-		}
-	}
-	if brk != nil {
+// clusterState reports the cluster for /api/cluster: with partitions, the
+// hubs with theirs (clusterParts.state); else the embedded broker's view, or
+// with an external broker this hub alone.
+func clusterState(brk *broker.Broker, name string, cl *clusterParts) func() broker.ClusterState {
+	switch {
+	case cl != nil:
+		return func() broker.ClusterState { return cl.state(brk) }
+	case brk != nil:
 		return brk.ClusterState
 	}
 	return func() broker.ClusterState {

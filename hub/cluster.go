@@ -34,7 +34,8 @@ type clusterParts struct {
 	share   *share.Share
 	eng     *lateEngine
 	members *partition.Members // on an external NATS cluster
-	online  func() []string
+	online  func() []string    // sorted by name
+	node    string
 }
 
 // newClusterParts sets them up over the JetStream of brk, the embedded
@@ -60,7 +61,7 @@ func newClusterParts(cfg config.Config, brk *broker.Broker, in *ingest.Ingest, l
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	c := &clusterParts{nc: nc, eng: &lateEngine{}}
+	c := &clusterParts{nc: nc, eng: &lateEngine{}, node: cfg.Cluster.Node}
 	replicas := min(3, len(cfg.Cluster.Routes))
 	if brk != nil {
 		// Hubs with embedded brokers know each other by their routes.
@@ -153,35 +154,36 @@ func (c *clusterParts) run(ctx context.Context) error {
 	return err
 }
 
-// state is /api/cluster for hubs on an external NATS cluster: the hubs as
-// their heartbeats tell, each with its partitions.
-func (c *clusterParts) state(node string) broker.ClusterState {
-	st := broker.ClusterState{Clustered: true, Node: node, Tracking: "partitions"}
+// state is /api/cluster: the hubs as the embedded broker brk sees them
+// (nil: as their heartbeats on the external cluster tell), each online one
+// with its partitions, this hub's as it pulls them, the others' as they
+// should.
+func (c *clusterParts) state(brk *broker.Broker) broker.ClusterState {
+	var st broker.ClusterState
+	if brk != nil {
+		st = brk.ClusterState()
+	} else {
+		st = broker.ClusterState{Clustered: true, Node: c.node}
+		for _, n := range c.online() {
+			st.Nodes = append(st.Nodes, broker.NodeState{Name: n, Self: n == c.node, Online: true, Current: true})
+		}
+	}
+	st.Tracking = "partitions"
 	online := c.online()
-	for _, n := range online {
-		nd := broker.NodeState{Name: n, Self: n == node, Online: true, Current: true}
-		if nd.Self {
-			nd.Partitions = c.parts.Owned()
-		} else {
+	for i, nd := range st.Nodes {
+		switch {
+		case nd.Self:
+			st.Nodes[i].Partitions = c.parts.Owned()
+		case nd.Online:
 			for p := range c.parts.Count() {
-				if partition.Owner(p, online) == n {
-					nd.Partitions = append(nd.Partitions, p)
+				if partition.Owner(p, online) == nd.Name {
+					st.Nodes[i].Partitions = append(st.Nodes[i].Partitions, p)
 				}
 			}
 		}
-		st.Nodes = append(st.Nodes, nd)
 	}
 	return st
 }
 
 // ready reports whether both are set up (for /healthz).
 func (c *clusterParts) ready() bool { return c == nil || (c.parts.Ready() && c.share.Ready()) }
-
-// partitionsOf is the partitions pulling, for /api/cluster (nil when not
-// partitioned).
-func (c *clusterParts) partitionsOf() *partition.Partitions {
-	if c == nil {
-		return nil
-	}
-	return c.parts
-}

@@ -240,7 +240,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	httpSrv := &http.Server{
 		Handler: server.Handler(server.Options{
 			Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version, Now: now,
-			Cluster: clusterState(brk, clientID(cfg), cl, cfg.Cluster.Node),
+			Cluster: clusterState(brk, clientID(cfg), cl),
 			Health: func() (bool, map[string]any) {
 				// Healthy once the broker has acknowledged the vehicle
 				// subscriptions: connected alone may still miss fixes.
