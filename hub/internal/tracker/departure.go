@@ -3,6 +3,7 @@ package tracker
 import (
 	"time"
 
+	"github.com/headway-transit/headway/internal/geo"
 	"github.com/headway-transit/headway/internal/gtfs"
 	"github.com/headway-transit/headway/internal/wire"
 )
@@ -33,7 +34,8 @@ const lateDeparture = 5 * time.Minute
 // missed. Left out are the trip runs another bus has left on (one waiting
 // at a terminal holds a trip only until it leaves) and, unless the bus
 // leaves more than lateDeparture late for c, those of blocks given to
-// other buses (others). When the choice changes the trip's block to one
+// other buses (others) that are not standing at the terminal (see
+// standAside). When the choice changes the trip's block to one
 // not given to another, the departure counts in v's block evidence as much
 // as all it had before, so that the evidence of the trip before does not
 // put the bus straight back. A bus already under way, or not yet gone,
@@ -49,7 +51,7 @@ func (t *Tracker) departure(v *Vehicle, c candidate, cands []candidate, p wire.P
 	best, bestCost := c, departMisfit(c.delay)
 	var taken map[runKey]bool // trip runs other vehicles have left on
 	for _, o := range cands {
-		if (o.trip == c.trip && o.dayStart.Equal(c.dayStart)) || (others[keyOf(o)] && c.delay <= lateDeparture) {
+		if (o.trip == c.trip && o.dayStart.Equal(c.dayStart)) || (others[keyOf(o)] && c.delay <= lateDeparture && !t.standing(v, o)) {
 			continue
 		}
 		if o.dist < o.trip.StopTimes[0].Dist+LayoverRadius || o.dist > o.trip.StopTimes[0].Dist+LayoverArea {
@@ -77,7 +79,8 @@ func (t *Tracker) departure(v *Vehicle, c candidate, cands []candidate, p wire.P
 		return c
 	}
 	kb, kc := keyOf(best), keyOf(c)
-	if kb != kc && v.blockCost != nil && !others[kb] {
+	stood := t.standAside(v, best)
+	if kb != kc && v.blockCost != nil && (!others[kb] || stood) {
 		cb, okb := v.blockCost[kb]
 		cc, okc := v.blockCost[kc]
 		if !okb {
@@ -88,9 +91,62 @@ func (t *Tracker) departure(v *Vehicle, c candidate, cands []candidate, p wire.P
 		}
 		v.blockCost[kb] = min(cb, cc)
 		v.blockCost[kc] = max(cb, cc) + switchCost
+		if stood {
+			for _, x := range v.blockCost {
+				v.blockCost[kb] = min(v.blockCost[kb], x)
+			}
+		}
 		t.claim(v, claimsOf(v))
 	}
 	return best
+}
+
+// standAside takes trip run o's block from the vehicles other than v still
+// waiting at o's first stop to run it: v has left on it, so they, standing
+// past its departure, are not its bus, whatever their block evidence said
+// (a bus at a terminal holds a trip only until another leaves on it). It
+// reports whether there were any.
+func (t *Tracker) standAside(v *Vehicle, o candidate) bool {
+	holders := t.holders(v, o)
+	k := keyOf(o)
+	for _, u := range holders {
+		if _, ok := u.blockCost[k]; ok {
+			u.blockCost[k] = u.blockFixes * maxMisfit
+			t.claim(u, claimsOf(u))
+		}
+		u.assigned = assignment{}
+	}
+	if len(holders) > 0 {
+		v.assigned = assignment{}
+	}
+	return len(holders) > 0
+}
+
+// standing reports whether trip run o's block is given to a vehicle other
+// than v standing at o's first stop (see holders).
+func (t *Tracker) standing(v *Vehicle, o candidate) bool {
+	return len(t.holders(v, o)) > 0
+}
+
+// holders lists the vehicles other than v given trip run o's block in
+// their last joint assignment that are around o's first stop and not
+// under way on o.
+func (t *Tracker) holders(v *Vehicle, o candidate) []*Vehicle {
+	st := o.trip.StopTimes[0]
+	if st.Stop == nil {
+		return nil
+	}
+	k := keyOf(o)
+	var out []*Vehicle
+	for u := range t.claimants[k] {
+		if u == v || !u.assigned.ok || u.assigned.mine != k || (u.Trip == o.trip && u.DayStart.Equal(o.dayStart) && u.Next > 0) {
+			continue
+		}
+		if geo.Distance(geo.Point{Lat: u.Pos.Lat, Lon: u.Pos.Lon}, st.Stop.Point()) <= LayoverRadius {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // departMisfit is how unlikely leaving a trip's first stop delay off its

@@ -111,3 +111,95 @@ func driver(t *testing.T, tr *Tracker, now *time.Time) func(trip *gtfs.Trip, d, 
 		return tr.Vehicle("bus-2")
 	}
 }
+
+// TestBusLeavingOnStandingBusesTrip is the WMATA C53 case (issue 21): two
+// buses stand at a terminal, each taken for its block's next trip. The one
+// that left on time for that block's next trip (2-1-1230) stands on; the
+// other, whose own block's next trip (2-1-1240) leaves in six minutes,
+// leaves at 12:34. It is 2-1-1230 running four minutes late, not 2-1-1240
+// six minutes early: a bus at a terminal holds a trip only until another
+// leaves on it, whatever the block evidence of the hours before said, and
+// the one still standing gives the block up.
+func TestBusLeavingOnStandingBusesTrip(t *testing.T) {
+	feed, err := gtfs.Load("../../../configs/demo-feed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outA, outB := feed.Trips["2-0-1200"], feed.Trips["2-0-1210"]
+	backA, backB := feed.Trips["2-1-1230"], feed.Trips["2-1-1240"]
+	if outA == nil || outB == nil || backA == nil || backB == nil || outA.BlockID != backA.BlockID || outB.BlockID != backB.BlockID || outA.BlockID == outB.BlockID {
+		t.Fatal("the demo feed changed: route 2's blocks 2-0-1200 then 2-1-1230, and 2-0-1210 then 2-1-1240, are needed")
+	}
+	rome, _ := time.LoadLocation("Europe/Rome")
+	dayStart := time.Date(2026, 12, 6, 0, 0, 0, 0, rome)
+	tr := New(feed, Config{MaxOffRoute: 150, MaxFuture: time.Minute})
+	seq := map[string]uint64{}
+	fix := func(id string, trip *gtfs.Trip, d, speed float64, now time.Time) {
+		seq[id]++
+		p, bearing := trip.Path.At(d)
+		pos := wire.Position{V: 1, Vehicle: id, Seq: seq[id], Time: now, Lat: p.Lat, Lon: p.Lon, Mode: 3,
+			Speed: wire.Float(speed), Track: wire.Float(bearing)}
+		if _, err := tr.Update(pos, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// onTime is how far along trip a bus keeping its schedule is at now.
+	onTime := func(trip *gtfs.Trip, now time.Time) float64 {
+		lo, hi := 0.0, trip.StopTimes[len(trip.StopTimes)-1].Dist
+		for hi-lo > 1 {
+			if mid := (lo + hi) / 2; dayStart.Add(ScheduledAt(trip, mid)).After(now) {
+				hi = mid
+			} else {
+				lo = mid
+			}
+		}
+		return lo
+	}
+	// place reports bus out-then-back's fix at now: waiting at out's first
+	// stop, on out on time, then standing at back's first stop until leave
+	// (zero: for good), then off along back at 10 m/s.
+	place := func(out, back *gtfs.Trip, leave, now time.Time) (*gtfs.Trip, float64, float64) {
+		end := dayStart.Add(ScheduledAt(out, out.StopTimes[len(out.StopTimes)-1].Dist))
+		switch {
+		case now.Before(end):
+			d := onTime(out, now)
+			if d == 0 {
+				return out, 0, 0
+			}
+			return out, d, (d - onTime(out, now.Add(-2*time.Second))) / 2
+		case leave.IsZero() || now.Before(leave):
+			return back, 0, 0
+		default:
+			return back, 10 * now.Sub(leave).Seconds(), 10
+		}
+	}
+	leaveB := time.Date(2026, 12, 6, 12, 34, 0, 0, rome)
+	name := func(v *Vehicle) string {
+		if v == nil || v.Trip == nil {
+			return "no trip"
+		}
+		return v.Trip.ID
+	}
+	for now := time.Date(2026, 12, 6, 11, 58, 0, 0, rome); now.Before(time.Date(2026, 12, 6, 12, 37, 0, 0, rome)); now = now.Add(time.Second) {
+		id, out, back, leave := "bus-a", outA, backA, time.Time{}
+		if now.Unix()%2 == 1 {
+			id, out, back, leave = "bus-b", outB, backB, leaveB
+		}
+		trip, d, speed := place(out, back, leave, now)
+		fix(id, trip, d, speed, now)
+		if v := tr.Vehicle("bus-a"); now.Equal(leaveB.Add(-time.Minute)) && name(v) != "2-1-1230" {
+			t.Fatalf("standing at Lighthouse at 12:33 after 2-0-1200, bus-a is on %s, want 2-1-1230 (its block's next: the premise of this test)", name(v))
+		}
+		if v := tr.Vehicle("bus-b"); now.Equal(leaveB.Add(-time.Minute)) && name(v) != "2-1-1240" {
+			t.Fatalf("standing at Lighthouse at 12:33 after 2-0-1210, bus-b is on %s, want 2-1-1240 (its block's next: the premise of this test)", name(v))
+		}
+		if id == "bus-b" && trip == backB && d > LayoverRadius+50 {
+			if v := tr.Vehicle("bus-b"); name(v) != "2-1-1230" {
+				t.Fatalf("%.0f m after leaving Lighthouse at 12:34, bus-b is on %s (delay %v), want 2-1-1230, 4 min late", d, name(v), v.Delay.Round(time.Second))
+			}
+		}
+	}
+	if v := tr.Vehicle("bus-a"); name(v) == "2-1-1230" {
+		t.Errorf("bus-a, still standing at Lighthouse at 12:37, is on 2-1-1230, which bus-b left on at 12:34")
+	}
+}
