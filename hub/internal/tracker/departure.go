@@ -34,8 +34,8 @@ const lateDeparture = 5 * time.Minute
 // missed. Left out are the trip runs another bus has left on (one waiting
 // at a terminal holds a trip only until it leaves) and, unless the bus
 // leaves more than lateDeparture late for c, those of blocks given to
-// other buses (others) that are not standing at the terminal (see
-// standAside). When the choice changes the trip's block to one
+// other buses (others), except one standing at the terminal when v leaves
+// within lateDeparture of that block's trip (see standAside). When the choice changes the trip's block to one
 // not given to another, the departure counts in v's block evidence as much
 // as all it had before, so that the evidence of the trip before does not
 // put the bus straight back. A bus already under way, or not yet gone,
@@ -51,7 +51,7 @@ func (t *Tracker) departure(v *Vehicle, c candidate, cands []candidate, p wire.P
 	best, bestCost := c, departMisfit(c.delay)
 	var taken map[runKey]bool // trip runs other vehicles have left on
 	for _, o := range cands {
-		if (o.trip == c.trip && o.dayStart.Equal(c.dayStart)) || (others[keyOf(o)] && c.delay <= lateDeparture && !t.standing(v, o)) {
+		if (o.trip == c.trip && o.dayStart.Equal(c.dayStart)) || (others[keyOf(o)] && c.delay <= lateDeparture && !(o.delay <= lateDeparture && t.standing(v, o))) {
 			continue
 		}
 		if o.dist < o.trip.StopTimes[0].Dist+LayoverRadius || o.dist > o.trip.StopTimes[0].Dist+LayoverArea {
@@ -79,7 +79,7 @@ func (t *Tracker) departure(v *Vehicle, c candidate, cands []candidate, p wire.P
 		return c
 	}
 	kb, kc := keyOf(best), keyOf(c)
-	stood := t.standAside(v, best)
+	stood := best.delay <= lateDeparture && t.standAside(v, best)
 	if kb != kc && v.blockCost != nil && (!others[kb] || stood) {
 		cb, okb := v.blockCost[kb]
 		cc, okc := v.blockCost[kc]

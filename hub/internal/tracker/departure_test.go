@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -119,8 +120,24 @@ func driver(t *testing.T, tr *Tracker, now *time.Time) func(trip *gtfs.Trip, d, 
 // leaves at 12:34. It is 2-1-1230 running four minutes late, not 2-1-1240
 // six minutes early: a bus at a terminal holds a trip only until another
 // leaves on it, whatever the block evidence of the hours before said, and
-// the one still standing gives the block up.
+// the one still standing gives the block up. Leaving at 12:38 instead, it
+// is its own 2-1-1240, two minutes early, and the other keeps 2-1-1230.
 func TestBusLeavingOnStandingBusesTrip(t *testing.T) {
+	for _, tc := range []struct {
+		leave          int // minute past 12
+		want, standing string
+	}{{34, "2-1-1230", ""}, {38, "2-1-1240", "2-1-1230"}} {
+		t.Run(fmt.Sprintf("12:%d", tc.leave), func(t *testing.T) {
+			standingBuses(t, time.Date(2026, 12, 6, 12, tc.leave, 0, 0, time.UTC), tc.want, tc.standing)
+		})
+	}
+}
+
+// standingBuses runs TestBusLeavingOnStandingBusesTrip's buses, bus-b
+// leaving at leave (UTC clock reading, taken in the feed's zone): bus-b must
+// be on want once under way, and bus-a, standing, on standing at the end
+// (or on anything else, when standing is "").
+func standingBuses(t *testing.T, leave time.Time, want, standing string) {
 	feed, err := gtfs.Load("../../../configs/demo-feed")
 	if err != nil {
 		t.Fatal(err)
@@ -173,14 +190,14 @@ func TestBusLeavingOnStandingBusesTrip(t *testing.T) {
 			return back, 10 * now.Sub(leave).Seconds(), 10
 		}
 	}
-	leaveB := time.Date(2026, 12, 6, 12, 34, 0, 0, rome)
+	leaveB := time.Date(2026, 12, 6, leave.Hour(), leave.Minute(), 0, 0, rome)
 	name := func(v *Vehicle) string {
 		if v == nil || v.Trip == nil {
 			return "no trip"
 		}
 		return v.Trip.ID
 	}
-	for now := time.Date(2026, 12, 6, 11, 58, 0, 0, rome); now.Before(time.Date(2026, 12, 6, 12, 37, 0, 0, rome)); now = now.Add(time.Second) {
+	for now := time.Date(2026, 12, 6, 11, 58, 0, 0, rome); now.Before(leaveB.Add(3 * time.Minute)); now = now.Add(time.Second) {
 		id, out, back, leave := "bus-a", outA, backA, time.Time{}
 		if now.Unix()%2 == 1 {
 			id, out, back, leave = "bus-b", outB, backB, leaveB
@@ -194,12 +211,16 @@ func TestBusLeavingOnStandingBusesTrip(t *testing.T) {
 			t.Fatalf("standing at Lighthouse at 12:33 after 2-0-1210, bus-b is on %s, want 2-1-1240 (its block's next: the premise of this test)", name(v))
 		}
 		if id == "bus-b" && trip == backB && d > LayoverRadius+50 {
-			if v := tr.Vehicle("bus-b"); name(v) != "2-1-1230" {
-				t.Fatalf("%.0f m after leaving Lighthouse at 12:34, bus-b is on %s (delay %v), want 2-1-1230, 4 min late", d, name(v), v.Delay.Round(time.Second))
+			if v := tr.Vehicle("bus-b"); name(v) != want {
+				t.Fatalf("%.0f m after leaving Lighthouse at %s, bus-b is on %s (delay %v), want %s", d, leaveB.Format("15:04"), name(v), v.Delay.Round(time.Second), want)
 			}
 		}
 	}
-	if v := tr.Vehicle("bus-a"); name(v) == "2-1-1230" {
-		t.Errorf("bus-a, still standing at Lighthouse at 12:37, is on 2-1-1230, which bus-b left on at 12:34")
+	v := tr.Vehicle("bus-a")
+	if standing == "" && name(v) == want {
+		t.Errorf("bus-a, still standing at Lighthouse, is on %s, which bus-b left on at %s", want, leaveB.Format("15:04"))
+	}
+	if standing != "" && name(v) != standing {
+		t.Errorf("bus-a, still standing at Lighthouse after bus-b left on its own trip, is on %s, want %s", name(v), standing)
 	}
 }
