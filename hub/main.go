@@ -201,6 +201,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		Stale:            cfg.Tracking.Stale.D(),
 		MaxStand:         cfg.Tracking.MaxStand.D(),
 		TerminalLead:     cfg.Tracking.TerminalLead.D(),
+		Settle:           cfg.Tracking.Settle.D(),
 		MissedAfter:      cfg.Tracking.MissedAfter.D(),
 		Predictor:        model,
 		Checkpoint:       checkpoint,

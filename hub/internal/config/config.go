@@ -154,6 +154,10 @@ type Tracking struct {
 	// its trip's first stop starts to feed predictions; before that the
 	// signs show the trip as scheduled, with the bus at the terminal.
 	TerminalLead Duration `yaml:"terminal_lead"`
+	// Settle is how long a newly tracked vehicle whose inferred trip is a
+	// guess (another block's trip fits it about as well) feeds no
+	// predictions; its trip stays scheduled on the signs meanwhile.
+	Settle Duration `yaml:"settle"`
 	// MissedAfter is how long past its departure a trip with no vehicle
 	// tracked on it is labelled on the boards as having no bus.
 	MissedAfter Duration `yaml:"missed_after"`
@@ -179,6 +183,7 @@ func Default() Config {
 			MaxFuture:    Duration(2 * time.Minute),
 			MaxStand:     Duration(10 * time.Minute),
 			TerminalLead: Duration(5 * time.Minute),
+			Settle:       Duration(4 * time.Minute),
 			MissedAfter:  Duration(10 * time.Minute),
 		},
 	}
@@ -302,6 +307,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Tracking.MaxStand.D() < time.Minute {
 		errs = append(errs, fmt.Errorf("tracking.max_stand: %v, want at least 1m (longer than a dwell)", c.Tracking.MaxStand.D()))
+	}
+	if c.Tracking.Settle.D() <= 0 {
+		errs = append(errs, fmt.Errorf("tracking.settle: %v, want a positive duration such as 4m", c.Tracking.Settle.D()))
 	}
 	if c.Tracking.TerminalLead.D() <= 0 {
 		errs = append(errs, fmt.Errorf("tracking.terminal_lead: %v, want a positive duration such as 5m", c.Tracking.TerminalLead.D()))

@@ -62,6 +62,7 @@ func TestLoadBad(t *testing.T) {
 		{"bad-listen.yaml", "config FILE: line 2: http.listen: address 8080: missing port in address"},
 		{"bad-vehicle.yaml", `config FILE: line 2: vehicles: vehicle id "bus 17": character ' ' at 3 is not allowed`},
 		{"rows.yaml", "config FILE: line 2: boards.max_rows: 0, want 1 to 200"},
+		{"settle.yaml", "config FILE: line 2: tracking.settle: 0s, want a positive duration such as 4m"},
 		{"max-signs.yaml", "config FILE: line 3: http.max_signs: 0, want at least 1"},
 		{"user-password.yaml", `config FILE: line 4: mqtt.users[0]: user "bus-1": password shorter than 12 characters`},
 		{"users-external.yaml", "config FILE: line 4: mqtt.users: only for the embedded broker, and mqtt.url is set: give the users to that broker"},

@@ -47,6 +47,10 @@ type Options struct {
 	// trip shows as scheduled with the bus at the terminal. 0 means
 	// DefaultTerminalLead.
 	TerminalLead time.Duration
+	// Settle is how long a newly tracked vehicle whose inferred trip is a
+	// guess (another block's trip fits it about as well) feeds no
+	// predictions; 0 means DefaultSettle.
+	Settle time.Duration
 	// MissedAfter is how long past its departure a trip run with no
 	// vehicle on it is labelled no_bus on the boards; 0 means
 	// DefaultMissedAfter.
@@ -95,8 +99,8 @@ type Engine struct {
 	builder boards.Builder
 	live    *liveScore       // the hub's judgement of its own predictions
 	noBus   []boards.TripKey // trip runs under way with no vehicle on them, as of Refresh
-	// Options.MaxStand and TerminalLead, defaulted.
-	maxStand, terminalLead time.Duration
+	// Options.MaxStand, TerminalLead and Settle, defaulted.
+	maxStand, terminalLead, settle time.Duration
 
 	// Owned by Run.
 	preds    boards.Predictions
@@ -165,6 +169,9 @@ func New(opts Options) *Engine {
 	}
 	if e.terminalLead <= 0 {
 		e.terminalLead = DefaultTerminalLead
+	}
+	if e.settle = opts.Settle; e.settle <= 0 {
+		e.settle = DefaultSettle
 	}
 	e.builder.MissedAfter = opts.MissedAfter
 	if e.builder.MissedAfter <= 0 {
@@ -355,6 +362,9 @@ func (e *Engine) predict(v *tracker.Vehicle, now time.Time) {
 	switch e.standing(v) {
 	case standingTooLong:
 		e.m.standing.Inc()
+		return
+	case unsure:
+		e.m.unsure.Inc()
 		return
 	case waitingAtTerminal:
 		e.atTerminal(v, key)

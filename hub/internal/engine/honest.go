@@ -27,6 +27,17 @@ const DefaultMaxStand = 10 * time.Minute
 // early predictions were most of the ghost arrivals.
 const DefaultTerminalLead = 5 * time.Minute
 
+// DefaultSettle is how long a newly tracked vehicle whose inferred trip is
+// a guess feeds no predictions. A bus first heard mid-route (the hub
+// restarted, the bus came into service or back into coverage) that fits
+// two trips about as well, one late and the next early, is told apart by
+// its block evidence over the next fixes; a countdown meanwhile would
+// promise a bus on a trip it may not run. On the WMATA recording (hub
+// restarted at the first fix) 4 minutes halved the wrong-vehicle
+// predictions of the first hour and kept missed realtime within its target
+// (BENCHMARKS.md).
+const DefaultSettle = 4 * time.Minute
+
 // DefaultMissedAfter is how long past its departure a trip run with no
 // vehicle on it is labelled no_bus: the bus may be late, or untracked (an
 // agency with buses that run no agent), or the trip was not run; the sign
@@ -39,10 +50,14 @@ const (
 	running           standState = iota
 	standingTooLong              // mid-route, longer than maxStand
 	waitingAtTerminal            // at the first stop: more than terminalLead before departure, or standing past it
+	unsure                       // newly tracked, its inferred trip a guess (see DefaultSettle)
 )
 
 // standing says whether v, on a trip, should feed predictions.
 func (e *Engine) standing(v *tracker.Vehicle) standState {
+	if v.Ambiguous && v.FixTime.Sub(v.TrackedSince) < e.settle {
+		return unsure
+	}
 	if v.Next == 0 {
 		dep := v.DayStart.Add(time.Duration(v.Trip.StopTimes[0].Departure) * time.Second)
 		if dep.Sub(v.FixTime) > e.terminalLead {

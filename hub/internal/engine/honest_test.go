@@ -223,3 +223,63 @@ func counterNamed(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	return 0
 }
+
+// TestUnsureNewBus: a bus first heard mid-route, with no trip reported,
+// that fits two trips about as well (7.5 min late on E0800, 2.5 min early
+// on E0810) predicts nothing for Settle: which of the two it runs is a
+// guess until its block evidence builds up, and a countdown for the wrong
+// one is a ghost. Then it predicts. A bus first heard fitting one trip
+// plainly predicts at once.
+func TestUnsureNewBus(t *testing.T) {
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	clk := &clock{day.Add(8*time.Hour + 11*time.Minute + 30*time.Second)} // E0800 left S2 at 08:04:20, E0810 reaches it at 08:14
+	published := map[string]wire.Board{}
+	e, reg := newEngineWith(t, clk, published, func(o *engine.Options) { o.Settle = time.Minute })
+	fix := fixer(t, e, clk, "")
+	start := clk.t
+	d := 2000.0
+	for clk.t.Before(start.Add(55 * time.Second)) {
+		fix(d, 8)
+		if trip, _, preds := e.Predicted("bus-1"); trip != nil || preds != nil {
+			t.Fatalf("%v after its first fix, a bus fitting E0800 and E0810 alike predicts %s %v", clk.t.Sub(start), trip.ID, preds)
+		}
+		for _, b := range published {
+			for _, a := range b.Arrivals {
+				if a.Source == wire.SourceRealtime {
+					t.Fatalf("%v after its first fix, a bus fitting E0800 and E0810 alike put a realtime row on %s: %+v", clk.t.Sub(start), b.Stop, a)
+				}
+			}
+		}
+		clk.t = clk.t.Add(5 * time.Second)
+		d += 40
+	}
+	if n := counterNamed(t, reg, "headway_vehicle_unsure_no_prediction_total"); n < 10 {
+		t.Errorf("unsure counter %v, want a count for each of the 11 fixes", n)
+	}
+	clk.t = start.Add(65 * time.Second)
+	fix(d, 8)
+	trip, _, preds := e.Predicted("bus-1")
+	if trip == nil || len(preds) == 0 {
+		t.Fatal("past Settle the bus still predicts nothing")
+	}
+	if realtimeAt(published["S3"], trip.ID) == nil {
+		t.Fatalf("past Settle, no realtime row for %s at S3", trip.ID)
+	}
+}
+
+// TestPlainNewBus: a bus first heard mid-route on schedule for E0800 (E0750
+// and E0810 ten minutes off) predicts at once.
+func TestPlainNewBus(t *testing.T) {
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	clk := &clock{day.Add(8*time.Hour + 4*time.Minute + 30*time.Second)}
+	published := map[string]wire.Board{}
+	e, _ := newEngine(t, clk, published)
+	fix := fixer(t, e, clk, "")
+	fix(2010, 8)
+	if trip, _, preds := e.Predicted("bus-1"); trip == nil || trip.ID != "E0800" || len(preds) == 0 {
+		t.Fatalf("a new bus on time for E0800 predicts %v %v, want E0800", trip, preds)
+	}
+	if realtimeAt(published["S3"], "E0800") == nil {
+		t.Fatal("a new bus on time for E0800: no realtime row at S3")
+	}
+}

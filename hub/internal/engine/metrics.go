@@ -7,6 +7,7 @@ type metrics struct {
 	boards    prometheus.Counter
 	conflicts prometheus.Counter
 	standing  prometheus.Counter
+	unsure    prometheus.Counter
 	// Cluster: what the model learned from other hubs' buses, and the
 	// trip runs other hubs predict on this hub's boards.
 	remoteObs  prometheus.Counter
@@ -35,6 +36,10 @@ func newMetrics() metrics {
 			Name: "headway_cluster_runs_taken_total",
 			Help: "Trip runs' rows taken from other hubs of the cluster for this hub's boards.",
 		}),
+		unsure: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headway_vehicle_unsure_no_prediction_total",
+			Help: "Fixes of a vehicle tracked for less than tracking.settle whose inferred trip another block's trip fits about as well, so predicting nothing.",
+		}),
 		standing: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "headway_vehicle_standing_no_prediction_total",
 			Help: "Fixes of a vehicle standing mid-route longer than tracking.max_stand, so predicting nothing.",
@@ -43,7 +48,7 @@ func newMetrics() metrics {
 }
 
 func (m metrics) register(r prometheus.Registerer, e *Engine) {
-	r.MustRegister(m.messages, m.boards, m.conflicts, m.standing, m.remoteObs, m.remoteRuns, vehicleCollector{e})
+	r.MustRegister(m.messages, m.boards, m.conflicts, m.standing, m.unsure, m.remoteObs, m.remoteRuns, vehicleCollector{e})
 	r.MustRegister(e.live.collectors()...)
 }
 

@@ -430,7 +430,8 @@ func TestServeWhileRunning(t *testing.T) {
 	go func() {
 		for i := 0; i < 50 && ctx.Err() == nil; i++ {
 			p := geo.Offset(testfeed.Origin, 90, 1500+float64(i))
-			b, _ := (&wire.Position{V: 1, Vehicle: "bus-1", Seq: uint64(i + 1), Time: now(), Lat: p.Lat, Lon: p.Lon, Mode: 3}).Encode()
+			b, _ := (&wire.Position{V: 1, Vehicle: "bus-1", Seq: uint64(i + 1), Time: now(), Lat: p.Lat, Lon: p.Lon, Mode: 3,
+				Speed: wire.Float(8), Track: wire.Float(90)}).Encode() // eastbound: E0800 plainly, not W0800 (see engine.DefaultSettle)
 			select {
 			case msgs <- ingest.Message{Topic: wire.Topics{}.Position("bus-1"), Payload: b}:
 			case <-ctx.Done():

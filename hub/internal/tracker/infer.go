@@ -184,3 +184,37 @@ func has(cands []candidate, tr *gtfs.Trip, dayStart time.Time) bool {
 	}
 	return false
 }
+
+// ambiguity is how close (in minutes of misfit, see fixMisfit) another
+// block's trip run must fit a fix to the vehicle's own for its inferred trip
+// to be a guess: a bus 7 minutes late on one trip is 3 minutes early on the
+// next of a 10-minute service, and which it runs shows only over the next
+// fixes (block evidence) or when it reaches a terminal.
+const ambiguity = 3.0
+
+// ambiguous reports whether v's inferred trip run is a guess: another
+// block's trip run among cands (the runs fitting v's latest fix) fits it
+// within ambiguity of v's own.
+func ambiguous(v *Vehicle, cands []candidate) bool {
+	if v.Trip == nil || v.TripSource != SourceInferred {
+		return false
+	}
+	mine := keyOf(candidate{trip: v.Trip, dayStart: v.DayStart})
+	own := math.Inf(1)
+	for _, c := range cands {
+		if c.trip == v.Trip && c.dayStart.Equal(v.DayStart) {
+			own = fixMisfit(c)
+		}
+	}
+	if math.IsInf(own, 1) {
+		// The trip no longer fits the fix (a noisy heading, wandering at
+		// its terminal): its own misfit is its delay's.
+		own = math.Min(maxMisfit, misfit(v.Delay).Minutes())
+	}
+	for _, c := range cands {
+		if keyOf(c) != mine && fixMisfit(c) <= own+ambiguity {
+			return true
+		}
+	}
+	return false
+}

@@ -42,7 +42,10 @@ type Vehicle struct {
 	LastSeen time.Time     // hub clock, last accepted message of any kind
 	Pos      wire.Position // latest live position
 	LastSeq  uint64        // highest seq seen
-	Online   bool
+	// TrackedSince is the vehicle's first live fix, or its first after a
+	// silence longer than holdFor.
+	TrackedSince time.Time
+	Online       bool
 
 	// Accepted live fixes; Duplicates dropped by seq; Gaps: seqs skipped
 	// when they were first passed (some arrive later as backfill);
@@ -67,6 +70,9 @@ type Vehicle struct {
 	Offset     float64   // metres from the path
 	Delay      time.Duration
 	FixTime    time.Time // time of the fix Dist and Delay were measured at
+	// Ambiguous says, for an inferred trip, that another block's trip run
+	// fitted the latest fix about as well (see ambiguous).
+	Ambiguous bool
 
 	// Stop passages on the current trip run. Next is the index of the
 	// first stop not yet passed (0 while the vehicle waits at the first
@@ -254,6 +260,11 @@ func (t *Tracker) Update(p wire.Position, now time.Time) (bool, error) {
 	}
 	v.Accepted++
 	prev := v.Pos
+	if prev.Time.IsZero() || p.Time.Sub(prev.Time) > holdFor {
+		// New, or back after its block claims lapsed: nothing is known
+		// of it beyond this fix.
+		v.TrackedSince = p.Time
+	}
 	v.Pos = p
 	stand(v, prev, p)
 	t.locate(v, p)
@@ -293,6 +304,7 @@ func (t *Tracker) locate(v *Vehicle, p wire.Position) {
 	var others map[blockKey]bool
 	mine, matched := blockKey{}, false
 	var cands []candidate
+	defer func() { v.Ambiguous = ambiguous(v, cands) }()
 	if t.cfg.Blocks[v.ID] == "" {
 		cands = t.fitting(t.trips, pt, p)
 		if v.Trip != nil && v.TripSource == SourceInferred && !has(cands, v.Trip, v.DayStart) {

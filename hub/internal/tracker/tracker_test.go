@@ -521,3 +521,45 @@ func TestBunchedBusesShareOutTrips(t *testing.T) {
 		}
 	}
 }
+
+// TestAmbiguousAndTrackedSince: a bus first heard 7.5 min late on E0800 is
+// 2.5 min early on E0810, which fits it about as well (early counting
+// three times late): its inferred trip is a guess. On time for E0800 it is
+// not. TrackedSince is its first fix, and again its first after a silence.
+func TestAmbiguousAndTrackedSince(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	send := func(seq uint64, d float64, at time.Duration) *tracker.Vehicle {
+		t.Helper()
+		if _, err := tr.Update(pos(seq, d, at, 90), day.Add(at)); err != nil {
+			t.Fatal(err)
+		}
+		return tr.Vehicle("bus-1")
+	}
+	// S2 (2000 m): E0800 at 08:04:00-08:04:20, E0810 at 08:14:00.
+	v := send(1, 2000, hm(8, 11, 30))
+	if v.Trip == nil || !v.Ambiguous {
+		t.Fatalf("7.5 min late on E0800, 2.5 early on E0810: trip %v, ambiguous %v, want a trip and ambiguous", v.Trip, v.Ambiguous)
+	}
+	if !v.TrackedSince.Equal(day.Add(hm(8, 11, 30))) {
+		t.Errorf("TrackedSince %v, want the first fix", v.TrackedSince)
+	}
+	v = send(2, 2080, hm(8, 11, 40))
+	if !v.TrackedSince.Equal(day.Add(hm(8, 11, 30))) {
+		t.Errorf("TrackedSince %v after a second fix, want the first fix's", v.TrackedSince)
+	}
+	// Silent for 20 minutes: tracked anew.
+	v = send(3, 2010, hm(8, 31, 40))
+	if !v.TrackedSince.Equal(day.Add(hm(8, 31, 40))) {
+		t.Errorf("TrackedSince %v after 20 min silent, want the fix after it", v.TrackedSince)
+	}
+	// Another bus, on time for E0800 at S2: plainly E0800.
+	p := pos(1, 2010, hm(8, 4, 30), 90)
+	p.Vehicle = "bus-2"
+	if _, err := tr.Update(p, day.Add(hm(8, 4, 30))); err != nil {
+		t.Fatal(err)
+	}
+	if v := tr.Vehicle("bus-2"); v.Trip == nil || v.Trip.ID != "E0800" || v.Ambiguous {
+		t.Fatalf("on time for E0800: trip %v, ambiguous %v, want E0800, not ambiguous", v.Trip, v.Ambiguous)
+	}
+}
