@@ -71,6 +71,10 @@ type ClusterState struct {
 	// cluster has no quorum (then no stream can change).
 	Leader string      `json:"leader,omitempty"`
 	Nodes  []NodeState `json:"nodes"`
+	// Streams names the node leading each JetStream stream ("" while it
+	// elects one: then nothing is stored in it), the MQTT listener's
+	// ($MQTT_msgs holds the vehicles' messages) and the hubs' own.
+	Streams map[string]string `json:"streams,omitempty"`
 	// Tracking says which vehicles each hub tracks: "all" (every hub the
 	// whole fleet) or "partitions" (each its share, Nodes' Partitions).
 	Tracking string `json:"tracking"`
@@ -108,7 +112,17 @@ func (b *Broker) ClusterState() ClusterState {
 			routed[r.RemoteName] = true
 		}
 	}
-	if jsz, err := b.srv.Jsz(&server.JSzOptions{}); err == nil && jsz.Meta != nil {
+	if jsz, err := b.srv.Jsz(&server.JSzOptions{Accounts: true, Streams: true}); err == nil && jsz.Meta != nil {
+		for _, a := range jsz.AccountDetails {
+			for _, sd := range a.Streams {
+				if st.Streams == nil {
+					st.Streams = map[string]string{}
+				}
+				if sd.Cluster != nil {
+					st.Streams[sd.Name] = sd.Cluster.Leader
+				}
+			}
+		}
 		st.Leader = jsz.Meta.Leader
 		st.Nodes[0].Current = st.Leader != ""
 		for _, p := range jsz.Meta.Replicas {

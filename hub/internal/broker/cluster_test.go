@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/headway-transit/headway/internal/wire"
 )
@@ -89,6 +91,27 @@ func TestCluster(t *testing.T) {
 	}
 	got := make(chan mqtt.Message, 16)
 	subscribe(t, hub, topics.AllPositions(), got)
+
+	// A replicated stream's leader is reported.
+	nc, js, err := bs[2].JetStream("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "TEST", Subjects: []string{"test.>"}, Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(wait); ; time.Sleep(100 * time.Millisecond) {
+		st = bs[2].ClusterState()
+		if l := st.Streams["TEST"]; strings.HasPrefix(l, "hub-") || time.Now().After(deadline) {
+			break
+		}
+	}
+	if l := st.Streams["TEST"]; !strings.HasPrefix(l, "hub-") {
+		t.Errorf("streams %v: want TEST led by a hub", st.Streams)
+	}
 
 	// The bus knows every hub, as a vehicle agent's mqtt.urls would.
 	bo := connectOpts(bs[0], "bus-1", "", "")
