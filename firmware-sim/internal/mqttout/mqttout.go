@@ -63,8 +63,23 @@ type vehicle struct {
 
 type conn struct {
 	client mqttconn.Client
-	acks   chan mqtt.Token
+	acks   chan sent
 	done   chan struct{}
+	quit   chan struct{} // closed by Close when it stops waiting: no more resends
+}
+
+// sent is a message published and not yet acknowledged, kept to be sent
+// again if it is not.
+type sent struct {
+	tok      mqtt.Token
+	topic    string
+	retained bool
+	payload  []byte
+}
+
+// publish sends a QoS 1 message and queues it for awaitAcks.
+func (c *conn) publish(topic string, retained bool, payload []byte) {
+	c.acks <- sent{c.client.Publish(topic, 1, retained, payload), topic, retained, payload}
 }
 
 // New prepares a publisher for vehicles; Connect connects it.
@@ -125,7 +140,7 @@ func New(opts Options, vehicles []string) (*Publisher, error) {
 		// Ordered delivery is for subscribers; this client subscribes to
 		// nothing.
 		o.SetOrderMatters(false)
-		p.conns = append(p.conns, &conn{client: opts.Factory(o), acks: make(chan mqtt.Token, opts.Queue), done: make(chan struct{})})
+		p.conns = append(p.conns, &conn{client: opts.Factory(o), acks: make(chan sent, opts.Queue), done: make(chan struct{}), quit: make(chan struct{})})
 	}
 	for i, name := range vehicles {
 		if err := wire.ValidID("vehicle", name); err != nil {
@@ -176,20 +191,31 @@ func (p *Publisher) Connect(ctx context.Context) error {
 	}
 	online := p.status(wire.StateOnline)
 	for _, v := range p.vehicles {
-		c := v.conn
-		c.acks <- c.client.Publish(v.status, 1, true, online)
+		v.conn.publish(v.status, true, online)
 	}
 	return nil
 }
 
 // awaitAcks waits for each message's acknowledgement in publishing order and
-// counts the failures.
+// sends again, after a moment, one that failed (the broker closed the
+// connection first: paho's clean session drops what was in flight), as a
+// vehicle agent's outbox does, until it is acknowledged or Close gives up;
+// failed counts the failures.
 func (c *conn) awaitAcks(failed *atomic.Uint64) {
 	defer close(c.done)
-	for t := range c.acks {
-		<-t.Done()
-		if t.Error() != nil {
+	for m := range c.acks {
+		for t := m.tok; ; {
+			<-t.Done()
+			if t.Error() == nil {
+				break
+			}
 			failed.Add(1)
+			select {
+			case <-c.quit:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			t = c.client.Publish(m.topic, 1, m.retained, m.payload)
 		}
 	}
 }
@@ -230,14 +256,14 @@ func (p *Publisher) Publish(i int, f nmea.Fix, trip string) {
 		return
 	}
 	v.seq++
-	v.conn.acks <- v.conn.client.Publish(v.position, 1, false, b)
+	v.conn.publish(v.position, false, b)
 	p.published.Add(1)
 }
 
 // Counts are the publisher's totals since Connect.
 type Counts struct {
 	Published uint64 // positions handed to paho
-	Failed    uint64 // messages (positions or statuses) not acknowledged
+	Failed    uint64 // sends (positions or statuses) not acknowledged, each sent again
 	Skipped   uint64 // epochs without a publishable fix
 }
 
@@ -256,7 +282,7 @@ func (p *Publisher) Close(ctx context.Context) error {
 	offline := p.status(wire.StateOffline)
 	for _, v := range p.vehicles {
 		if v.conn.client.IsConnectionOpen() {
-			v.conn.acks <- v.conn.client.Publish(v.status, 1, true, offline)
+			v.conn.publish(v.status, true, offline)
 		}
 	}
 	for _, c := range p.conns {
@@ -267,6 +293,8 @@ func (p *Publisher) Close(ctx context.Context) error {
 		select {
 		case <-c.done:
 		case <-ctx.Done():
+			close(c.quit)
+			<-c.done
 			err = fmt.Errorf("mqtt: acknowledgements still awaited: %w", ctx.Err())
 		}
 	}
