@@ -3,15 +3,21 @@
 //
 // It is built from what NATS offers, with no consensus of its own:
 //
-//   - a JetStream stream (work-queue retention, replicated) takes in every
-//     position and status the vehicles publish over MQTT, its subject
-//     transform putting each vehicle in one of N partitions by a hash of
-//     its id ({{partition(N,1)}});
+//   - the vehicles' messages are read where nats-server's MQTT listener
+//     stores them before it acknowledges them to the bus ($MQTT_msgs, a
+//     replicated JetStream stream with interest retention), so that a fix
+//     acknowledged to a bus is one a hub will get: a stream of its own
+//     taking in what the buses publish would drop it while it elects a new
+//     leader (4 to 9 s after the node that led it dies), the bus having
+//     been told it was received. The stream's subject transform puts each
+//     vehicle's messages in one of N partitions by a hash of its id
+//     ({{partition(N,1)}}), set by the hubs on the stream;
 //   - one durable pull consumer per partition, in a priority group with the
 //     pinned-client policy: the server delivers a partition to one client
 //     only, and moves it to another when that one stops pulling for
 //     PinnedTTL (its hub died) or is unpinned (it handed the partition
-//     over);
+//     over); a message stays in the stream until its partition's consumer
+//     has it acknowledged;
 //   - each hub pulls the partitions it owns: partition p belongs to the
 //     (p mod n)th of the n hubs online, by name, as every hub sees the
 //     cluster's routes. Ownership is a preference; the pin is what makes
@@ -21,6 +27,10 @@
 // cannot queue (full) is redelivered a second later, so nothing is dropped.
 // Messages a dead hub had received but not acknowledged are redelivered to
 // the partition's next owner, which drops the ones it has seen by their seq.
+//
+// MQTT clients other than the hubs that subscribe to the vehicles' topics
+// get their messages at QoS 0 only: the listener's QoS 1 delivery reads the
+// stream under the vehicles' own subjects, which the transform replaces.
 package partition
 
 import (
@@ -40,8 +50,16 @@ import (
 	"github.com/headway-transit/headway/internal/wire"
 )
 
-// Stream is the JetStream stream of the vehicles' messages.
-const Stream = "HEADWAY_VEHICLES"
+// Stream is where nats-server's MQTT listener stores QoS 1 messages, on
+// subjects storedAs + the message's NATS subject.
+const (
+	Stream   = "$MQTT_msgs"
+	storedAs = "$MQTT.msgs."
+)
+
+// legacyStream took in the vehicles' messages itself before (see the
+// package doc for why no longer); a hub deletes it.
+const legacyStream = "HEADWAY_VEHICLES"
 
 // group is the consumers' priority group.
 const group = "hubs"
@@ -131,20 +149,42 @@ func Owner(p int, online []string) string {
 	return online[p%len(online)]
 }
 
-func (ps *Partitions) streamConfig() jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:      Stream,
-		Subjects:  []string{ps.prefix + ".*.position", ps.prefix + ".*.status"},
-		Retention: jetstream.WorkQueuePolicy,
-		Storage:   jetstream.FileStorage,
-		Replicas:  ps.opts.Replicas,
-		// A fix older than this is history, not the live view.
-		MaxAge: 24 * time.Hour,
-		SubjectTransform: &jetstream.SubjectTransformConfig{
-			Source:      ps.prefix + ".*.*",
-			Destination: fmt.Sprintf("hwpart.{{partition(%d,1)}}.{{wildcard(1)}}.{{wildcard(2)}}", ps.opts.Partitions),
-		},
+// transform is the subject transform the hubs set on Stream.
+func (ps *Partitions) transform() *jetstream.SubjectTransformConfig {
+	return &jetstream.SubjectTransformConfig{
+		Source:      storedAs + ps.prefix + ".*.*",
+		Destination: fmt.Sprintf("%shwpart.{{partition(%d,1)}}.{{wildcard(1)}}.{{wildcard(2)}}", storedAs, ps.opts.Partitions),
 	}
+}
+
+// setUpStream creates Stream as the MQTT listener would (it takes one it
+// finds as it is), with the partitions' transform, or sets the transform on
+// the one the listener made.
+func (ps *Partitions) setUpStream(ctx context.Context) error {
+	st, err := ps.opts.JS.Stream(ctx, Stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = ps.opts.JS.CreateStream(ctx, jetstream.StreamConfig{
+			Name:             Stream,
+			Subjects:         []string{storedAs + ">"},
+			Storage:          jetstream.FileStorage,
+			Retention:        jetstream.InterestPolicy,
+			Replicas:         ps.opts.Replicas,
+			SubjectTransform: ps.transform(),
+		})
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return ps.setUpStream(ctx) // made meanwhile
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	cfg := st.CachedInfo().Config
+	if want := ps.transform(); cfg.SubjectTransform == nil || *cfg.SubjectTransform != *want {
+		cfg.SubjectTransform = want
+		_, err = ps.opts.JS.UpdateStream(ctx, cfg)
+	}
+	return err
 }
 
 func consumerName(p int) string { return "part-" + strconv.Itoa(p) }
@@ -152,13 +192,16 @@ func consumerName(p int) string { return "part-" + strconv.Itoa(p) }
 // setUp creates the stream and the partitions' consumers, or finds them as
 // another hub made them.
 func (ps *Partitions) setUp(ctx context.Context) error {
-	if _, err := ps.opts.JS.CreateOrUpdateStream(ctx, ps.streamConfig()); err != nil {
+	if err := ps.setUpStream(ctx); err != nil {
 		return fmt.Errorf("stream %s: %w", Stream, err)
+	}
+	if err := ps.opts.JS.DeleteStream(ctx, legacyStream); err == nil {
+		ps.log.Info("deleted the stream earlier hubs took the vehicles' messages in", "stream", legacyStream)
 	}
 	for p := range ps.opts.Partitions {
 		_, err := ps.opts.JS.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
 			Durable:        consumerName(p),
-			FilterSubject:  fmt.Sprintf("hwpart.%d.>", p),
+			FilterSubject:  fmt.Sprintf("%shwpart.%d.>", storedAs, p),
 			AckPolicy:      jetstream.AckExplicitPolicy,
 			AckWait:        30 * time.Second,
 			MaxAckPending:  20000,
@@ -260,9 +303,9 @@ func (ps *Partitions) unpin(ctx context.Context, p int) {
 
 // handle passes a message on as its MQTT topic.
 func (ps *Partitions) handle(m jetstream.Msg) {
-	// hwpart.<p>.<vehicle>.<kind>
-	parts := strings.SplitN(m.Subject(), ".", 4)
-	if len(parts) != 4 {
+	// $MQTT.msgs.hwpart.<p>.<vehicle>.<kind>
+	parts := strings.SplitN(strings.TrimPrefix(m.Subject(), storedAs), ".", 4)
+	if len(parts) != 4 || !strings.HasPrefix(m.Subject(), storedAs) {
 		_ = m.Term()
 		return
 	}

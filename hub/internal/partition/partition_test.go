@@ -175,3 +175,58 @@ func TestOf(t *testing.T) {
 		t.Error("Owner")
 	}
 }
+
+// TestListenerStreamFirst: the MQTT listener made its stream before any
+// hub ran (a bus connected first): the hub sets the partitions on it. Then,
+// with no hub running, what the buses publish (acknowledged to them by the
+// listener) waits in the stream, and a hub started later gets every message
+// once.
+func TestListenerStreamFirst(t *testing.T) {
+	b, err := broker.Start(broker.Options{Addr: "127.0.0.1:0", StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(b.URL()).SetClientID("fleet").SetProtocolVersion(4))
+	if tok := c.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(100) })
+	nc, js, err := b.JetStream("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if st, err := js.Stream(ctx, Stream); err != nil || st.CachedInfo().Config.SubjectTransform != nil {
+		t.Fatalf("the listener's stream before any hub: %v: want one, with no transform", err)
+	}
+	online := func() []string { return []string{"a"} }
+	a := startHub(t, b, "a", online, 4)
+	eventually(t, "hub a pulling its partitions", func() bool { return len(a.ps.Owned()) == 4 })
+	a.stop()
+
+	var vehicles []string
+	for i := range 30 {
+		vehicles = append(vehicles, fmt.Sprintf("bus-%d", i))
+	}
+	publishAll(t, c, vehicles, "1") // each acknowledged by the listener, no hub running
+	a = startHub(t, b, "a", online, 4)
+	eventually(t, "all 30 messages delivered to the hub started later", func() bool { return a.count() >= 30 })
+	time.Sleep(300 * time.Millisecond)
+	if n := a.count(); n != 30 {
+		t.Errorf("%d deliveries of 30 messages", n)
+	}
+	for _, v := range vehicles {
+		a.mu.Lock()
+		n := len(a.got[v])
+		a.mu.Unlock()
+		if n != 1 {
+			t.Errorf("vehicle %s: %d messages, want 1", v, n)
+		}
+	}
+	if st, err := js.Stream(ctx, Stream); err != nil || st.CachedInfo().State.Msgs != 0 {
+		t.Errorf("stream after delivery: %v, %+v: want empty (each message acknowledged)", err, st.CachedInfo().State)
+	}
+}
