@@ -20,9 +20,12 @@ build:
 # that need ../shared/testdata or mosquitto skip with a message when absent.
 # The WMATA replay is single-threaded: under -race it replays an hour;
 # its accuracy floors need the whole day, checked once without -race.
+# TestCloseWhileClientsChurn runs without -race only (see its file: a data
+# race inside nats-server's MQTT close path).
 test: lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 	$(GO) test -count=1 -timeout 10m ./hub/internal/replay
+	$(GO) test -count=1 -timeout 5m -run TestCloseWhileClientsChurn ./hub/internal/broker
 
 # make test under load, RUNS times (default 3), printing each failure.
 test-stress:
