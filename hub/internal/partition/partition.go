@@ -30,7 +30,10 @@
 //
 // MQTT clients other than the hubs that subscribe to the vehicles' topics
 // get their messages at QoS 0 only: the listener's QoS 1 delivery reads the
-// stream under the vehicles' own subjects, which the transform replaces.
+// stream under the vehicles' own subjects, which the transform replaces. So
+// do the buses' subscriptions to their commands topic (no command is
+// defined in v1): commands, when there are some, need a topic outside
+// <prefix>/vehicles/<id>/ or a narrower transform.
 package partition
 
 import (
@@ -310,9 +313,17 @@ func (ps *Partitions) handle(m jetstream.Msg) {
 		return
 	}
 	vehicle := strings.ReplaceAll(parts[2], "//", ".")
-	topic := ps.opts.Topics.Position(vehicle)
-	if parts[3] == "status" {
+	var topic string
+	switch parts[3] {
+	case "position":
+		topic = ps.opts.Topics.Position(vehicle)
+	case "status":
 		topic = ps.opts.Topics.Status(vehicle)
+	default:
+		// Another topic under the vehicle's (commands, to the bus): not
+		// the hub's to take.
+		_ = m.Term()
+		return
 	}
 	if !ps.opts.Deliver(topic, m.Data()) {
 		_ = m.NakWithDelay(time.Second)

@@ -211,6 +211,10 @@ func TestListenerStreamFirst(t *testing.T) {
 	for i := range 30 {
 		vehicles = append(vehicles, fmt.Sprintf("bus-%d", i))
 	}
+	// A command to a bus is not the hubs' to take.
+	if tok := c.Publish(wire.Topics{}.Commands("bus-0"), 1, false, "cmd"); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatalf("publish: %v", tok.Error())
+	}
 	publishAll(t, c, vehicles, "1") // each acknowledged by the listener, no hub running
 	a = startHub(t, b, "a", online, 4)
 	eventually(t, "all 30 messages delivered to the hub started later", func() bool { return a.count() >= 30 })
