@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -116,6 +118,7 @@ func TestHubCluster(t *testing.T) {
 		Streams   map[string]string `json:"streams"`
 		Nodes     []struct {
 			Name       string `json:"name"`
+			Self       bool   `json:"self"`
 			Online     bool   `json:"online"`
 			Partitions []int  `json:"partitions"`
 		} `json:"nodes"`
@@ -198,19 +201,40 @@ func TestHubCluster(t *testing.T) {
 		t.Errorf("only %d buses counted over the window", checked)
 	}
 
-	// kill -9 a hub not leading the vehicles' stream: its buses move to the
-	// others, its sign too.
+	// kill -9 the hub leading the vehicles' stream (the hard case: the
+	// stream elects a new leader while the dead hub's partitions move;
+	// HEADWAY_KILL_FOLLOWER=1 kills the next hub instead): its buses move
+	// to the others, its sign too.
 	clusterOnline(c.hubs[1])
 	leader, streamLeader := cl.Leader, cl.Streams["$MQTT_msgs"]
 	if len(streamLeader) != len("hub-a") || !strings.HasPrefix(streamLeader, "hub-") {
 		t.Fatalf("/api/cluster streams %v: want $MQTT_msgs (the vehicles' messages) led by hub-a, -b or -c", cl.Streams)
 	}
-	k := (int(streamLeader[4]-'a') + 1) % len(c.hubs)
+	k := int(streamLeader[4] - 'a')
+	if os.Getenv("HEADWAY_KILL_FOLLOWER") != "" {
+		k = (k + 1) % len(c.hubs)
+	}
 	name := fmt.Sprintf("hub %c", 'a'+k)
 	ofVictim := map[string]bool{}
 	for v, hs := range tracked(t, c.hubs) {
 		if len(hs) == 1 && hs[0] == k {
 			ofVictim[v] = true
+		}
+	}
+	// What each hub pulls, as it says itself.
+	own := func(s *system) []int {
+		clusterOnline(s)
+		for _, nd := range cl.Nodes {
+			if nd.Self {
+				return nd.Partitions
+			}
+		}
+		return nil
+	}
+	ownBefore := map[int][]int{}
+	for i, s := range c.hubs {
+		if i != k {
+			ownBefore[i] = own(s)
 		}
 	}
 	victim := c.hubs[k]
@@ -246,6 +270,19 @@ func TestHubCluster(t *testing.T) {
 		return false
 	})
 	eventually(t, 30*time.Second, "/api/cluster listing "+name+" offline", func() bool { return clusterOnline(survivors[0]) == 2 })
+	// Only the dead hub's partitions moved: the survivors kept theirs.
+	for i, before := range ownBefore {
+		after := own(c.hubs[i])
+		for _, p := range before {
+			if !slices.Contains(after, p) {
+				t.Errorf("hub %c pulled partitions %v before %s died, %v after: a survivor's partition moved", 'a'+i, before, name, after)
+				break
+			}
+		}
+		if len(after) <= len(before) {
+			t.Errorf("hub %c pulled partitions %v before %s died, %v after: none of the dead hub's", 'a'+i, before, name, after)
+		}
+	}
 	for i, s := range signs {
 		if i != k && liveRows(t, s) == 0 {
 			t.Errorf("sign %s lost its live rows when another hub died", s.signHTTP)

@@ -35,6 +35,7 @@ type clusterParts struct {
 	eng     *lateEngine
 	members *partition.Members // on an external NATS cluster
 	online  func() []string    // sorted by name
+	roster  func() partition.Roster
 	node    string
 }
 
@@ -65,24 +66,28 @@ func newClusterParts(cfg config.Config, brk *broker.Broker, in *ingest.Ingest, l
 	replicas := min(3, len(cfg.Cluster.Routes))
 	if brk != nil {
 		// Hubs with embedded brokers know each other by their routes.
-		c.online = func() []string {
-			var out []string
+		// Every hub JetStream has had as a peer is known.
+		c.roster = func() partition.Roster {
+			var r partition.Roster
 			for _, n := range brk.ClusterState().Nodes {
+				r.Known = append(r.Known, n.Name)
 				if n.Online {
-					out = append(out, n.Name)
+					r.Online = append(r.Online, n.Name)
 				}
 			}
-			return out
+			return r
 		}
+		c.online = func() []string { return c.roster().Online }
 	} else {
 		replicas = min(3, len(cfg.Cluster.NATS))
 		c.members = partition.NewMembers(js, cfg.Cluster.Node, replicas)
 		c.online = c.members.Online
+		c.roster = c.members.Roster
 	}
 	online := c.online
 	c.parts, err = partition.New(partition.Options{
 		JS: js, Topics: wire.Topics{Prefix: cfg.MQTT.Prefix}, Partitions: cfg.Cluster.Partitions,
-		Replicas: replicas, Node: cfg.Cluster.Node, Online: online, Deliver: in.Enqueue, Logger: logger,
+		Replicas: replicas, Node: cfg.Cluster.Node, Roster: c.roster, Deliver: in.EnqueueAcked, Logger: logger,
 	})
 	if err != nil {
 		nc.Close()
@@ -169,14 +174,14 @@ func (c *clusterParts) state(brk *broker.Broker) broker.ClusterState {
 		}
 	}
 	st.Tracking = "partitions"
-	online := c.online()
+	roster := c.roster()
 	for i, nd := range st.Nodes {
 		switch {
 		case nd.Self:
 			st.Nodes[i].Partitions = c.parts.Owned()
 		case nd.Online:
 			for p := range c.parts.Count() {
-				if partition.Owner(p, online) == nd.Name {
+				if roster.Owner(p) == nd.Name {
 					st.Nodes[i].Partitions = append(st.Nodes[i].Partitions, p)
 				}
 			}

@@ -254,12 +254,12 @@ func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 		case <-checkpoint:
 			e.opts.Checkpoint(e.opts.Now())
 		case m := <-msgs:
-			e.Handle(m)
+			e.apply(m)
 		drain:
 			for n := 1; n < maxBatch; n++ {
 				select {
 				case m = <-msgs:
-					e.Handle(m)
+					e.apply(m)
 				default:
 					break drain
 				}
@@ -283,6 +283,14 @@ func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 		case <-refresh.C:
 			e.Refresh()
 		}
+	}
+}
+
+// apply handles m and tells its sender.
+func (e *Engine) apply(m ingest.Message) {
+	e.Handle(m)
+	if m.Applied != nil {
+		m.Applied()
 	}
 }
 

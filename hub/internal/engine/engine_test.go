@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -243,4 +244,40 @@ func hasTrip(b wire.Board, trip string) bool {
 		}
 	}
 	return false
+}
+
+// TestRunTellsApplied: Run calls a message's Applied once the tracker has
+// it (a cluster's stream is acknowledged then, not when it is queued), for
+// rejected messages too, which are done with.
+func TestRunTellsApplied(t *testing.T) {
+	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	clk := &clock{day.Add(8*time.Hour + 4*time.Minute + 10*time.Second)}
+	e, reg := newEngine(t, clk, map[string]wire.Board{})
+	msgs := make(chan ingest.Message, 2)
+	applied := make(chan uint64, 2)
+	good := position(t, 1, 1500, clk.t)
+	good.Applied = func() {
+		if n := counter(t, reg, "accepted"); n != 1 {
+			t.Errorf("applied with %v fixes accepted, want 1", n)
+		}
+		applied <- 1
+	}
+	bad := ingest.Message{Topic: wire.Topics{}.Position("bus-1"), Payload: []byte(`{"v":1`), Applied: func() { applied <- 0 }}
+	msgs <- good
+	msgs <- bad
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.Run(ctx, msgs) }()
+	for _, want := range []uint64{1, 0} {
+		select {
+		case got := <-applied:
+			if got != want {
+				t.Errorf("applied %d, want %d", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Applied not called")
+		}
+	}
+	cancel()
+	<-done
 }

@@ -26,6 +26,9 @@ type Message struct {
 	Topic    string
 	Payload  []byte
 	Received time.Time
+	// Applied, when set, is called once the engine has applied the
+	// message (acknowledging it to a cluster's stream).
+	Applied func()
 }
 
 // Options configures an Ingest.
@@ -150,8 +153,14 @@ func (in *Ingest) onMessage(_ mqtt.Client, m mqtt.Message) {
 // Enqueue queues a vehicle's message for the engine, copying payload; false
 // when the queue is full.
 func (in *Ingest) Enqueue(topic string, p []byte) bool {
+	return in.EnqueueAcked(topic, p, nil)
+}
+
+// EnqueueAcked is Enqueue with applied called once the engine has applied
+// the message; not when it returns false.
+func (in *Ingest) EnqueueAcked(topic string, p []byte, applied func()) bool {
 	in.received.Add(1)
-	msg := Message{Topic: topic, Received: in.opts.Now()}
+	msg := Message{Topic: topic, Received: in.opts.Now(), Applied: applied}
 	if len(p) <= wire.MaxPayload {
 		msg.Payload = append([]byte(nil), p...)
 	} else {

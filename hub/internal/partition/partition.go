@@ -18,15 +18,23 @@
 //     PinnedTTL (its hub died) or is unpinned (it handed the partition
 //     over); a message stays in the stream until its partition's consumer
 //     has it acknowledged;
-//   - each hub pulls the partitions it owns: partition p belongs to the
-//     (p mod n)th of the n hubs online, by name, as every hub sees the
-//     cluster's routes. Ownership is a preference; the pin is what makes
-//     delivery exclusive while hubs disagree for a moment.
+//   - each hub pulls the partitions it owns (Roster.Owner): partition p's
+//     home is the (p mod n)th of the n hubs the cluster knows, by name; when
+//     its home is offline it goes to one of the hubs online, spread evenly.
+//     So when a hub dies only its partitions move, and the survivors keep
+//     theirs: a partition moving between two live hubs while JetStream
+//     elects new leaders is where fixes went astray. Ownership is a
+//     preference; the pin is what makes delivery exclusive while hubs
+//     disagree for a moment.
 //
-// A hub acknowledges a message once it is in its engine's queue; one it
-// cannot queue (full) is redelivered a second later, so nothing is dropped.
-// Messages a dead hub had received but not acknowledged are redelivered to
-// the partition's next owner, which drops the ones it has seen by their seq.
+// A hub acknowledges a message once its engine has applied it (Deliver's
+// ack), so a hub killed with messages in its queue leaves them to the next
+// owner; one it cannot queue (full) is redelivered a second later, so
+// nothing is dropped. A partition handed over is drained first: the
+// messages the client had buffered are delivered, not discarded to wait
+// out AckWait. Messages a dead hub had received but not applied are
+// redelivered to the partition's next owner after AckWait, which drops any
+// it has seen by their seq.
 //
 // MQTT clients other than the hubs that subscribe to the vehicles' topics
 // get their messages at QoS 0 only: the listener's QoS 1 delivery reads the
@@ -70,24 +78,38 @@ const group = "hubs"
 // DefaultPartitions divides evenly among 1, 2, 3, 4 and 6 hubs.
 const DefaultPartitions = 12
 
+// DefaultAckWait: a dead hub's unapplied messages reach the next owner this
+// long after it was handed them; long enough that a hub's full queue does
+// not make them come twice.
+const DefaultAckWait = 30 * time.Second
+
 // PinnedTTL is how long a partition stays with a hub that has stopped
 // pulling: the time a dead hub's vehicles wait for another.
 const PinnedTTL = 4 * time.Second
+
+// drainFor bounds how long a hub handing a partition over waits for its
+// client to deliver what it holds.
+const drainFor = 2 * time.Second
 
 // Options configures a Partitions.
 type Options struct {
 	JS         jetstream.JetStream
 	Topics     wire.Topics
 	Partitions int // default DefaultPartitions
-	Replicas   int // the stream's and consumers' (1 to 5)
-	// Node is this hub's name; Online lists the names of the hubs online,
-	// this one included.
+	// AckWait is how long a message handed to a hub waits for its ack
+	// before it is handed again (to the partition's owner then); default
+	// DefaultAckWait.
+	AckWait  time.Duration
+	Replicas int // the stream's and consumers' (1 to 5)
+	// Node is this hub's name; Roster the hubs the cluster knows and the
+	// ones online, this one included.
 	Node   string
-	Online func() []string
+	Roster func() Roster
 	// Deliver queues a vehicle's message, by its MQTT topic, for the
-	// engine (copying payload); false when it cannot (the queue is full),
-	// and the message is redelivered later.
-	Deliver func(topic string, payload []byte) bool
+	// engine (copying payload), which calls ack once it has applied it;
+	// false when it cannot (the queue is full), and the message is
+	// redelivered later.
+	Deliver func(topic string, payload []byte, ack func()) bool
 	Logger  *slog.Logger
 }
 
@@ -106,14 +128,17 @@ func New(opts Options) (*Partitions, error) {
 	if opts.Partitions == 0 {
 		opts.Partitions = DefaultPartitions
 	}
+	if opts.AckWait <= 0 {
+		opts.AckWait = DefaultAckWait
+	}
 	if opts.Partitions < 1 || opts.Partitions > 1024 {
 		return nil, fmt.Errorf("cluster.partitions: %d, want 1 to 1024", opts.Partitions)
 	}
 	if opts.Replicas < 1 || opts.Replicas > 5 {
 		return nil, fmt.Errorf("partition: replicas %d, want 1 to 5", opts.Replicas)
 	}
-	if opts.JS == nil || opts.Online == nil || opts.Deliver == nil {
-		return nil, errors.New("partition: JS, Online and Deliver are required")
+	if opts.JS == nil || opts.Roster == nil || opts.Deliver == nil {
+		return nil, errors.New("partition: JS, Roster and Deliver are required")
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -144,12 +169,26 @@ func Of(vehicle string, partitions int) int {
 	return int(h % uint32(partitions))
 }
 
-// Owner is the hub partition p belongs to among online (sorted).
-func Owner(p int, online []string) string {
+// Roster is who is in the cluster: Known, every hub the cluster has had
+// (online or not), and Online, the ones online now.
+type Roster struct {
+	Known, Online []string
+}
+
+// Owner is the hub partition p belongs to: its home, the (p mod n)th of the
+// n hubs known (sorted), while that one is online; else the (p div n mod
+// m)th of the m online, so a dead hub's partitions spread evenly over the
+// survivors and the survivors' own stay put. "" with no hub online.
+func (r Roster) Owner(p int) string {
+	online := slices.Sorted(slices.Values(r.Online))
 	if len(online) == 0 {
 		return ""
 	}
-	return online[p%len(online)]
+	known := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(r.Known), online...))))
+	if home := known[p%len(known)]; slices.Contains(online, home) {
+		return home
+	}
+	return online[(p/len(known))%len(online)]
 }
 
 // transform is the subject transform the hubs set on Stream.
@@ -206,7 +245,7 @@ func (ps *Partitions) setUp(ctx context.Context) error {
 			Durable:        consumerName(p),
 			FilterSubject:  fmt.Sprintf("%shwpart.%d.>", storedAs, p),
 			AckPolicy:      jetstream.AckExplicitPolicy,
-			AckWait:        30 * time.Second,
+			AckWait:        ps.opts.AckWait,
 			MaxAckPending:  20000,
 			Replicas:       ps.opts.Replicas,
 			PriorityGroups: []string{group},
@@ -247,6 +286,7 @@ func (ps *Partitions) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			ps.mu.Lock()
 			for p, cc := range ps.pulls {
+				// Unacknowledged, what it held goes to the next owner.
 				cc.Stop()
 				delete(ps.pulls, p)
 			}
@@ -259,12 +299,11 @@ func (ps *Partitions) Run(ctx context.Context) error {
 
 // balance pulls the partitions this hub owns and hands over the others.
 func (ps *Partitions) balance(ctx context.Context) {
-	online := slices.Clone(ps.opts.Online())
-	slices.Sort(online)
+	roster := ps.opts.Roster()
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	for p := range ps.opts.Partitions {
-		mine := Owner(p, online) == ps.opts.Node
+		mine := roster.Owner(p) == ps.opts.Node
 		cc, pulling := ps.pulls[p]
 		switch {
 		case mine && !pulling:
@@ -282,11 +321,18 @@ func (ps *Partitions) balance(ctx context.Context) {
 			ps.pulls[p] = cc
 			ps.log.Info("partition taken up", "partition", p)
 		case !mine && pulling:
-			cc.Stop()
+			// Deliver what the client holds (Stop would discard it, to
+			// be redelivered only after AckWait), then hand the partition
+			// over now rather than after PinnedTTL.
+			cc.Drain()
+			select {
+			case <-cc.Closed():
+			case <-time.After(drainFor):
+				ps.log.Warn("partition not drained in time; handing it over anyway", "partition", p)
+			}
 			delete(ps.pulls, p)
-			// Hand it over now rather than after PinnedTTL.
 			ps.unpin(ctx, p)
-			ps.log.Info("partition handed over", "partition", p, "to", Owner(p, online))
+			ps.log.Info("partition handed over", "partition", p, "to", roster.Owner(p))
 		}
 	}
 }
@@ -325,11 +371,9 @@ func (ps *Partitions) handle(m jetstream.Msg) {
 		_ = m.Term()
 		return
 	}
-	if !ps.opts.Deliver(topic, m.Data()) {
+	if !ps.opts.Deliver(topic, m.Data(), func() { _ = m.Ack() }) {
 		_ = m.NakWithDelay(time.Second)
-		return
 	}
-	_ = m.Ack()
 }
 
 // Ready reports whether the stream and consumers are set up.

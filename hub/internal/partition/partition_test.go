@@ -23,11 +23,13 @@ type hub struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	mu     sync.Mutex
-	got    map[string][]string // vehicle -> payloads
+	got    map[string][]string // vehicle -> payloads applied
 	full   atomic.Bool         // its queue refuses messages
+	stuck  atomic.Bool         // its engine applies nothing it queues
+	queued atomic.Int64        // queued while stuck
 }
 
-func startHub(t *testing.T, b *broker.Broker, name string, online func() []string, partitions int) *hub {
+func startHub(t *testing.T, b *broker.Broker, name string, roster func() Roster, partitions int) *hub {
 	t.Helper()
 	nc, js, err := b.JetStream("test-" + name)
 	if err != nil {
@@ -36,10 +38,14 @@ func startHub(t *testing.T, b *broker.Broker, name string, online func() []strin
 	t.Cleanup(nc.Close)
 	h := &hub{name: name, got: map[string][]string{}, done: make(chan struct{})}
 	topics := wire.Topics{}
-	h.ps, err = New(Options{JS: js, Topics: topics, Partitions: partitions, Replicas: 1, Node: name, Online: online,
-		Deliver: func(topic string, payload []byte) bool {
+	h.ps, err = New(Options{JS: js, Topics: topics, Partitions: partitions, Replicas: 1, Node: name, Roster: roster, AckWait: time.Second,
+		Deliver: func(topic string, payload []byte, applied func()) bool {
 			if h.full.Load() {
 				return false
+			}
+			if h.stuck.Load() {
+				h.queued.Add(1)
+				return true
 			}
 			v, kind, err := topics.ParseVehicleTopic(topic)
 			if err != nil || kind != "position" {
@@ -48,6 +54,7 @@ func startHub(t *testing.T, b *broker.Broker, name string, online func() []strin
 			h.mu.Lock()
 			h.got[v] = append(h.got[v], string(payload))
 			h.mu.Unlock()
+			applied()
 			return true
 		}})
 	if err != nil {
@@ -106,7 +113,7 @@ func TestPartitions(t *testing.T) {
 	t.Cleanup(func() { b.Close() })
 	var online atomic.Value
 	online.Store([]string{"a", "b"})
-	live := func() []string { return online.Load().([]string) }
+	live := func() Roster { return Roster{Known: []string{"a", "b"}, Online: online.Load().([]string)} }
 	const partitions = 6
 	a := startHub(t, b, "a", live, partitions)
 	bb := startHub(t, b, "b", live, partitions)
@@ -128,7 +135,7 @@ func TestPartitions(t *testing.T) {
 		t.Errorf("%d deliveries of 60 messages", n)
 	}
 	for _, v := range vehicles {
-		want := Owner(Of(v, partitions), []string{"a", "b"})
+		want := live().Owner(Of(v, partitions))
 		for _, h := range []*hub{a, bb} {
 			h.mu.Lock()
 			n := len(h.got[v])
@@ -171,8 +178,84 @@ func TestOf(t *testing.T) {
 	if len(seen) < 10 {
 		t.Errorf("100 vehicles in %d of 12 partitions", len(seen))
 	}
-	if Owner(7, []string{"a", "b", "c"}) != "b" || Owner(7, nil) != "" {
-		t.Error("Owner")
+}
+
+// TestOwner: a partition stays with its home while it is online; a dead
+// hub's partitions spread evenly over the survivors, and the survivors keep
+// their own.
+func TestOwner(t *testing.T) {
+	all := []string{"c", "a", "b"}
+	whole := Roster{Known: all, Online: all}
+	count := func(r Roster) map[string][]int {
+		out := map[string][]int{}
+		for p := range 12 {
+			out[r.Owner(p)] = append(out[r.Owner(p)], p)
+		}
+		return out
+	}
+	if got := count(whole); len(got["a"]) != 4 || len(got["b"]) != 4 || len(got["c"]) != 4 || whole.Owner(7) != "b" {
+		t.Errorf("three hubs: %v, want 4 each, partition 7 b's", got)
+	}
+	noC := Roster{Known: all, Online: []string{"b", "a"}}
+	got := count(noC)
+	if len(got["a"]) != 6 || len(got["b"]) != 6 {
+		t.Errorf("c offline: %v, want 6 each", got)
+	}
+	for p := range 12 {
+		if h := whole.Owner(p); h != "c" && noC.Owner(p) != h {
+			t.Errorf("c offline: partition %d moved from %s to %s", p, h, noC.Owner(p))
+		}
+	}
+	if got := count(Roster{Known: all, Online: []string{"b"}}); len(got["b"]) != 12 {
+		t.Errorf("b alone: %v", got)
+	}
+	// A hub online but not known yet (just joined) counts as known.
+	if got := count(Roster{Known: []string{"a"}, Online: []string{"a", "b"}}); len(got["a"]) != 6 || len(got["b"]) != 6 {
+		t.Errorf("b joined: %v", got)
+	}
+	if (Roster{Known: all}).Owner(3) != "" {
+		t.Error("no hub online: want no owner")
+	}
+}
+
+// TestUnappliedGoToTheNextOwner: a hub killed with messages in its queue,
+// not yet applied, has not acknowledged them: the partition's next owner
+// gets every one.
+func TestUnappliedGoToTheNextOwner(t *testing.T) {
+	b, err := broker.Start(broker.Options{Addr: "127.0.0.1:0", StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	var online atomic.Value
+	online.Store([]string{"a"})
+	roster := func() Roster { return Roster{Known: []string{"a", "b"}, Online: online.Load().([]string)} }
+	a := startHub(t, b, "a", roster, 4)
+	eventually(t, "hub a pulling every partition", func() bool { return len(a.ps.Owned()) == 4 })
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(b.URL()).SetClientID("fleet").SetProtocolVersion(4))
+	if tok := c.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(100) })
+	var vehicles []string
+	for i := range 20 {
+		vehicles = append(vehicles, fmt.Sprintf("bus-%d", i))
+	}
+	a.stuck.Store(true)
+	publishAll(t, c, vehicles, "1")
+	eventually(t, "hub a queueing all 20", func() bool { return a.queued.Load() == 20 })
+	a.stop() // killed with all 20 in its queue
+	online.Store([]string{"b"})
+	bb := startHub(t, b, "b", roster, 4)
+	eventually(t, "hub b applying the 20 hub a never did", func() bool { return bb.count() >= 20 })
+	time.Sleep(1500 * time.Millisecond) // past AckWait: any second delivery would be here
+	for _, v := range vehicles {
+		bb.mu.Lock()
+		n := len(bb.got[v])
+		bb.mu.Unlock()
+		if n != 1 {
+			t.Errorf("vehicle %s: applied %d times at hub b, want once", v, n)
+		}
 	}
 }
 
@@ -202,7 +285,7 @@ func TestListenerStreamFirst(t *testing.T) {
 	if st, err := js.Stream(ctx, Stream); err != nil || st.CachedInfo().Config.SubjectTransform != nil {
 		t.Fatalf("the listener's stream before any hub: %v: want one, with no transform", err)
 	}
-	online := func() []string { return []string{"a"} }
+	online := func() Roster { return Roster{Online: []string{"a"}} }
 	a := startHub(t, b, "a", online, 4)
 	eventually(t, "hub a pulling its partitions", func() bool { return len(a.ps.Owned()) == 4 })
 	a.stop()
