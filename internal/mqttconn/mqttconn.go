@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -59,6 +61,9 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultKeepAlive is Config.KeepAlive when unset.
+const DefaultKeepAlive = 5 * time.Second
+
 // FailLogEvery is how often an unchanged connection failure is logged again.
 const FailLogEvery = time.Minute
 
@@ -80,12 +85,16 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 	o.SetUsername(c.Username)
 	o.SetPassword(c.Password)
 	o.SetCleanSession(c.CleanSession)
+	// A broker hung or cut off without closing the connection (a machine
+	// gone) is left, for the next URL, within KeepAlive plus PingTimeout
+	// of its last word: 10 s by default. paho pings only when nothing came
+	// for KeepAlive, so a bus publishing every second adds no pings.
 	ka := c.KeepAlive
 	if ka == 0 {
-		ka = 30 * time.Second
+		ka = DefaultKeepAlive
 	}
 	o.SetKeepAlive(ka)
-	o.SetPingTimeout(10 * time.Second)
+	o.SetPingTimeout(min(ka, 10*time.Second))
 	o.SetConnectTimeout(10 * time.Second)
 	wt := c.WriteTimeout
 	if wt <= 0 {
@@ -100,6 +109,23 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 	}
 	o.SetMaxReconnectInterval(rm)
 	o.SetConnectRetryInterval(min(time.Second, rm))
+	// After a connection is lost, try the broker it was on last: one hung
+	// or cut off (the reason most connections are lost without a close)
+	// still accepts TCP connections in its kernel, and paho would wait
+	// ConnectTimeout on it before each try of the next URL.
+	var mu sync.Mutex
+	var tried *url.URL
+	o.SetConnectionAttemptHandler(func(broker *url.URL, tc *tls.Config) *tls.Config {
+		mu.Lock()
+		tried = broker
+		mu.Unlock()
+		return tc
+	})
+	o.SetReconnectingHandler(func(_ mqtt.Client, co *mqtt.ClientOptions) {
+		mu.Lock()
+		defer mu.Unlock()
+		co.Servers = lastTried(co.Servers, tried)
+	})
 	if c.Logger != nil {
 		o.SetConnectionNotificationHandler(failureLogger(c.Logger))
 	}
@@ -115,6 +141,19 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 		o.SetTLSConfig(t)
 	}
 	return o, nil
+}
+
+// lastTried moves last to the end of servers.
+func lastTried(servers []*url.URL, last *url.URL) []*url.URL {
+	if last == nil {
+		return servers
+	}
+	i := slices.IndexFunc(servers, func(u *url.URL) bool { return u.String() == last.String() })
+	if i < 0 || i == len(servers)-1 {
+		return servers
+	}
+	out := append(slices.Clone(servers[:i]), servers[i+1:]...)
+	return append(out, servers[i])
 }
 
 // failureLogger logs failed connection attempts without flooding the log:

@@ -23,10 +23,12 @@ const (
 
 	defaultHeartbeatEvery = 30 * time.Second
 	// defaultReadTimeout is how long a connection may be silent (no
-	// message, ping or pong) before the sign gives up on it. The sign pings
-	// every pingEvery itself, so a live hub always answers well inside it.
-	defaultReadTimeout = 75 * time.Second
-	defaultPingEvery   = 30 * time.Second
+	// message, ping or pong) before the sign gives up on it and tries the
+	// next hub. The sign pings every pingEvery itself, so a live hub always
+	// answers well inside it; a hub hung or cut off without closing the
+	// connection (a machine gone, a network down) is left within 15 s.
+	defaultReadTimeout = 15 * time.Second
+	defaultPingEvery   = 5 * time.Second
 )
 
 // backoff returns the wait before retry number attempt (0-based):
@@ -41,9 +43,22 @@ func backoff(attempt int, rnd func() float64) time.Duration {
 	return d/2 + time.Duration(rnd()*float64(d/2))
 }
 
+// nextHub is the index of the hub to dial after a session with hub idx of
+// n ended with err: the same one after a drop from a hub that worked (it
+// restarted, say), the next one after a hub that failed or went silent. A
+// hub gone silent (hung, or its machine cut off) still accepts connections
+// in its kernel and would hold the sign for its handshake timeout.
+func nextHub(idx, n int, useful bool, err error) int {
+	var ne net.Error
+	if useful && !(errors.As(err, &ne) && ne.Timeout()) {
+		return idx
+	}
+	return (idx + 1) % n
+}
+
 // runHub keeps the sign connected to one of the configured hubs until ctx
-// is done. A hub that fails is left for the next one in the list; a hub
-// that worked is retried first after a drop.
+// is done. A hub that fails or goes silent is left for the next one in the
+// list; a hub that worked is retried first after a drop.
 func (s *Station) runHub(ctx context.Context) {
 	dialer := &websocket.Dialer{
 		HandshakeTimeout: handshakeTimeout,
@@ -61,9 +76,8 @@ func (s *Station) runHub(ctx context.Context) {
 		}
 		if useful {
 			attempt = 0
-		} else {
-			idx = (idx + 1) % len(s.cfg.Hub)
 		}
+		idx = nextHub(idx, len(s.cfg.Hub), useful, err)
 		wait := backoff(attempt, rand.Float64)
 		attempt++
 		s.logger.Warn("hub connection ended; retrying", "hub", url, "error", err,

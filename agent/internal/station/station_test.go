@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -540,5 +543,30 @@ func TestBackoff(t *testing.T) {
 	}
 	if d := backoff(100, func() float64 { return 0 }); d != backoffMax/2 {
 		t.Errorf("late backoff = %v, want %v", d, backoffMax/2)
+	}
+}
+
+// TestNextHub: a sign stays with a hub that worked after it drops the
+// connection, and moves on from one that failed or went silent.
+func TestNextHub(t *testing.T) {
+	silent := fmt.Errorf("read from ws://a/ws: %w", os.ErrDeadlineExceeded)
+	reset := errors.New("read from ws://a/ws: connection reset by peer")
+	for _, c := range []struct {
+		name   string
+		useful bool
+		err    error
+		want   int
+	}{
+		{"worked, then dropped", true, reset, 1},
+		{"worked, then silent", true, silent, 2},
+		{"failed", false, reset, 2},
+		{"failed silent", false, silent, 2},
+	} {
+		if got := nextHub(1, 3, c.useful, c.err); got != c.want {
+			t.Errorf("%s: next hub %d, want %d", c.name, got, c.want)
+		}
+	}
+	if got := nextHub(2, 3, false, nil); got != 0 {
+		t.Errorf("after the last hub: %d, want 0", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 )
@@ -41,7 +42,12 @@ func clusterOptions(so *server.Options, c *Cluster) error {
 	// nats-server starts its routes only once its client listener is up:
 	// one on loopback, on a free port, reachable from this machine only.
 	so.DontListen, so.Host, so.Port = false, "127.0.0.1", -1
-	so.Cluster = server.ClusterOpts{Name: c.Name, Host: h, Port: port, Username: routeUser, Password: c.Secret}
+	// A hub that hangs or whose machine vanishes closes no connection: its
+	// routes are dropped when RoutePingInterval*RouteMaxPingsOut pass
+	// unanswered (6-8 s), and then the others take its partitions. (The
+	// default, 30 s pings and 2 out, would leave its buses for a minute.)
+	so.Cluster = server.ClusterOpts{Name: c.Name, Host: h, Port: port, Username: routeUser, Password: c.Secret,
+		PingInterval: RoutePingInterval, MaxPingsOut: RouteMaxPingsOut}
 	for i, r := range c.Routes {
 		u, err := url.Parse(r)
 		if err != nil || u.Scheme != "nats-route" || u.Port() == "" {
@@ -52,6 +58,13 @@ func clusterOptions(so *server.Options, c *Cluster) error {
 	}
 	return nil
 }
+
+// How often a hub's server pings the others' over their routes, and how
+// many pings may go unanswered before it drops a route.
+const (
+	RoutePingInterval = 2 * time.Second
+	RouteMaxPingsOut  = 3
+)
 
 // ClusterAddr is the address the other hubs' routes connect to, with the
 // port really bound; empty when the server is not clustered.
