@@ -378,6 +378,7 @@ type hubVehicle struct {
 	Duplicates uint64    `json:"duplicates"`
 	Gaps       uint64    `json:"gaps"`
 	Missing    uint64    `json:"missing"`
+	Holes      []uint64  `json:"holes"`
 	Backfill   uint64    `json:"backfill"`
 	Late       uint64    `json:"late"`
 	Rejected   uint64    `json:"rejected"`

@@ -19,6 +19,11 @@ type keeper struct {
 	model *predict.Learned
 	eng   *engine.Engine
 	log   *slog.Logger
+	// partitioned: the hub is one of a partitioned cluster, whose other
+	// hubs tracked its vehicles while it was down; what it saw of their
+	// seqs then is out of date, and JetStream keeps what it has not
+	// applied. Only the model is loaded.
+	partitioned bool
 }
 
 // stateFile is the state file's content.
@@ -57,6 +62,10 @@ func (k *keeper) load() {
 		k.log.Warn("learned model not loaded: starting afresh", "err", err)
 	} else {
 		k.log.Info("learned model loaded", "saved", f.Saved)
+	}
+	if k.partitioned {
+		k.log.Info("vehicles' seqs not loaded: the cluster's other hubs tracked them meanwhile", "vehicles", len(f.Vehicles))
+		return
 	}
 	if err := k.eng.RestoreVehicles(f.Vehicles); err != nil {
 		k.log.Warn("vehicles' seqs not loaded", "err", err)

@@ -185,7 +185,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	// drove them (see BENCHMARKS.md for how it compares), kept in
 	// cfg.State between runs.
 	model := predict.NewLearned(feed, predict.LearnedConfig{})
-	keep := &keeper{path: cfg.State, model: model, log: logger.With("component", "state", "file", cfg.State)}
+	keep := &keeper{path: cfg.State, model: model, log: logger.With("component", "state", "file", cfg.State), partitioned: partitioned(cfg)}
 	var checkpoint func(time.Time)
 	if cfg.State != "" {
 		checkpoint = keep.save
@@ -193,7 +193,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	var pushSrv *push.Server
 	eng := engine.New(engine.Options{
 		Feed:             feed,
-		Tracker:          tracker.Config{MaxOffRoute: cfg.Tracking.MaxOffRoute, MaxFuture: cfg.Tracking.MaxFuture.D(), Assigned: assigned, Blocks: blocks},
+		Tracker:          tracker.Config{MaxOffRoute: cfg.Tracking.MaxOffRoute, MaxFuture: cfg.Tracking.MaxFuture.D(), Assigned: assigned, Blocks: blocks, Shared: partitioned(cfg)},
 		Topics:           topics,
 		Horizon:          cfg.Boards.Horizon.D(),
 		MaxRows:          cfg.Boards.MaxRows,

@@ -25,6 +25,8 @@ type VehicleView struct {
 	Duplicates uint64    `json:"duplicates"`
 	Gaps       uint64    `json:"gaps"`
 	Missing    uint64    `json:"missing"`
+	Holes      []uint64  `json:"holes,omitempty"` // the lowest missing seqs, up to 8
+	FirstSeq   uint64    `json:"first_seq"`       // where this hub's count of seqs starts
 	Backfill   uint64    `json:"backfill"`
 	Late       uint64    `json:"late"`
 	Resets     uint64    `json:"resets"`
@@ -36,7 +38,7 @@ func viewOf(v *tracker.Vehicle) VehicleView {
 	vv := VehicleView{
 		ID: v.ID, Online: v.Online, LastSeen: v.LastSeen.UTC(), FixTime: v.Pos.Time,
 		Lat: v.Pos.Lat, Lon: v.Pos.Lon, Speed: v.Pos.Speed, Seq: v.LastSeq,
-		Accepted: v.Accepted, Duplicates: v.Duplicates, Gaps: v.Gaps, Missing: v.Missing(), Backfill: v.Backfill,
+		Accepted: v.Accepted, Duplicates: v.Duplicates, Gaps: v.Gaps, Missing: v.Missing(), Holes: v.Holes(8), FirstSeq: v.FirstSeq(), Backfill: v.Backfill,
 		Late: v.Late, Resets: v.Resets, OffRoute: v.OffRoute, Rejected: v.Rejected,
 	}
 	if v.Trip != nil {

@@ -65,7 +65,7 @@ func (t *Tracker) Restore(saved map[string]Saved) error {
 			continue
 		}
 		v := t.vehicle(id)
-		v.seen = seqSet{init: true, low: s.Low, max: s.Max}
+		v.seen = seqSet{init: true, low: s.Low, max: s.Max, shared: t.cfg.Shared}
 		if len(s.Above) > 0 {
 			v.seen.above = make(map[uint64]struct{}, len(s.Above))
 			for _, q := range s.Above {

@@ -18,6 +18,10 @@ type Config struct {
 	MaxFuture   time.Duration     // fixes further ahead of the clock are rejected
 	Assigned    map[string]string // vehicle -> trip, for vehicles that report none
 	Blocks      map[string]string // vehicle -> block: its trip is inferred among the block's
+	// Shared: vehicles move between the hubs of a partitioned cluster, so
+	// fixes older than the first one met may still come, once each (see
+	// seqSet).
+	Shared bool
 }
 
 // Reasons a position is not used for the live view.
@@ -56,8 +60,11 @@ type Vehicle struct {
 	// Resets counts the times the vehicle's outbox numbering restarted.
 	Resets uint64
 
-	seen    seqSet
-	against int // consecutive fixes heading against the inferred trip
+	seen seqSet
+	// sharedSince: the first fix this hub met of a vehicle of a
+	// partitioned cluster (Config.Shared).
+	sharedSince time.Time
+	against     int // consecutive fixes heading against the inferred trip
 	// OffRoute counts fixes too far from the vehicle's reported or
 	// configured trip; its progress is kept from the last fix on it.
 	OffRoute uint64
@@ -188,6 +195,13 @@ func (t *Tracker) Forget(before time.Time) {
 // have not arrived (yet).
 func (v *Vehicle) Missing() uint64 { return v.seen.missing() }
 
+// FirstSeq is the seq this hub's count of the vehicle's seqs starts at (0
+// before the first fix).
+func (v *Vehicle) FirstSeq() uint64 { return v.seen.first }
+
+// Holes lists up to n of the lowest seqs Missing counts.
+func (v *Vehicle) Holes(n int) []uint64 { return v.seen.holes(n) }
+
 // Vehicle returns the vehicle's state, or nil.
 func (t *Tracker) Vehicle(id string) *Vehicle { return t.vehicles[id] }
 
@@ -205,6 +219,7 @@ func (t *Tracker) vehicle(id string) *Vehicle {
 	v := t.vehicles[id]
 	if v == nil {
 		v = &Vehicle{ID: id}
+		v.seen.shared = t.cfg.Shared
 		t.vehicles[id] = v
 	}
 	return v
@@ -216,6 +231,16 @@ func (t *Tracker) SetStatus(id string, s wire.Status, now time.Time) {
 	v.Online = s.State == wire.StateOnline
 	v.LastSeen = now
 }
+
+// settleSeqs is how long a hub of a partitioned cluster takes a vehicle's
+// seqs as they come before it starts counting holes: longer than the
+// cluster's AckWait (30 s), after which a dead hub's unapplied fixes come.
+const settleSeqs = 40 * time.Second
+
+// rejoinAfter: a vehicle of a partitioned cluster silent this long at a hub
+// may have been tracked by another meanwhile (its hub's partitions move in
+// 5-15 s); when it comes back, its seqs are counted afresh.
+const rejoinAfter = 10 * time.Second
 
 // Update applies one position received at now. It returns whether the live
 // view changed; an error says why the position was not used live (the
@@ -235,6 +260,13 @@ func (t *Tracker) Update(p wire.Position, now time.Time) (bool, error) {
 		return false, fmt.Errorf("%w: %.5f,%.5f", ErrFarAway, p.Lat, p.Lon)
 	}
 	v := t.vehicle(p.Vehicle)
+	if v.seen.shared && v.seen.init && now.Sub(v.LastSeen) > rejoinAfter {
+		// Back after a silence: in a partitioned cluster, likely from
+		// another hub that tracked it meanwhile; its seqs are counted
+		// afresh.
+		v.seen.reset()
+		v.sharedSince = time.Time{}
+	}
 	v.LastSeen = now
 	v.Online = true
 	if v.seen.has(p.Seq) {
@@ -245,10 +277,28 @@ func (t *Tracker) Update(p wire.Position, now time.Time) (bool, error) {
 		// A live fix, newer than any, with a seq already passed: the
 		// vehicle's outbox was lost and numbering started again.
 		v.seen.reset()
+		v.sharedSince = time.Time{}
 		v.LastSeq = 0
 		v.Resets++
 	}
-	v.Gaps += v.seen.add(p.Seq)
+	if v.seen.shared && !v.seen.init {
+		// Taken over (or met) mid-stream in a partitioned cluster: for
+		// settleSeqs the seqs come in any order (fixes the hub before
+		// was handed and never applied, redelivered after AckWait; ones
+		// a bus sent again while the stream elected a leader), and the
+		// count starts after the highest of them.
+		if v.sharedSince.IsZero() {
+			v.sharedSince = now
+		}
+		if now.Sub(v.sharedSince) < settleSeqs {
+			v.seen.addBefore(p.Seq)
+		} else {
+			v.seen.startAfter(v.seen.beforeMax)
+			v.Gaps += v.seen.add(p.Seq)
+		}
+	} else {
+		v.Gaps += v.seen.add(p.Seq)
+	}
 	v.LastSeq = max(v.LastSeq, p.Seq)
 	if p.Backfill {
 		v.Backfill++

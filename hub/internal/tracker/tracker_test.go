@@ -563,3 +563,63 @@ func TestAmbiguousAndTrackedSince(t *testing.T) {
 		t.Fatalf("on time for E0800: trip %v, ambiguous %v, want E0800, not ambiguous", v.Trip, v.Ambiguous)
 	}
 }
+
+// TestTakenOver: a hub of a partitioned cluster taking a bus over from a
+// hub that died meets its seqs in any order for a while (fixes the dead hub
+// was handed and never applied, redelivered 30 s late; fixes the bus sent
+// again late), so it counts holes only from after the highest seq it met
+// in its first 40 s: the fixes another hub applied are not missing here,
+// and each seq met is taken once.
+func TestTakenOver(t *testing.T) {
+	feed := testfeed.Line(t)
+	tr := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute, Shared: true})
+	at := hm(8, 4, 0)
+	// fix sends seq, a fix taken at `at` plus seq seconds, received
+	// after later.
+	fix := func(seq uint64, after time.Duration) error {
+		_, err := tr.Update(pos(seq, 1400+float64(seq), at+time.Duration(seq)*time.Second, 90), day.Add(at+after))
+		return err
+	}
+	// In the first 40 s: 20 (sent again late), then 27-60 (22-26 applied
+	// by the dead hub), then 21 (redelivered).
+	if err := fix(20, 28*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(27); seq <= 60; seq++ {
+		if err := fix(seq, time.Duration(seq+1)*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fix(21, 55*time.Second); !errors.Is(err, tracker.ErrStale) {
+		t.Errorf("seq 21, late: %v, want it taken as stale", err)
+	}
+	if err := fix(21, 56*time.Second); !errors.Is(err, tracker.ErrDuplicate) {
+		t.Errorf("seq 21 again: %v, want a duplicate", err)
+	}
+	// After 40 s: counted from 61; 63 skips 62.
+	for _, seq := range []uint64{61, 63} {
+		if err := fix(seq, time.Duration(seq+8)*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := tr.Vehicle("bus-1")
+	if v.Missing() != 1 || len(v.Holes(8)) != 1 || v.Holes(8)[0] != 62 || v.FirstSeq() != 61 {
+		t.Errorf("missing %d %v from %d: want only 62, counted from 61", v.Missing(), v.Holes(8), v.FirstSeq())
+	}
+	// Handed to another hub, back 20 s later: counted afresh, not 20
+	// missing.
+	if err := fix(84, 92*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if v.Missing() != 0 || v.FirstSeq() != 0 {
+		t.Errorf("back after a silence: missing %d from %d, want none, not counting yet", v.Missing(), v.FirstSeq())
+	}
+	// One hub, unshared, the same: 21-26 missing from the start.
+	one := tracker.New(feed, tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute})
+	for _, seq := range []uint64{20, 27, 28} {
+		one.Update(pos(seq, 1400+float64(seq), at+time.Duration(seq)*time.Second, 90), day.Add(at+time.Duration(seq+1)*time.Second))
+	}
+	if v := one.Vehicle("bus-1"); v.Missing() != 6 {
+		t.Errorf("one hub: missing %d, want 6", v.Missing())
+	}
+}
