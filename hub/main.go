@@ -225,6 +225,11 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "headway_mqtt_dropped_total", Help: "MQTT messages dropped because the engine's queue was full.",
 	}, func() float64 { return float64(in.Dropped()) }))
+	if cl != nil {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "headway_hub_stalls_total", Help: "Times the hub's process stalled long enough that what it had been handed from its partitions was left for the stream to hand again.",
+		}, func() float64 { return float64(cl.parts.Stalls()) }))
+	}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "headway_mqtt_connected", Help: "1 when the hub's MQTT client is connected.",
 	}, func() float64 {

@@ -286,8 +286,12 @@ func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 	}
 }
 
-// apply handles m and tells its sender.
+// apply handles m and tells its sender; not one gone stale.
 func (e *Engine) apply(m ingest.Message) {
+	if m.Stale != nil && m.Stale() {
+		e.m.messages.WithLabelValues("stale_after_stall").Inc()
+		return
+	}
 	e.Handle(m)
 	if m.Applied != nil {
 		m.Applied()

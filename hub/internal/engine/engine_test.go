@@ -253,7 +253,7 @@ func TestRunTellsApplied(t *testing.T) {
 	day := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 	clk := &clock{day.Add(8*time.Hour + 4*time.Minute + 10*time.Second)}
 	e, reg := newEngine(t, clk, map[string]wire.Board{})
-	msgs := make(chan ingest.Message, 2)
+	msgs := make(chan ingest.Message, 3)
 	applied := make(chan uint64, 2)
 	good := position(t, 1, 1500, clk.t)
 	good.Applied = func() {
@@ -263,6 +263,12 @@ func TestRunTellsApplied(t *testing.T) {
 		applied <- 1
 	}
 	bad := ingest.Message{Topic: wire.Topics{}.Position("bus-1"), Payload: []byte(`{"v":1`), Applied: func() { applied <- 0 }}
+	// Gone stale (the hub stalled since it was handed it): neither
+	// applied nor told.
+	stale := position(t, 2, 1600, clk.t)
+	stale.Stale = func() bool { return true }
+	stale.Applied = func() { t.Error("a stale message told applied") }
+	msgs <- stale
 	msgs <- good
 	msgs <- bad
 	ctx, cancel := context.WithCancel(context.Background())
@@ -280,4 +286,7 @@ func TestRunTellsApplied(t *testing.T) {
 	}
 	cancel()
 	<-done
+	if n := counter(t, reg, "stale_after_stall"); n != 1 {
+		t.Errorf("%v stale messages counted, want 1", n)
+	}
 }

@@ -29,6 +29,10 @@ type Message struct {
 	// Applied, when set, is called once the engine has applied the
 	// message (acknowledging it to a cluster's stream).
 	Applied func()
+	// Stale, when set and true, says the message must not be applied:
+	// the hub stalled since it was handed it, and the cluster's stream
+	// may have handed it to another hub.
+	Stale func() bool
 }
 
 // Options configures an Ingest.
@@ -153,14 +157,14 @@ func (in *Ingest) onMessage(_ mqtt.Client, m mqtt.Message) {
 // Enqueue queues a vehicle's message for the engine, copying payload; false
 // when the queue is full.
 func (in *Ingest) Enqueue(topic string, p []byte) bool {
-	return in.EnqueueAcked(topic, p, nil)
+	return in.EnqueueAcked(topic, p, nil, nil)
 }
 
 // EnqueueAcked is Enqueue with applied called once the engine has applied
-// the message; not when it returns false.
-func (in *Ingest) EnqueueAcked(topic string, p []byte, applied func()) bool {
+// the message (not when it returns false), and stale asked before.
+func (in *Ingest) EnqueueAcked(topic string, p []byte, applied func(), stale func() bool) bool {
 	in.received.Add(1)
-	msg := Message{Topic: topic, Received: in.opts.Now(), Applied: applied}
+	msg := Message{Topic: topic, Received: in.opts.Now(), Applied: applied, Stale: stale}
 	if len(p) <= wire.MaxPayload {
 		msg.Payload = append([]byte(nil), p...)
 	} else {

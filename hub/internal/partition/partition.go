@@ -54,6 +54,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -87,6 +88,18 @@ const DefaultAckWait = 30 * time.Second
 // pulling: the time a dead hub's vehicles wait for another.
 const PinnedTTL = 4 * time.Second
 
+// A hub whose process stalls (stopped, swapped out, its machine suspended)
+// for stallAfter may have lost its partitions meanwhile, and what it was
+// handed before may have gone to another hub after AckWait. It notices
+// within stallTick of waking, and then holds back for stallHold what it is
+// handed and does not apply what it was handed before: the stream hands
+// those again (to it, if the partitions are still its).
+const (
+	stallAfter = 2 * time.Second
+	stallTick  = 250 * time.Millisecond
+	stallHold  = 2 * time.Second
+)
+
 // drainFor bounds how long a hub handing a partition over waits for its
 // client to deliver what it holds.
 const drainFor = 2 * time.Second
@@ -108,8 +121,10 @@ type Options struct {
 	// Deliver queues a vehicle's message, by its MQTT topic, for the
 	// engine (copying payload), which calls ack once it has applied it;
 	// false when it cannot (the queue is full), and the message is
-	// redelivered later.
-	Deliver func(topic string, payload []byte, ack func()) bool
+	// redelivered later. The engine asks stale first: true when the hub
+	// stalled since it was handed the message (then it neither applies
+	// nor acknowledges it: another hub may have it by now).
+	Deliver func(topic string, payload []byte, ack func(), stale func() bool) bool
 	Logger  *slog.Logger
 }
 
@@ -121,6 +136,13 @@ type Partitions struct {
 	pulls  map[int]jetstream.ConsumeContext
 	ready  bool
 	prefix string // the vehicles' subjects before the vehicle id
+
+	// The stall fence (stallAfter): monotonic times since born.
+	born      time.Time
+	lastBeat  atomic.Int64
+	holdUntil atomic.Int64
+	epoch     atomic.Uint64 // counts stalls
+	stalls    atomic.Uint64
 }
 
 // New checks opts; Run sets the stream up and pulls.
@@ -145,7 +167,7 @@ func New(opts Options) (*Partitions, error) {
 	}
 	vehicles := strings.TrimSuffix(opts.Topics.AllPositions(), "/+/position")
 	return &Partitions{opts: opts, log: opts.Logger.With("component", "partition"), pulls: map[int]jetstream.ConsumeContext{},
-		prefix: subject(vehicles)}, nil
+		prefix: subject(vehicles), born: time.Now()}, nil
 }
 
 // subject is the NATS subject nats-server carries an MQTT topic on: '/'
@@ -278,6 +300,8 @@ func (ps *Partitions) Run(ctx context.Context) error {
 	ps.mu.Lock()
 	ps.ready = true
 	ps.mu.Unlock()
+	ps.lastBeat.Store(ps.mono())
+	go ps.watchStalls(ctx)
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -350,8 +374,58 @@ func (ps *Partitions) unpin(ctx context.Context, p int) {
 	}
 }
 
+// mono is the monotonic time since ps was made, which runs on while the
+// process is stopped.
+func (ps *Partitions) mono() int64 { return int64(time.Since(ps.born)) }
+
+// watchStalls beats every stallTick until ctx is done.
+func (ps *Partitions) watchStalls(ctx context.Context) {
+	t := time.NewTicker(stallTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			ps.beat(ps.mono())
+		}
+	}
+}
+
+// beat records that the process ran at now, and reports whether it had
+// stalled since the last beat (then bumping the epoch).
+func (ps *Partitions) beat(now int64) bool {
+	last := ps.lastBeat.Swap(now)
+	if gap := time.Duration(now - last); gap > stallAfter {
+		ps.stalled(now, gap)
+		return true
+	}
+	return false
+}
+
+// stalled fences off what the hub was handed before now.
+func (ps *Partitions) stalled(now int64, gap time.Duration) {
+	ps.epoch.Add(1)
+	ps.stalls.Add(1)
+	ps.holdUntil.Store(now + int64(stallHold))
+	ps.log.Warn("the hub stalled: what it was handed before is left for the stream to hand again", "stalled_for", gap.Round(time.Millisecond))
+}
+
+// Stalls counts the stalls noticed.
+func (ps *Partitions) Stalls() uint64 { return ps.stalls.Load() }
+
 // handle passes a message on as its MQTT topic.
 func (ps *Partitions) handle(m jetstream.Msg) {
+	now := ps.mono()
+	if time.Duration(now-ps.lastBeat.Load()) > stallAfter {
+		// Woken from a stall before the watch noticed: this message was
+		// buffered before it.
+		ps.beat(now)
+	}
+	if now < ps.holdUntil.Load() {
+		// Left unacknowledged: handed again after AckWait.
+		return
+	}
 	// $MQTT.msgs.hwpart.<p>.<vehicle>.<kind>
 	parts := strings.SplitN(strings.TrimPrefix(m.Subject(), storedAs), ".", 4)
 	if len(parts) != 4 || !strings.HasPrefix(m.Subject(), storedAs) {
@@ -371,7 +445,9 @@ func (ps *Partitions) handle(m jetstream.Msg) {
 		_ = m.Term()
 		return
 	}
-	if !ps.opts.Deliver(topic, m.Data(), func() { _ = m.Ack() }) {
+	epoch := ps.epoch.Load()
+	stale := func() bool { return ps.epoch.Load() != epoch }
+	if !ps.opts.Deliver(topic, m.Data(), func() { _ = m.Ack() }, stale) {
 		_ = m.NakWithDelay(time.Second)
 	}
 }

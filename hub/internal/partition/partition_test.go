@@ -27,6 +27,7 @@ type hub struct {
 	full   atomic.Bool         // its queue refuses messages
 	stuck  atomic.Bool         // its engine applies nothing it queues
 	queued atomic.Int64        // queued while stuck
+	stale  []func() bool       // of the messages queued while stuck
 }
 
 func startHub(t *testing.T, b *broker.Broker, name string, roster func() Roster, partitions int) *hub {
@@ -39,12 +40,15 @@ func startHub(t *testing.T, b *broker.Broker, name string, roster func() Roster,
 	h := &hub{name: name, got: map[string][]string{}, done: make(chan struct{})}
 	topics := wire.Topics{}
 	h.ps, err = New(Options{JS: js, Topics: topics, Partitions: partitions, Replicas: 1, Node: name, Roster: roster, AckWait: time.Second,
-		Deliver: func(topic string, payload []byte, applied func()) bool {
+		Deliver: func(topic string, payload []byte, applied func(), stale func() bool) bool {
 			if h.full.Load() {
 				return false
 			}
 			if h.stuck.Load() {
 				h.queued.Add(1)
+				h.mu.Lock()
+				h.stale = append(h.stale, stale)
+				h.mu.Unlock()
 				return true
 			}
 			v, kind, err := topics.ParseVehicleTopic(topic)
@@ -315,5 +319,55 @@ func TestListenerStreamFirst(t *testing.T) {
 	}
 	if st, err := js.Stream(ctx, Stream); err != nil || st.CachedInfo().State.Msgs != 0 {
 		t.Errorf("stream after delivery: %v, %+v: want empty (each message acknowledged)", err, st.CachedInfo().State)
+	}
+}
+
+// TestStallFence: a hub that stalls (its process stopped) does not apply
+// what it was handed before, which the stream may have handed another hub
+// meanwhile, and holds back what comes just after; a hub that did not
+// stall applies everything.
+func TestStallFence(t *testing.T) {
+	b, err := broker.Start(broker.Options{Addr: "127.0.0.1:0", StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	roster := func() Roster { return Roster{Online: []string{"a"}} }
+	a := startHub(t, b, "a", roster, 2)
+	eventually(t, "hub a pulling its partitions", func() bool { return len(a.ps.Owned()) == 2 })
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(b.URL()).SetClientID("fleet").SetProtocolVersion(4))
+	if tok := c.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(100) })
+	a.stuck.Store(true)
+	publishAll(t, c, []string{"bus-1", "bus-2", "bus-3"}, "1")
+	eventually(t, "3 queued", func() bool { return a.queued.Load() == 3 })
+	a.mu.Lock()
+	for i, st := range a.stale {
+		if st() {
+			t.Errorf("message %d stale with no stall", i)
+		}
+	}
+	a.mu.Unlock()
+
+	// No stall: beats within stallAfter.
+	now := a.ps.mono()
+	if a.ps.beat(now) || a.ps.beat(now+int64(stallAfter/2)) {
+		t.Fatal("a stall seen in beats stallAfter/2 apart")
+	}
+	// Stopped for 5 s.
+	if !a.ps.beat(now + int64(stallAfter/2) + int64(5*time.Second)) {
+		t.Fatal("no stall seen after 5 s without a beat")
+	}
+	a.mu.Lock()
+	for i, st := range a.stale {
+		if !st() {
+			t.Errorf("message %d, handed before the stall, not stale after it", i)
+		}
+	}
+	a.mu.Unlock()
+	if a.ps.Stalls() != 1 {
+		t.Errorf("%d stalls counted, want 1", a.ps.Stalls())
 	}
 }
