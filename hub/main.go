@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,6 +38,7 @@ import (
 	"github.com/headway-transit/headway/hub/internal/tracker"
 	"github.com/headway-transit/headway/internal/gtfs"
 	"github.com/headway-transit/headway/internal/mqttconn"
+	"github.com/headway-transit/headway/internal/tlsfiles"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -121,6 +123,16 @@ func serveCmd(ctx context.Context, args []string) error {
 	return serve(ctx, cfg, feed, logger, now)
 }
 
+// ownBrokerTLS is how the hub's client reaches its embedded broker when it
+// speaks TLS: pinned to the hub's own certificate (the broker's address,
+// loopback or any, need not be among the certificate's names).
+func ownBrokerTLS(brk *broker.Broker, s *tlsfiles.Server) *tls.Config {
+	if brk == nil || s == nil {
+		return nil
+	}
+	return s.Pinned()
+}
+
 // serve runs the hub on clock now (time.Now but for simulator runs).
 func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog.Logger, now func() time.Time) error {
 	// The hub's own metrics, and on their own registry the runtime's, so
@@ -128,11 +140,44 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	reg, runtimeReg := prometheus.NewRegistry(), prometheus.NewRegistry()
 	runtimeReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// TLS on every listener when tls: is set, the certificate read again
+	// when its files change or on SIGHUP.
+	var tlsSrv *tlsfiles.Server
+	var serverTLS *tls.Config
+	if cfg.TLS.On() {
+		var err error
+		if tlsSrv, err = tlsfiles.NewServer(cfg.TLS.Cert, cfg.TLS.Key, cfg.TLS.ClientCA); err != nil {
+			return err
+		}
+		serverTLS = tlsSrv.Config()
+		go tlsSrv.Watch(ctx, 10*time.Second, func(err error) { logger.Error("tls certificate not reloaded: the one in use stays", "err", err) })
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+					if err := tlsSrv.Reload(); err != nil {
+						logger.Error("tls certificate not reloaded on SIGHUP: the one in use stays", "err", err)
+					} else {
+						logger.Info("tls certificate reloaded on SIGHUP", "not_after", tlsSrv.NotAfter())
+					}
+				}
+			}
+		}()
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "headway_tls_reloads_total", Help: "Times the hub's TLS certificate was loaded again (files changed, or SIGHUP).",
+		}, func() float64 { return float64(tlsSrv.Reloads()) }))
+	}
+
 	mqttURLs := cfg.MQTT.External()
 	var brk *broker.Broker
 	if len(mqttURLs) == 0 {
 		var err error
-		if brk, err = startBroker(cfg, logger); err != nil {
+		if brk, err = startBroker(cfg, serverTLS, logger); err != nil {
 			return err
 		}
 		defer brk.Close()
@@ -157,6 +202,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 			CleanSession: false,
 			// Back soon after the broker: the live view waits on this.
 			ReconnectMax: time.Second,
+			TLS:          ownBrokerTLS(brk, tlsSrv),
 		},
 		Topics:      topics,
 		Partitioned: partitioned(cfg),
@@ -243,6 +289,11 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	if err != nil {
 		return fmt.Errorf("http.listen %s: %w (is another hub running? set http.listen to a free port)", cfg.HTTP.Listen, err)
 	}
+	httpURL := "http://" + ln.Addr().String()
+	if serverTLS != nil {
+		ln = tls.NewListener(ln, serverTLS)
+		httpURL = "https://" + ln.Addr().String()
+	}
 	httpSrv := &http.Server{
 		Handler: server.Handler(server.Options{
 			Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version, Now: now,
@@ -263,7 +314,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	logger.Info("hub listening", "http", "http://"+ln.Addr().String(), "mqtt", strings.Join(mqttURLs, ","), "version", version)
+	logger.Info("hub listening", "http", httpURL, "mqtt", strings.Join(mqttURLs, ","), "version", version)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -7,17 +7,17 @@ package mqttconn
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"slices"
 	"sync"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/headway-transit/headway/internal/tlsfiles"
 )
 
 // Client is the part of paho's mqtt.Client that Headway uses.
@@ -44,6 +44,9 @@ type Config struct {
 	// TLS files; all optional. CA verifies the broker; Cert and Key
 	// authenticate this client.
 	CAFile, CertFile, KeyFile string
+	// TLS, when set, is used instead of the files (the hub's own client
+	// of its embedded broker pins the hub's certificate).
+	TLS *tls.Config
 	// CleanSession false keeps subscriptions and QoS 1 messages queued at
 	// the broker while this client is away.
 	CleanSession bool
@@ -133,7 +136,9 @@ func (c Config) Options() (*mqtt.ClientOptions, error) {
 	// they arrived. Handlers therefore must never block (they only copy
 	// into bounded queues).
 	o.SetOrderMatters(true)
-	if c.CAFile != "" || c.CertFile != "" || c.KeyFile != "" {
+	if c.TLS != nil {
+		o.SetTLSConfig(c.TLS)
+	} else if c.CAFile != "" || c.CertFile != "" || c.KeyFile != "" {
 		t, err := c.tlsConfig()
 		if err != nil {
 			return nil, err
@@ -184,27 +189,9 @@ func failureLogger(log *slog.Logger) mqtt.ConnectionNotificationHandler {
 const MaxReconnect = 10 * time.Second
 
 func (c Config) tlsConfig() (*tls.Config, error) {
-	t := &tls.Config{MinVersion: tls.VersionTLS12}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt tls ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("mqtt tls ca %s: no PEM certificates found", c.CAFile)
-		}
-		t.RootCAs = pool
-	}
-	if (c.CertFile == "") != (c.KeyFile == "") {
-		return nil, errors.New("mqtt tls: cert and key must be given together")
-	}
-	if c.CertFile != "" {
-		kp, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt tls client cert: %w", err)
-		}
-		t.Certificates = []tls.Certificate{kp}
+	t, err := tlsfiles.Client(c.CAFile, c.CertFile, c.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("mqtt %w", err)
 	}
 	return t, nil
 }

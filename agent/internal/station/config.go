@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/headway-transit/headway/internal/tlsfiles"
 	"github.com/headway-transit/headway/internal/wire"
 	"github.com/headway-transit/headway/internal/yamlconf"
 )
@@ -31,6 +32,17 @@ type Config struct {
 	// clock. Empty means the zone the hub reports for its feed (the GTFS
 	// agency_timezone), else the machine's own zone.
 	Timezone string
+	// TLS: for wss hubs, the CA that signed the hub's certificate (empty:
+	// the system's roots) and this sign's own certificate, if the hub asks
+	// for one.
+	TLS TLSFiles
+}
+
+// TLSFiles names PEM files.
+type TLSFiles struct {
+	CA   string `yaml:"ca"`
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
 }
 
 // Defaults for the optional fields.
@@ -95,6 +107,7 @@ type fileConfig struct {
 	StaleAfter    string   `yaml:"stale_after"`
 	FallbackAfter string   `yaml:"fallback_after"`
 	Timezone      string   `yaml:"timezone"`
+	TLS           TLSFiles `yaml:"tls"`
 
 	cfg Config // the result, set by Validate
 }
@@ -132,6 +145,7 @@ func (fc *fileConfig) Validate() error {
 		StaleAfter:    stale,
 		FallbackAfter: fallback,
 		Timezone:      fc.Timezone,
+		TLS:           fc.TLS,
 	}
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
@@ -177,6 +191,14 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("hub[%d]: %q: scheme must be ws or wss", i, h))
 		case u.Host == "":
 			errs = append(errs, fmt.Errorf("hub[%d]: %q has no host", i, h))
+		}
+	}
+	if c.TLS != (TLSFiles{}) {
+		if _, err := tlsfiles.Client(c.TLS.CA, c.TLS.Cert, c.TLS.Key); err != nil {
+			errs = append(errs, err)
+		}
+		if !slices.ContainsFunc(c.Hub, func(h string) bool { return strings.HasPrefix(h, "wss://") }) {
+			errs = append(errs, errors.New("tls: set, but no hub is wss://"))
 		}
 	}
 	if c.Cache == "" {

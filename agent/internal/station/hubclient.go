@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/headway-transit/headway/internal/tlsfiles"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -63,6 +64,16 @@ func (s *Station) runHub(ctx context.Context) {
 	dialer := &websocket.Dialer{
 		HandshakeTimeout: handshakeTimeout,
 		Proxy:            http.ProxyFromEnvironment,
+	}
+	if s.cfg.TLS != (TLSFiles{}) {
+		// Checked by Validate; read again here, so a renewed file is
+		// taken at the next start.
+		tc, err := tlsfiles.Client(s.cfg.TLS.CA, s.cfg.TLS.Cert, s.cfg.TLS.Key)
+		if err != nil {
+			s.logger.Error("tls: hub connections made without it", "err", err)
+		} else {
+			dialer.TLSClientConfig = tc
+		}
 	}
 	idx, attempt := 0, 0
 	for dials := 0; ; dials++ {

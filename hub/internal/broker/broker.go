@@ -12,6 +12,7 @@
 package broker
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -42,7 +43,10 @@ type Options struct {
 	// Cluster, when set, joins this server to other hubs' servers: one
 	// NATS cluster, JetStream replicated across it.
 	Cluster *Cluster
-	Logger  *slog.Logger
+	// TLS, when set, is the MQTT listener's: it then speaks MQTT over
+	// TLS only (mqtts, ssl://).
+	TLS    *tls.Config
+	Logger *slog.Logger
 }
 
 // Cluster is this server's place in a cluster of hubs.
@@ -77,6 +81,7 @@ type Broker struct {
 	internal User
 	tempDir  string
 	log      *slog.Logger
+	tls      bool
 }
 
 // readyWithin bounds the server's start (JetStream recovers its files
@@ -110,8 +115,9 @@ func Start(opts Options) (*Broker, error) {
 		JetStream:  true,
 		StoreDir:   dir,
 		NoSigs:     true,
-		MQTT:       server.MQTTOpts{Host: host, Port: port},
+		MQTT:       server.MQTTOpts{Host: host, Port: port, TLSConfig: opts.TLS, TLSTimeout: 5},
 	}
+	b.tls = opts.TLS != nil
 	if c := opts.Cluster; c != nil {
 		if err := clusterOptions(so, c); err != nil {
 			return nil, b.fail(err)
@@ -202,7 +208,12 @@ func loopback(host string) bool {
 func (b *Broker) Addr() string { return b.addr }
 
 // URL is the MQTT URL clients connect to.
-func (b *Broker) URL() string { return "tcp://" + b.addr }
+func (b *Broker) URL() string {
+	if b.tls {
+		return "ssl://" + b.addr
+	}
+	return "tcp://" + b.addr
+}
 
 // Credentials are the username and password the hub's own client connects
 // with: empty when the broker lets anyone in.

@@ -37,7 +37,23 @@ type Config struct {
 	// Cluster joins this hub to others: their embedded brokers form one
 	// NATS cluster, so a bus or sign may use any hub.
 	Cluster Cluster `yaml:"cluster"`
+	// TLS is the certificate the hub's listeners present: HTTP and
+	// WebSocket (https, wss) and the embedded MQTT broker (mqtts).
+	TLS TLS `yaml:"tls"`
 }
+
+// TLS names the PEM files of the hub's certificate. They are read again
+// when they change and on SIGHUP, without dropping a connection.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+	// ClientCA, when set, verifies the client certificates buses and
+	// signs may present: one it did not sign is refused.
+	ClientCA string `yaml:"client_ca"`
+}
+
+// On reports whether the listeners speak TLS.
+func (t TLS) On() bool { return t.Cert != "" || t.Key != "" }
 
 // Cluster places the hub in a cluster of hubs (see README, "Three hubs").
 type Cluster struct {
@@ -81,6 +97,9 @@ type HTTP struct {
 	// MaxSigns caps the open sign connections on /ws; more are refused
 	// with 503 until some close (default 20000).
 	MaxSigns int `yaml:"max_signs"`
+	// Plain lets the hub serve plain text on an address other than
+	// loopback with no tls: (behind a proxy that speaks TLS for it).
+	Plain bool `yaml:"plain"`
 }
 
 // MQTT chooses between the embedded broker and an external one.
@@ -102,9 +121,12 @@ type MQTT struct {
 	Password string   `yaml:"password"`
 	// Users are the clients the embedded broker lets in, each kept to its
 	// role's topics (see broker.Role*). With none, anyone may connect.
-	Users    []MQTTUser `yaml:"users"`
-	ClientID string     `yaml:"client_id"`
-	Prefix   string     `yaml:"prefix"`
+	Users []MQTTUser `yaml:"users"`
+	// Plain lets the embedded broker listen in plain text on an address
+	// other than loopback with no tls:.
+	Plain    bool   `yaml:"plain"`
+	ClientID string `yaml:"client_id"`
+	Prefix   string `yaml:"prefix"`
 	// Queue bounds how many received messages wait for the tracker; beyond
 	// it messages are dropped and counted, never blocking the MQTT client.
 	Queue int `yaml:"queue"`
@@ -198,6 +220,39 @@ func Load(path string) (Config, error) {
 	return c, nil
 }
 
+// loopback reports whether the host of listen (host:port) is this machine
+// only.
+func loopback(listen string) bool {
+	h, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// check reports missing or half-given TLS files.
+func (t TLS) check() []error {
+	var errs []error
+	if (t.Cert == "") != (t.Key == "") {
+		errs = append(errs, errors.New("tls: give cert and key together"))
+	}
+	if t.ClientCA != "" && !t.On() {
+		errs = append(errs, errors.New("tls.client_ca: only with tls.cert and tls.key"))
+	}
+	for _, f := range []struct{ name, path string }{{"tls.cert", t.Cert}, {"tls.key", t.Key}, {"tls.client_ca", t.ClientCA}} {
+		if f.path != "" {
+			if err := checkPath(f.path); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
+			}
+		}
+	}
+	return errs
+}
+
 // checkPath reports a file that is not there now, rather than when the hub
 // gets to loading it, and says where a relative path was looked for.
 func checkPath(p string) error {
@@ -227,13 +282,18 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("http.listen: %w", err))
+	} else if !c.TLS.On() && !c.HTTP.Plain && !loopback(c.HTTP.Listen) {
+		errs = append(errs, fmt.Errorf("http.listen: %s would serve plain text beyond this machine: set tls.cert and tls.key, or http.plain: true behind a TLS proxy", c.HTTP.Listen))
 	}
+	errs = append(errs, c.TLS.check()...)
 	if c.MQTT.URL == "" {
 		if len(c.MQTT.URLs) > 0 {
 			errs = append(errs, errors.New("mqtt.urls: give the first external broker as mqtt.url, the others here"))
 		}
 		if _, _, err := net.SplitHostPort(c.MQTT.Listen); err != nil {
 			errs = append(errs, fmt.Errorf("mqtt.listen: %w", err))
+		} else if !c.TLS.On() && !c.MQTT.Plain && !loopback(c.MQTT.Listen) {
+			errs = append(errs, fmt.Errorf("mqtt.listen: %s would take plain text beyond this machine: set tls.cert and tls.key, or mqtt.plain: true", c.MQTT.Listen))
 		}
 	} else {
 		if c.MQTT.Store != "" {

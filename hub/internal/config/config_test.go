@@ -66,7 +66,7 @@ func TestLoadBad(t *testing.T) {
 		{"max-signs.yaml", "config FILE: line 3: http.max_signs: 0, want at least 1"},
 		{"user-password.yaml", `config FILE: line 4: mqtt.users[0]: user "bus-1": password shorter than 12 characters`},
 		{"users-external.yaml", "config FILE: line 4: mqtt.users: only for the embedded broker, and mqtt.url is set: give the users to that broker"},
-		{"broker.yaml", `config FILE: line 3: mqtt.broker: unknown field (fields here: listen, store, url, urls, username, password, users, client_id, prefix, queue)`},
+		{"broker.yaml", `config FILE: line 3: mqtt.broker: unknown field (fields here: listen, store, url, urls, username, password, users, plain, client_id, prefix, queue)`},
 		{"store-external.yaml", "config FILE: line 4: mqtt.store: only for the embedded broker, and mqtt.url is set"},
 		{"cluster.yaml", "config FILE: line 4: cluster.node: node id \"hub a\": character ' ' at 3 is not allowed (a name different on every hub)\n" +
 			"config FILE: line 6: cluster.routes[0]: \"hub-b:6222\", want nats-route://host:port\n" +
@@ -77,6 +77,11 @@ func TestLoadBad(t *testing.T) {
 		{"urls-alone.yaml", "config FILE: line 3: mqtt.urls: give the first external broker as mqtt.url, the others here"},
 		{"urls-bad.yaml", `config FILE: line 4: mqtt.urls[0]: scheme "http", want tcp, ssl, tls, mqtt or mqtts`},
 		{"prefix.yaml", `config FILE: line 2: mqtt.prefix: topic prefix "headway/#": MQTT wildcards (+ #) are not allowed`},
+		{"plain-public.yaml", "config FILE: line 2: http.listen: 0.0.0.0:8080 would serve plain text beyond this machine: set tls.cert and tls.key, or http.plain: true behind a TLS proxy\n" +
+			"config FILE: line 3: mqtt.listen: 192.0.2.1:1883 would take plain text beyond this machine: set tls.cert and tls.key, or mqtt.plain: true"},
+		{"tls-half.yaml", "config FILE: line 2: tls: give cert and key together\n" +
+			"config FILE: line 2: tls.cert: /nonexistent/hub.pem: no such file or directory\n" +
+			"config FILE: line 2: tls.client_ca: ca.pem: no such file or directory (relative to " + wd + ", where the hub runs)"},
 		{"trip-and-block.yaml", "config FILE: line 3: vehicles.bus-1: give trip or block, not both"},
 		{"many.yaml", "config FILE: line 2: gtfs: /nonexistent/headway/feed: no such file or directory\n" +
 			"config FILE: line 4: http.listen: address 8080: missing port in address\n" +
