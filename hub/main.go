@@ -55,6 +55,8 @@ commands:
                        load a GTFS feed (zip or folder): summary, then every error and warning
   passwd               read a password on stdin, print its bcrypt hash for
                        mqtt.users[].password_hash (e.g. echo "$PW" | hub passwd)
+  signs add|list|revoke -config FILE [-display ID] [-stops A,B]
+                       the register of signs (http.signs): add prints a sign's new token once
   version              print the version
 `
 
@@ -75,6 +77,8 @@ func main() {
 		err = gtfscheck.Command(ctx, os.Args[2:], os.Stdout, os.Stderr)
 	case "passwd":
 		err = passwdCmd(os.Stdin, os.Stdout)
+	case "signs":
+		err = signsCmd(os.Args[2:], os.Stdout)
 	case "version":
 		fmt.Println(version)
 	case "-h", "-help", "--help", "help":
@@ -144,6 +148,8 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	// when its files change or on SIGHUP.
 	var tlsSrv *tlsfiles.Server
 	var serverTLS *tls.Config
+	// What SIGHUP reloads.
+	var onHUP []func()
 	if cfg.TLS.On() {
 		var err error
 		if tlsSrv, err = tlsfiles.NewServer(cfg.TLS.Cert, cfg.TLS.Key, cfg.TLS.ClientCA); err != nil {
@@ -151,23 +157,13 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		}
 		serverTLS = tlsSrv.Config()
 		go tlsSrv.Watch(ctx, 10*time.Second, func(err error) { logger.Error("tls certificate not reloaded: the one in use stays", "err", err) })
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-hup:
-					if err := tlsSrv.Reload(); err != nil {
-						logger.Error("tls certificate not reloaded on SIGHUP: the one in use stays", "err", err)
-					} else {
-						logger.Info("tls certificate reloaded on SIGHUP", "not_after", tlsSrv.NotAfter())
-					}
-				}
+		onHUP = append(onHUP, func() {
+			if err := tlsSrv.Reload(); err != nil {
+				logger.Error("tls certificate not reloaded on SIGHUP: the one in use stays", "err", err)
+			} else {
+				logger.Info("tls certificate reloaded on SIGHUP", "not_after", tlsSrv.NotAfter())
 			}
-		}()
+		})
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "headway_tls_reloads_total", Help: "Times the hub's TLS certificate was loaded again (files changed, or SIGHUP).",
 		}, func() float64 { return float64(tlsSrv.Reloads()) }))
@@ -267,7 +263,33 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	if cfg.State != "" {
 		keep.load()
 	}
-	pushSrv = push.New(push.Options{Source: eng, AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxConns: cfg.HTTP.MaxSigns, Logger: logger, Registerer: reg})
+	signReg, err := openSigns(cfg, logger)
+	if err != nil {
+		return err
+	}
+	pushSrv = push.New(push.Options{Source: eng, AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxConns: cfg.HTTP.MaxSigns, Auth: signReg.auth(), Logger: logger, Registerer: reg})
+	if signReg != nil {
+		go signReg.watch(ctx, pushSrv, 2*time.Second)
+		onHUP = append(onHUP, func() { signReg.reload(pushSrv) })
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if len(onHUP) == 0 {
+					logger.Info("SIGHUP: nothing to reload (no tls:, no http.signs)")
+				}
+				for _, f := range onHUP {
+					f()
+				}
+			}
+		}
+	}()
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "headway_mqtt_dropped_total", Help: "MQTT messages dropped because the engine's queue was full.",
 	}, func() float64 { return float64(in.Dropped()) }))

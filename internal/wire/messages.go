@@ -121,6 +121,19 @@ const (
 	CodeTooLarge    = "too_large"
 	CodeTooManyStop = "too_many_stops"
 	CodeUnknownStop = "unknown_stop"
+	// A hub that registers its signs (http.signs) refuses a connection
+	// with no token, an unknown or revoked one (CodeUnauthorized, closed
+	// with CloseUnauthorized), and a subscribe outside the sign's display
+	// or stops (CodeForbidden, CloseForbidden).
+	CodeUnauthorized = "unauthorized"
+	CodeForbidden    = "forbidden"
+)
+
+// WebSocket close codes of the refusals above (the 4000-4999 range is the
+// application's; these echo HTTP's 401 and 403).
+const (
+	CloseUnauthorized = 4401
+	CloseForbidden    = 4403
 )
 
 // Envelope reads only the type of a message.

@@ -36,6 +36,10 @@ type Config struct {
 	// the system's roots) and this sign's own certificate, if the hub asks
 	// for one.
 	TLS TLSFiles
+	// Token is the sign's own, from hub signs add, for a hub that
+	// registers its signs; sent as Authorization: Bearer. A config file
+	// holding one must be readable by its owner only.
+	Token string
 }
 
 // TLSFiles names PEM files.
@@ -90,6 +94,11 @@ func LoadConfig(path string) (Config, error) {
 	if err := yamlconf.Load(path, &fc); err != nil {
 		return Config{}, err
 	}
+	if fc.cfg.Token != "" {
+		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+			return Config{}, fmt.Errorf("config %s: holds the sign's token and others may read it (mode %04o): chmod 600 %s", path, st.Mode().Perm(), path)
+		}
+	}
 	return fc.cfg, nil
 }
 
@@ -108,6 +117,7 @@ type fileConfig struct {
 	FallbackAfter string   `yaml:"fallback_after"`
 	Timezone      string   `yaml:"timezone"`
 	TLS           TLSFiles `yaml:"tls"`
+	Token         string   `yaml:"token"`
 
 	cfg Config // the result, set by Validate
 }
@@ -146,6 +156,7 @@ func (fc *fileConfig) Validate() error {
 		FallbackAfter: fallback,
 		Timezone:      fc.Timezone,
 		TLS:           fc.TLS,
+		Token:         fc.Token,
 	}
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
@@ -192,6 +203,9 @@ func (c *Config) Validate() error {
 		case u.Host == "":
 			errs = append(errs, fmt.Errorf("hub[%d]: %q has no host", i, h))
 		}
+	}
+	if strings.ContainsAny(c.Token, " \t\r\n") {
+		errs = append(errs, errors.New("token: has spaces or line breaks: paste it as hub signs add printed it"))
 	}
 	if c.TLS != (TLSFiles{}) {
 		if _, err := tlsfiles.Client(c.TLS.CA, c.TLS.Cert, c.TLS.Key); err != nil {

@@ -1,6 +1,8 @@
 package station
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -142,5 +144,31 @@ func TestNewValidates(t *testing.T) {
 	cfg = testConfig(t, []string{"ws://127.0.0.1:1/ws"})
 	if _, err := New(cfg, Options{Version: strings.Repeat("v", 200)}); err == nil {
 		t.Error("New accepted an over-long version")
+	}
+}
+
+// TestTokenConfig: a config holding a token must be its owner's alone,
+// and the token one piece.
+func TestTokenConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, token string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		body := fmt.Sprintf("display: s-1\nstops: [A]\nhub: [\"ws://127.0.0.1:8080/ws\"]\ncache: %q\ntoken: %q\n", filepath.Join(dir, "c.db"), token)
+		if err := os.WriteFile(p, []byte(body), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if c, err := LoadConfig(write("ok.yaml", "hws_abc", 0o600)); err != nil || c.Token != "hws_abc" {
+		t.Errorf("0600 with a token: %+v, %v", c.Token, err)
+	}
+	if _, err := LoadConfig(write("open.yaml", "hws_abc", 0o644)); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("0644 with a token: %v", err)
+	}
+	if _, err := LoadConfig(write("split.yaml", "hws_a bc", 0o600)); err == nil || !strings.Contains(err.Error(), "token: has spaces") {
+		t.Errorf("a token with a space: %v", err)
 	}
 }

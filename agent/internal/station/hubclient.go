@@ -107,7 +107,11 @@ func (s *Station) runHub(ctx context.Context) {
 // is done. useful reports whether the hub sent anything valid, which resets
 // the backoff (a hub that accepts and immediately drops us does not).
 func (s *Station) session(ctx context.Context, dialer *websocket.Dialer, url string) (useful bool, err error) {
-	conn, resp, err := dialer.DialContext(ctx, url, nil)
+	var hdr http.Header
+	if s.cfg.Token != "" {
+		hdr = http.Header{"Authorization": []string{"Bearer " + s.cfg.Token}}
+	}
+	conn, resp, err := dialer.DialContext(ctx, url, hdr)
 	if err != nil {
 		if resp != nil {
 			return false, fmt.Errorf("dial %s: %w (HTTP %s)", url, err, resp.Status)
@@ -178,6 +182,11 @@ func (s *Station) session(ctx context.Context, dialer *websocket.Dialer, url str
 		}
 		if herr := s.handler.handle(msg); herr != nil {
 			s.logger.Warn("rejected hub message", "hub", url, "error", herr)
+			continue
+		}
+		if t, _ := wire.MessageType(msg); t == wire.TypeError {
+			// The hub refusing this sign (its token, say): logged by the
+			// handler; not a working connection, so the backoff grows.
 			continue
 		}
 		useful = true

@@ -100,6 +100,10 @@ type HTTP struct {
 	// Plain lets the hub serve plain text on an address other than
 	// loopback with no tls: (behind a proxy that speaks TLS for it).
 	Plain bool `yaml:"plain"`
+	// Signs is the register of signs (hub signs add|list|revoke): when
+	// set, /ws takes only a sign with its own token, showing its own
+	// stops. Empty: any sign may connect.
+	Signs string `yaml:"signs"`
 }
 
 // MQTT chooses between the embedded broker and an external one.

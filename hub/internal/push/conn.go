@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,9 @@ type conn struct {
 	display string
 
 	subscribed atomic.Bool
+	// grant is what the sign's token allows (Options.Auth); nil when the
+	// hub registers no signs. Set before the read loop starts.
+	grant *grant
 
 	mu      sync.Mutex
 	pending map[msgKey][]byte
@@ -44,6 +48,11 @@ type conn struct {
 }
 
 type msgKey struct{ stop, kind string }
+
+type grant struct {
+	display string
+	stops   []string
+}
 
 func newConn(s *Server, ws *websocket.Conn, remote string) *conn {
 	return &conn{s: s, ws: ws, remote: remote, quit: make(chan struct{}), pending: map[msgKey][]byte{}, wake: make(chan struct{}, 1)}
@@ -222,6 +231,22 @@ func (c *conn) handle(msg []byte) bool {
 			c.s.m.badFrames.WithLabelValues("subscribe").Inc()
 			c.fail(code, err.Error(), websocket.ClosePolicyViolation)
 			return false
+		}
+		if g := c.grant; g != nil {
+			var err error
+			if sub.Display != g.display {
+				err = fmt.Errorf("this token is display %q's, not %q's", g.display, sub.Display)
+			}
+			for _, st := range sub.Stops {
+				if err == nil && !slices.Contains(g.stops, st) {
+					err = fmt.Errorf("display %q is not registered for stop %q", g.display, st)
+				}
+			}
+			if err != nil {
+				c.s.deny(c, "not_registered", err)
+				c.fail(wire.CodeForbidden, err.Error(), wire.CloseForbidden)
+				return false
+			}
 		}
 		for _, st := range sub.Stops {
 			if !c.s.opts.Source.KnownStop(st) {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -41,6 +43,10 @@ type Options struct {
 	// SubscribeTimeout is how long a connection may stay open without
 	// subscribing: a connection flood of idle sockets is shed by it.
 	SubscribeTimeout time.Duration
+	// Auth, when set, checks a sign's token (the upgrade request's
+	// Authorization: Bearer) before anything else: the display it belongs
+	// to and the stops it may show, or why it is refused.
+	Auth func(token string) (display string, stops []string, err error)
 	// MaxConns caps the open sign connections (default DefaultMaxConns):
 	// past it a new one is refused with 503 and Retry-After, so a flood
 	// cannot take the hub's memory or file descriptors from the signs
@@ -78,7 +84,9 @@ type Server struct {
 	byStop   map[string]map[*conn]struct{}
 	displays map[string]*Display
 	closed   bool
-	wg       sync.WaitGroup
+	// deniedLog: when a refusal from each address was last logged.
+	deniedLog map[string]time.Time
+	wg        sync.WaitGroup
 
 	m metrics
 }
@@ -102,6 +110,7 @@ type metrics struct {
 	dropped   prometheus.Counter
 	badFrames *prometheus.CounterVec
 	refused   prometheus.Counter
+	denied    *prometheus.CounterVec
 }
 
 // New builds a Server.
@@ -133,6 +142,8 @@ func New(opts Options) *Server {
 		conns:    map[*conn]struct{}{},
 		byStop:   map[string]map[*conn]struct{}{},
 		displays: map[string]*Display{},
+
+		deniedLog: map[string]time.Time{},
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
@@ -149,9 +160,10 @@ func New(opts Options) *Server {
 		dropped:   prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_ws_slow_clients_dropped_total", Help: "Sign connections dropped because a write timed out."}),
 		badFrames: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headway_ws_bad_messages_total", Help: "Messages from signs rejected, by reason."}, []string{"reason"}),
 		refused:   prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_ws_refused_total", Help: "Sign connections refused because MaxConns were open."}),
+		denied:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headway_ws_denied_total", Help: "Sign connections and subscriptions refused by the sign register, by reason."}, []string{"reason"}),
 	}
 	if opts.Registerer != nil {
-		opts.Registerer.MustRegister(s.m.conns, s.m.sent, s.m.coalesced, s.m.dropped, s.m.badFrames, s.m.refused)
+		opts.Registerer.MustRegister(s.m.conns, s.m.sent, s.m.coalesced, s.m.dropped, s.m.badFrames, s.m.refused, s.m.denied)
 	}
 	return s
 }
@@ -209,6 +221,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered with an HTTP error
 	}
 	c := newConn(s, ws, r.RemoteAddr)
+	if s.opts.Auth != nil {
+		display, stops, err := s.opts.Auth(bearer(r))
+		if err != nil {
+			s.deny(c, "token", err)
+			c.fail(wire.CodeUnauthorized, err.Error(), wire.CloseUnauthorized)
+		} else {
+			c.grant = &grant{display: display, stops: stops}
+		}
+	}
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
@@ -231,6 +252,66 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	<-done
 	s.remove(c)
 	s.m.conns.Dec()
+}
+
+// bearer is the request's Authorization: Bearer token.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// deniedLogEvery: a refusal from one address is logged at most this often.
+const deniedLogEvery = time.Minute
+
+// deny counts a refusal and logs it, at most once a minute per address.
+func (s *Server) deny(c *conn, what string, err error) {
+	reason := what
+	switch {
+	case strings.HasPrefix(err.Error(), "no token"):
+		reason = "no_token"
+	case strings.HasPrefix(err.Error(), "unknown token"):
+		reason = "unknown_token"
+	case strings.HasPrefix(err.Error(), "token revoked"):
+		reason = "revoked"
+	}
+	s.m.denied.WithLabelValues(reason).Inc()
+	host, _, herr := net.SplitHostPort(c.remote)
+	if herr != nil {
+		host = c.remote
+	}
+	now := time.Now()
+	s.mu.Lock()
+	last, seen := s.deniedLog[host]
+	if !seen || now.Sub(last) >= deniedLogEvery {
+		if len(s.deniedLog) > 10000 {
+			clear(s.deniedLog) // bounded, whoever floods it
+		}
+		s.deniedLog[host] = now
+	}
+	s.mu.Unlock()
+	if !seen || now.Sub(last) >= deniedLogEvery {
+		s.log.Warn("sign refused (logged at most once a minute per address)", "remote", host, "reason", reason, "err", err)
+	}
+}
+
+// Revoked closes the connections of displays whose tokens were revoked or
+// replaced.
+func (s *Server) Revoked(displays []string) {
+	s.mu.Lock()
+	var out []*conn
+	for c := range s.conns {
+		if c.grant != nil && slices.Contains(displays, c.grant.display) {
+			out = append(out, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range out {
+		s.m.denied.WithLabelValues("revoked").Inc()
+		c.fail(wire.CodeUnauthorized, fmt.Sprintf("display %q's token was revoked", c.grant.display), wire.CloseUnauthorized)
+	}
 }
 
 func (s *Server) remove(c *conn) {
