@@ -25,6 +25,7 @@ import (
 	"github.com/headway-transit/headway/agent/internal/vehicle"
 	"github.com/headway-transit/headway/drivers/gps"
 	"github.com/headway-transit/headway/drivers/nmea"
+	"github.com/headway-transit/headway/internal/yamlconf"
 )
 
 // version is stamped by the Makefile with -ldflags "-X main.version=...".
@@ -92,6 +93,11 @@ func vehicleCmd(ctx context.Context, args []string) error {
 	cfg, err := vehicle.LoadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if cfg.MQTT.Password != "" {
+		if err := yamlconf.CheckPrivate(*cfgPath, []string{"mqtt.password"}); err != nil {
+			return err
+		}
 	}
 	log := logger(*verbose)
 	rx := gps.New(gps.Config{Path: cfg.GPS.Port, Baud: int(cfg.GPS.Baud), Logger: log})

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,5 +62,31 @@ mqtt:
 	})
 	if _, ok := s.vehicle(t, "bus-2"); ok {
 		t.Error("bus-2, with a wrong password, reached the hub")
+	}
+}
+
+// TestSecretsFileMode: a hub or vehicle config holding a password that
+// others may read is refused, saying how to fix it.
+func TestSecretsFileMode(t *testing.T) {
+	skipShort(t)
+	dir := t.TempDir()
+	hubCfg := writeFile(t, dir, "hub.yaml", fmt.Sprintf("gtfs: configs/demo-feed\nhttp: {listen: \"127.0.0.1:%d\"}\nmqtt:\n  listen: \"127.0.0.1:%d\"\n  users: [{username: bus-1, password: \"bus-1-long-password\"}]\n", freePort(t), freePort(t)))
+	busCfg := writeFile(t, dir, "vehicle.yaml", fmt.Sprintf("vehicle: bus-1\ngps: {port: /dev/null}\nmqtt: {urls: [\"tcp://127.0.0.1:1\"], username: bus-1, password: \"bus-1-long-password\"}\noutbox: {path: %q}\n", filepath.Join(dir, "outbox.db")))
+	for _, c := range []struct {
+		name, cfg string
+		args      []string
+	}{
+		{"hub", hubCfg, []string{bins.hub, "serve", "-config", hubCfg}},
+		{"vehicle", busCfg, []string{bins.agent, "vehicle", "-config", busCfg}},
+	} {
+		if err := os.Chmod(c.cfg, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(c.args[0], c.args[1:]...)
+		cmd.Dir = bins.root
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "chmod 600 "+c.cfg) {
+			t.Errorf("%s with a readable config holding a password: %v\n%s", c.name, err, out)
+		}
 	}
 }

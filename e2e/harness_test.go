@@ -174,7 +174,8 @@ func getJSON(t testing.TB, url string, v any) error {
 func writeFile(t testing.TB, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+	// The owner's alone: configs holding passwords and secrets must be.
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return p

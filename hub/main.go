@@ -40,6 +40,7 @@ import (
 	"github.com/headway-transit/headway/internal/mqttconn"
 	"github.com/headway-transit/headway/internal/tlsfiles"
 	"github.com/headway-transit/headway/internal/wire"
+	"github.com/headway-transit/headway/internal/yamlconf"
 )
 
 // version is stamped by the Makefile with -ldflags "-X main.version=...".
@@ -113,6 +114,9 @@ func serveCmd(ctx context.Context, args []string) error {
 
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
+		return err
+	}
+	if err := yamlconf.CheckPrivate(*cfgPath, cfg.Secrets()); err != nil {
 		return err
 	}
 	start := time.Now()

@@ -170,6 +170,7 @@ if [ "${CLUSTER:-0}" = 1 ]; then
     mkdir -p "$tmp/hub$i"
     printf 'gtfs: %s\nstate: %s\nhttp: {listen: "127.0.0.1:%s"}\nmqtt: {listen: "127.0.0.1:%s"}\ncluster: {name: bench, node: hub-%s, listen: "127.0.0.1:%s", routes: %s, secret: bench-route-secret-0123}\n' \
       "$FEED" "$tmp/hub$i/model.json" "${ht[$i]}" "${mq[$i]}" "$i" "${rp[$i]}" "$routes" > "$tmp/hub$i.yaml"
+    chmod 600 "$tmp/hub$i.yaml" # it holds the cluster's secret
     "$tmp/hub" serve -config "$tmp/hub$i.yaml" > "$tmp/hub$i.log" 2>&1 &
     hubs[$i]=$!; pids+=("${hubs[$i]}")
   done

@@ -232,3 +232,23 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckPrivate(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, []byte("x: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPrivate(p, nil); err != nil {
+		t.Errorf("no secrets: %v", err)
+	}
+	err := CheckPrivate(p, []string{"mqtt.password"})
+	if err == nil || !strings.Contains(err.Error(), "holds secrets (mqtt.password)") || !strings.Contains(err.Error(), "chmod 600 "+p) {
+		t.Errorf("0644 with a secret: %v", err)
+	}
+	if err := os.Chmod(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPrivate(p, []string{"mqtt.password"}); err != nil {
+		t.Errorf("0600 with a secret: %v", err)
+	}
+}

@@ -52,6 +52,24 @@ type TLS struct {
 	ClientCA string `yaml:"client_ca"`
 }
 
+// Secrets names the fields of c that hold secrets: the file must then be
+// its owner's alone (yamlconf.CheckPrivate).
+func (c Config) Secrets() []string {
+	var out []string
+	if c.MQTT.Password != "" {
+		out = append(out, "mqtt.password")
+	}
+	for i, u := range c.MQTT.Users {
+		if u.Password != "" {
+			out = append(out, fmt.Sprintf("mqtt.users[%d].password", i))
+		}
+	}
+	if c.Cluster.Secret != "" {
+		out = append(out, "cluster.secret")
+	}
+	return out
+}
+
 // On reports whether the listeners speak TLS.
 func (t TLS) On() bool { return t.Cert != "" || t.Key != "" }
 
