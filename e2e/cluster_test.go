@@ -19,8 +19,9 @@ type hubCluster struct {
 }
 
 // startHubCluster starts n clustered hubs on the demo feed, each with its
-// own ports and state, every one given every hub's route.
-func startHubCluster(t *testing.T, n int) *hubCluster {
+// own ports and state, every one given every hub's route; mqttExtra is
+// more of each hub's mqtt: block (indented two spaces).
+func startHubCluster(t *testing.T, n int, mqttExtra ...string) *hubCluster {
 	t.Helper()
 	c := &hubCluster{}
 	routes := make([]string, n)
@@ -37,15 +38,16 @@ func startHubCluster(t *testing.T, n int) *hubCluster {
 		cfg := writeFile(t, s.dir, "hub.yaml", fmt.Sprintf(`gtfs: configs/demo-feed
 state: %q
 http: {listen: "127.0.0.1:%d"}
-mqtt: {listen: "127.0.0.1:%d"}
-boards: {refresh: 2s}
+mqtt:
+  listen: "127.0.0.1:%d"
+%sboards: {refresh: 2s}
 cluster:
   name: e2e
   node: hub-%c
   listen: "127.0.0.1:%d"
   routes: [%s]
   secret: e2e-route-secret-0123456789
-`, filepath.Join(s.dir, "model.json"), httpPort, mport, 'a'+i, routePorts[i], strings.Join(routes, ", ")))
+`, filepath.Join(s.dir, "model.json"), httpPort, mport, strings.Join(mqttExtra, ""), 'a'+i, routePorts[i], strings.Join(routes, ", ")))
 		s.hub = start(t, fmt.Sprintf("hub-%c", 'a'+i), bins.hub, "serve", "-config", cfg)
 		c.hubs = append(c.hubs, s)
 		c.cfgs = append(c.cfgs, cfg)

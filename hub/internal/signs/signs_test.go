@@ -135,3 +135,26 @@ func FuzzLoad(f *testing.F) {
 		_, _ = Load(p) // an error or a register, never a panic
 	})
 }
+
+// FuzzCheck: any token is granted only as the register says, never a
+// panic.
+func FuzzCheck(f *testing.F) {
+	path := filepath.Join(f.TempDir(), "signs.json")
+	tok, err := Add(path, "sign-1", []string{"A"}, time.Now())
+	if err != nil {
+		f.Fatal(err)
+	}
+	r, err := Open(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{tok, "", TokenPrefix, tok + "x", strings.ToUpper(tok)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		g, err := r.Check(s)
+		if (err == nil) != (s == tok) {
+			t.Errorf("token %q: grant %+v, %v", s, g, err)
+		}
+	})
+}
