@@ -45,8 +45,8 @@ func TestClusterUsers(t *testing.T) {
 		for _, u := range c.urls(i, false) {
 			urls = append(urls, fmt.Sprintf("%q", u))
 		}
-		cfg := writeFile(t, dir, id+".yaml", fmt.Sprintf("vehicle: %s\ngps: {port: %q}\nmqtt: {urls: [%s], username: %s, password: %q}\noutbox: {path: %q}\nlisten: \"127.0.0.1:%d\"\n",
-			id, links[i], strings.Join(urls, ", "), id, password, filepath.Join(dir, id+"-outbox.db"), freePort(t)))
+		cfg := writeFile(t, dir, id+".yaml", fmt.Sprintf("vehicle: %s\ngps: {port: %q}\nmqtt: {urls: [%s], username: %s, password: %q}\noutbox: {path: %q}\n",
+			id, links[i], strings.Join(urls, ", "), id, password, filepath.Join(dir, id+"-outbox.db")))
 		return start(t, id, bins.agent, "vehicle", "-config", cfg)
 	}
 	agent(0, "bus-1", "bus-1-long-password")
@@ -78,6 +78,16 @@ func TestClusterUsers(t *testing.T) {
 	}
 	cl.Publish(wire.Topics{}.Position("bus-9"), 1, false, b).WaitTimeout(10 * time.Second)
 	time.Sleep(3 * time.Second) // it would have reached a hub by now
+	// Counted where they happened, hub c.
+	metrics, err := httpGet(c.hubs[2].hubHTTP + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"headway_mqtt_logins_refused_total", "headway_mqtt_permission_violations_total"} {
+		if !strings.Contains(string(metrics), "\n"+m+" ") || strings.Contains(string(metrics), "\n"+m+" 0\n") {
+			t.Errorf("hub c's %s not counted", m)
+		}
+	}
 	for i, s := range c.hubs {
 		if _, ok := s.vehicle(t, "bus-9"); ok {
 			t.Errorf("hub %c tracks bus-9, published by bus-1", 'a'+i)

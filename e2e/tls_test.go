@@ -99,8 +99,8 @@ boards: {refresh: 2s}
 		return links[0] != "" && links[1] != ""
 	})
 	agent := func(id, port, caFile string) *proc {
-		c := writeFile(t, s.dir, id+".yaml", fmt.Sprintf("vehicle: %s\ngps: {port: %q}\nmqtt: {urls: [%q], username: %s, password: %q, ca_file: %q}\noutbox: {path: %q}\nlisten: \"127.0.0.1:%d\"\n",
-			id, port, s.mqttURL, id, id+"-long-password", caFile, filepath.Join(s.dir, id+"-outbox.db"), freePort(t)))
+		c := writeFile(t, s.dir, id+".yaml", fmt.Sprintf("vehicle: %s\ngps: {port: %q}\nmqtt: {urls: [%q], username: %s, password: %q, ca_file: %q}\noutbox: {path: %q}\n",
+			id, port, s.mqttURL, id, id+"-long-password", caFile, filepath.Join(s.dir, id+"-outbox.db")))
 		return start(t, id, bins.agent, "vehicle", "-config", c)
 	}
 	agent("bus-1", links[0], ca.File)

@@ -297,6 +297,14 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "headway_mqtt_dropped_total", Help: "MQTT messages dropped because the engine's queue was full.",
 	}, func() float64 { return float64(in.Dropped()) }))
+	if brk != nil {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "headway_mqtt_logins_refused_total", Help: "MQTT logins the embedded broker refused (wrong username or password); logged at most once a minute per address.",
+		}, func() float64 { n, _ := brk.Refused(); return float64(n) }))
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "headway_mqtt_permission_violations_total", Help: "MQTT publishes and subscriptions the embedded broker refused as outside the client's role (a bus publishing as another).",
+		}, func() float64 { _, n := brk.Refused(); return float64(n) }))
+	}
 	if cl != nil {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "headway_hub_stalls_total", Help: "Times the hub's process stalled long enough that what it had been handed from its partitions was left for the stream to hand again.",

@@ -82,6 +82,13 @@ type Broker struct {
 	tempDir  string
 	log      *slog.Logger
 	tls      bool
+	nlog     *natsLog
+}
+
+// Refused counts the MQTT logins refused (wrong username or password) and
+// the publishes and subscriptions outside a client's role, since Start.
+func (b *Broker) Refused() (logins, violations uint64) {
+	return b.nlog.refused.Load(), b.nlog.violations.Load()
 }
 
 // readyWithin bounds the server's start (JetStream recovers its files
@@ -140,7 +147,8 @@ func Start(opts Options) (*Broker, error) {
 		return nil, b.fail(fmt.Errorf("broker: %w", err))
 	}
 	fatal := make(chan string, 1)
-	srv.SetLoggerV2(newNATSLog(logger, fatal), false, false, false)
+	b.nlog = newNATSLog(logger, fatal)
+	srv.SetLoggerV2(b.nlog, false, false, false)
 	b.srv = srv
 	go srv.Start()
 	// Ready, or a fatal error (the MQTT port taken), whichever comes first.

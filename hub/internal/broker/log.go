@@ -7,6 +7,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,8 @@ type natsLog struct {
 	log   *slog.Logger // debug and info, as they come
 	loud  *slog.Logger // warnings and errors, each once a minute per source
 	fatal chan string
+	// Every refusal counted, however few are logged.
+	refused, violations atomic.Uint64
 }
 
 func newNATSLog(logger *slog.Logger, fatal chan string) *natsLog {
@@ -61,7 +64,7 @@ func describe(msg string) string {
 	switch {
 	case strings.HasPrefix(msg, "authentication error"):
 		return "mqtt client refused: check its username and password against mqtt.users (" + msg + ")"
-	case strings.Contains(msg, "Permissions Violation"):
+	case strings.Contains(msg, "Permissions Violation"), strings.HasPrefix(msg, "Publish Violation"), strings.HasPrefix(msg, "Subscription Violation"):
 		return "mqtt client kept to its role's topics: " + msg
 	}
 	return msg
@@ -86,6 +89,12 @@ func (l *natsLog) Fatalf(format string, v ...any) {
 // hub's, and is a warning.
 func (l *natsLog) put(to *slog.Logger, level slog.Level, format string, v []any) {
 	msg, attrs := parse(fmt.Sprintf(format, v...))
+	switch {
+	case strings.HasPrefix(msg, "mqtt client refused:"):
+		l.refused.Add(1)
+	case strings.HasPrefix(msg, "mqtt client kept to its role's topics:"):
+		l.violations.Add(1)
+	}
 	switch {
 	case strings.TrimSpace(msg) == "":
 		return // the blank lines of the server's start-up banner

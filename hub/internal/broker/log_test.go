@@ -87,6 +87,9 @@ func TestRefusedLoginWarns(t *testing.T) {
 	if n := log.count(refused); n != 1 {
 		t.Errorf("%d refusals logged for 5 in a row, want 1:\n%s", n, strings.Join(log.lines(), "\n"))
 	}
+	if logins, _ := b.Refused(); logins != 5 {
+		t.Errorf("%d refused logins counted, want 5", logins)
+	}
 	for _, line := range log.lines() {
 		if strings.Contains(line, refused) && (!strings.Contains(line, "remote=127.0.0.1 ") || !strings.Contains(line, "component=broker")) {
 			t.Errorf("refusal %q does not name the client's address and the broker", line)
@@ -194,6 +197,9 @@ func TestParseClientLine(t *testing.T) {
 	}{
 		{`127.0.0.1:51234 - mid:7 - "bus-2" - authentication error`, "mqtt client refused: check its username and password against mqtt.users (authentication error)",
 			[]any{"remote", "127.0.0.1", "client", "bus-2"}},
+		{`127.0.0.1:51235 - mid:8 - "bus-1" - Publish Violation - Subject "headway.v1.vehicles.bus-9.position"`,
+			`mqtt client kept to its role's topics: Publish Violation - Subject "headway.v1.vehicles.bus-9.position"`,
+			[]any{"remote", "127.0.0.1", "client", "bus-1"}},
 		{`[::1]:4000 - cid:12 - Slow Consumer Detected`, "Slow Consumer Detected", []any{"remote", "::1"}},
 		{`Server is ready`, "Server is ready", nil},
 		{`JetStream cluster - a - b`, "JetStream cluster - a - b", nil},
