@@ -128,7 +128,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	if *clockAt != "" {
 		logger.Warn("simulated clock: fixes are judged by it, and boards and GTFS-Realtime carry its times", "start", *clockAt, "rate", *clockRate)
 	}
-	return serve(ctx, cfg, feed, logger, now)
+	return serve(ctx, *cfgPath, cfg, feed, logger, now)
 }
 
 // ownBrokerTLS is how the hub's client reaches its embedded broker when it
@@ -142,7 +142,7 @@ func ownBrokerTLS(brk *broker.Broker, s *tlsfiles.Server) *tls.Config {
 }
 
 // serve runs the hub on clock now (time.Now but for simulator runs).
-func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog.Logger, now func() time.Time) error {
+func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Feed, logger *slog.Logger, now func() time.Time) error {
 	// The hub's own metrics, and on their own registry the runtime's, so
 	// that /metrics lists headway_* first.
 	reg, runtimeReg := prometheus.NewRegistry(), prometheus.NewRegistry()
@@ -276,6 +276,13 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		go signReg.watch(ctx, pushSrv, 2*time.Second)
 		onHUP = append(onHUP, func() { signReg.reload(pushSrv) })
 	}
+	gate, limit, err := httpGuards(cfg, logger, reg)
+	if err != nil {
+		return err
+	}
+	if !gate.Open() {
+		onHUP = append(onHUP, func() { reloadOperators(cfgPath, gate, logger) })
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -332,6 +339,7 @@ func serve(ctx context.Context, cfg config.Config, feed *gtfs.Feed, logger *slog
 		Handler: server.Handler(server.Options{
 			Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version, Now: now,
 			Cluster: clusterState(brk, clientID(cfg), cl),
+			Gate:    gate, Limit: limit,
 			Health: func() (bool, map[string]any) {
 				// Healthy once the broker has acknowledged the vehicle
 				// subscriptions: connected alone may still miss fixes.

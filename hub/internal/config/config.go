@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"maps"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/headway-transit/headway/hub/internal/broker"
+	"github.com/headway-transit/headway/hub/internal/operators"
 	"github.com/headway-transit/headway/internal/wire"
 	"github.com/headway-transit/headway/internal/yamlconf"
 )
@@ -122,6 +124,57 @@ type HTTP struct {
 	// set, /ws takes only a sign with its own token, showing its own
 	// stops. Empty: any sign may connect.
 	Signs string `yaml:"signs"`
+	// Operators may sign in to the dashboard and the API that shows the
+	// fleet and the displays. With none, those are open on a hub that
+	// listens on loopback only, and closed otherwise.
+	Operators []Operator `yaml:"operators"`
+	// RateLimit bounds each client's requests to the public endpoints.
+	RateLimit RateLimit `yaml:"rate_limit"`
+	// TrustedProxies are the reverse proxies (addresses or CIDR blocks)
+	// whose X-Forwarded-For header names the client for the rate limit.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// Operator is one person who may sign in to the dashboard.
+type Operator struct {
+	Username string `yaml:"username"`
+	// PasswordHash is the bcrypt hash of the password (hub passwd).
+	PasswordHash string `yaml:"password_hash"`
+}
+
+// RateLimit is how many requests a client (one address; an IPv6 /64) may
+// make to a stop's board, GTFS-Realtime and the signs' WebSocket.
+type RateLimit struct {
+	// PerSecond on average; 0 turns the limit off.
+	PerSecond float64 `yaml:"per_second"`
+	// Burst at once.
+	Burst int `yaml:"burst"`
+	// Exempt addresses or CIDR blocks are not limited (default: this
+	// machine itself, 127.0.0.0/8 and ::1).
+	Exempt []string `yaml:"exempt"`
+}
+
+// Prefixes reads addresses and CIDR blocks.
+func Prefixes(field string, in []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(in))
+	for i, s := range in {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: %q is neither an address nor a CIDR block", field, i, s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// OperatorsOpen reports whether the dashboard and private API are open
+// with no sign-in: no operators, and listening on loopback only.
+func (c Config) OperatorsOpen() bool {
+	return len(c.HTTP.Operators) == 0 && loopback(c.HTTP.Listen)
 }
 
 // MQTT chooses between the embedded broker and an external one.
@@ -214,8 +267,9 @@ type Duration = yamlconf.Duration
 func Default() Config {
 	return Config{
 		StateEvery: Duration(5 * time.Minute),
-		HTTP:       HTTP{Listen: "127.0.0.1:8080", MaxSigns: 20000},
-		MQTT:       MQTT{Listen: "127.0.0.1:1883", ClientID: "headway-hub", Prefix: wire.DefaultPrefix, Queue: 4096},
+		HTTP: HTTP{Listen: "127.0.0.1:8080", MaxSigns: 20000,
+			RateLimit: RateLimit{PerSecond: 10, Burst: 40, Exempt: []string{"127.0.0.0/8", "::1"}}},
+		MQTT: MQTT{Listen: "127.0.0.1:1883", ClientID: "headway-hub", Prefix: wire.DefaultPrefix, Queue: 4096},
 		Boards: Boards{
 			Horizon: Duration(90 * time.Minute),
 			MaxRows: 20,
@@ -308,6 +362,20 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("http.listen: %s would serve plain text beyond this machine: set tls.cert and tls.key, or http.plain: true behind a TLS proxy", c.HTTP.Listen))
 	}
 	errs = append(errs, c.TLS.check()...)
+	for i, o := range c.HTTP.Operators {
+		if err := (operators.User{Username: o.Username, PasswordHash: o.PasswordHash}).Check(); err != nil {
+			errs = append(errs, fmt.Errorf("http.operators[%d]: %w", i, err))
+		}
+	}
+	if rl := c.HTTP.RateLimit; rl.PerSecond < 0 || (rl.PerSecond > 0 && rl.Burst < 1) {
+		errs = append(errs, fmt.Errorf("http.rate_limit: per_second %v, burst %d: want per_second 0 (off) or more, and burst at least 1", rl.PerSecond, rl.Burst))
+	}
+	if _, err := Prefixes("http.rate_limit.exempt", c.HTTP.RateLimit.Exempt); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := Prefixes("http.trusted_proxies", c.HTTP.TrustedProxies); err != nil {
+		errs = append(errs, err)
+	}
 	if c.MQTT.URL == "" {
 		if len(c.MQTT.URLs) > 0 {
 			errs = append(errs, errors.New("mqtt.urls: give the first external broker as mqtt.url, the others here"))

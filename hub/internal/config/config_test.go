@@ -64,6 +64,9 @@ func TestLoadBad(t *testing.T) {
 		{"rows.yaml", "config FILE: line 2: boards.max_rows: 0, want 1 to 200"},
 		{"settle.yaml", "config FILE: line 2: tracking.settle: 0s, want a positive duration such as 4m"},
 		{"max-signs.yaml", "config FILE: line 3: http.max_signs: 0, want at least 1"},
+		{"operators.yaml", `config FILE: line 4: http.operators[0]: user "alice": password_hash is not a bcrypt hash (make one with hub passwd): crypto/bcrypt: hashedSecret too short to be a bcrypted password` + "\n" +
+			"config FILE: line 6: http.rate_limit: per_second 5, burst 0: want per_second 0 (off) or more, and burst at least 1\n" +
+			`config FILE: line 9: http.trusted_proxies[0]: "10.0.0.0/33" is neither an address nor a CIDR block`},
 		{"user-password.yaml", `config FILE: line 4: mqtt.users[0]: user "bus-1": password shorter than 12 characters`},
 		{"users-external.yaml", "config FILE: line 4: mqtt.users: only for the embedded broker, and mqtt.url is set: give the users to that broker"},
 		{"broker.yaml", `config FILE: line 3: mqtt.broker: unknown field (fields here: listen, store, url, urls, username, password, users, plain, client_id, prefix, queue)`},

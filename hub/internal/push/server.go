@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/headway-transit/headway/hub/internal/ratelimit"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -84,8 +85,8 @@ type Server struct {
 	byStop   map[string]map[*conn]struct{}
 	displays map[string]*Display
 	closed   bool
-	// deniedLog: when a refusal from each address was last logged.
-	deniedLog map[string]time.Time
+	// deniedLog: a refusal from one address is logged at most once a minute.
+	deniedLog ratelimit.LogEvery
 	wg        sync.WaitGroup
 
 	m metrics
@@ -143,7 +144,7 @@ func New(opts Options) *Server {
 		byStop:   map[string]map[*conn]struct{}{},
 		displays: map[string]*Display{},
 
-		deniedLog: map[string]time.Time{},
+		deniedLog: ratelimit.LogEvery{Every: time.Minute},
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
@@ -263,9 +264,6 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// deniedLogEvery: a refusal from one address is logged at most this often.
-const deniedLogEvery = time.Minute
-
 // deny counts a refusal and logs it, at most once a minute per address.
 func (s *Server) deny(c *conn, what string, err error) {
 	reason := what
@@ -282,17 +280,7 @@ func (s *Server) deny(c *conn, what string, err error) {
 	if herr != nil {
 		host = c.remote
 	}
-	now := time.Now()
-	s.mu.Lock()
-	last, seen := s.deniedLog[host]
-	if !seen || now.Sub(last) >= deniedLogEvery {
-		if len(s.deniedLog) > 10000 {
-			clear(s.deniedLog) // bounded, whoever floods it
-		}
-		s.deniedLog[host] = now
-	}
-	s.mu.Unlock()
-	if !seen || now.Sub(last) >= deniedLogEvery {
+	if s.deniedLog.Due(host, time.Now()) {
 		s.log.Warn("sign refused (logged at most once a minute per address)", "remote", host, "reason", reason, "err", err)
 	}
 }

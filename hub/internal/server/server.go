@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -17,7 +18,9 @@ import (
 	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/hub/internal/engine"
 	"github.com/headway-transit/headway/hub/internal/gtfsrt"
+	"github.com/headway-transit/headway/hub/internal/operators"
 	"github.com/headway-transit/headway/hub/internal/push"
+	"github.com/headway-transit/headway/hub/internal/ratelimit"
 	"github.com/headway-transit/headway/internal/promorder"
 )
 
@@ -39,6 +42,59 @@ type Options struct {
 	Version string
 	// Now is the hub's clock (/healthz reports it); nil means time.Now.
 	Now func() time.Time
+	// Gate keeps the dashboard and the fleet's and displays' API for
+	// signed-in operators; nil lets everyone in.
+	Gate *operators.Gate
+	// Limit bounds each client's requests to the public endpoints (a
+	// stop's board, GTFS-Realtime, the signs' WebSocket); nil: no limit.
+	Limit *Limit
+}
+
+// Limit is the per-client limit on the public endpoints.
+type Limit struct {
+	PerClient *ratelimit.PerClient
+	// Trusted are reverse proxies whose X-Forwarded-For names the client.
+	Trusted []netip.Prefix
+	// Exempt sources are not limited (by default this machine itself).
+	Exempt []netip.Prefix
+	// Limited counts the requests refused, by endpoint.
+	Limited *prometheus.CounterVec
+}
+
+// wrap refuses a request beyond its client's limit with 429 and
+// Retry-After.
+func (l *Limit) wrap(endpoint string, h http.Handler, now func() time.Time) http.Handler {
+	if l == nil || l.PerClient == nil {
+		return h
+	}
+	if l.Limited != nil {
+		l.Limited.WithLabelValues(endpoint)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		src := ratelimit.Source(r, l.Trusted)
+		if a, err := netip.ParseAddr(src); err == nil && contains(l.Exempt, a) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if ok, retry := l.PerClient.Allow(src, now()); !ok {
+			if l.Limited != nil {
+				l.Limited.WithLabelValues(endpoint).Inc()
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(int(retry/time.Second)+1))
+			writeJSON(w, http.StatusTooManyRequests, apiError{Error: "too many requests from your address: slow down (see Retry-After)"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func contains(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 //go:embed dashboard.html
@@ -54,9 +110,16 @@ func Handler(o Options) http.Handler {
 			return broker.ClusterState{Node: "hub", Tracking: "all", Nodes: []broker.NodeState{{Name: "hub", Self: true, Online: true, Current: true}}}
 		}
 	}
+	gate := o.Gate
+	if gate == nil {
+		gate, _ = operators.New(operators.Options{Open: true})
+	}
+	private := gate.Require
+	public := func(endpoint string, h http.Handler) http.Handler { return o.Limit.wrap(endpoint, h, o.Now) }
 	mux := http.NewServeMux()
-	mux.Handle("GET /ws", o.Push)
-	mux.HandleFunc("GET /api/stops/{stop}/board", func(w http.ResponseWriter, r *http.Request) {
+	gate.Routes(mux)
+	mux.Handle("GET /ws", public("ws", o.Push))
+	mux.Handle("GET /api/stops/{stop}/board", public("board", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		stop := r.PathValue("stop")
 		if !o.Engine.KnownStop(stop) {
 			writeJSON(w, http.StatusNotFound, apiError{
@@ -67,30 +130,30 @@ func Handler(o Options) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(o.Engine.CurrentBoard(stop))
-	})
+	})))
 	rt := gtfsrt.NewHandler(o.Engine, gtfsrt.Builder{Feed: o.Engine.Feed()})
-	mux.HandleFunc("GET /gtfs-rt/trip-updates", rt.TripUpdates)
-	mux.HandleFunc("GET /gtfs-rt/vehicle-positions", rt.VehiclePositions)
-	mux.HandleFunc("GET /api/vehicles", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /gtfs-rt/trip-updates", public("gtfs-rt", http.HandlerFunc(rt.TripUpdates)))
+	mux.Handle("GET /gtfs-rt/vehicle-positions", public("gtfs-rt", http.HandlerFunc(rt.VehiclePositions)))
+	mux.Handle("GET /api/vehicles", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		vs := o.Engine.Vehicles()
 		if vs == nil {
 			// [] not null: the dashboard (and any client) maps over it.
 			vs = []engine.VehicleView{}
 		}
 		writeJSON(w, http.StatusOK, vs)
-	})
-	mux.HandleFunc("GET /api/displays", func(w http.ResponseWriter, r *http.Request) {
+	})))
+	mux.Handle("GET /api/displays", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o.Push.Displays())
-	})
-	mux.HandleFunc("GET /api/cluster", func(w http.ResponseWriter, r *http.Request) {
+	})))
+	mux.Handle("GET /api/cluster", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o.Cluster())
-	})
+	})))
 	// The API's own 404, in JSON, for a mistyped endpoint.
-	mux.HandleFunc("GET /api/", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /api/", public("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{
-			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/cluster or /api/stops/{stop}/board", quoteID(r.URL.Path)),
+			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/cluster, /api/session or /api/stops/{stop}/board", quoteID(r.URL.Path)),
 		})
-	})
+	})))
 	gatherer := o.Gatherer
 	if o.Runtime != nil {
 		gatherer = promorder.Gatherer(o.Gatherer, o.Runtime)
@@ -111,11 +174,12 @@ func Handler(o Options) http.Handler {
 		}
 		writeJSON(w, status, detail)
 	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /{$}", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline' 'self'")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline' 'self'; frame-ancestors 'none'")
+		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write(dashboard)
-	})
+	})))
 	return mux
 }
 

@@ -49,6 +49,12 @@ type hub struct {
 
 func newHub(t *testing.T, health server.Health) *hub {
 	t.Helper()
+	return newHubWith(t, health, nil)
+}
+
+// newHubWith is newHub with its server options changed by with.
+func newHubWith(t *testing.T, health server.Health, with func(*server.Options, prometheus.Registerer)) *hub {
+	t.Helper()
 	reg, runtimeReg := prometheus.NewRegistry(), prometheus.NewRegistry()
 	runtimeReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h := &hub{in: make(chan ingest.Message, 16), published: make(chan string, 1024)}
@@ -73,9 +79,13 @@ func newHub(t *testing.T, health server.Health) *hub {
 	if health == nil {
 		health = func() (bool, map[string]any) { return true, map[string]any{"mqtt_connected": true} }
 	}
-	ts := httptest.NewServer(server.Handler(server.Options{
+	o := server.Options{
 		Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Health: health, Version: "test-version",
-	}))
+	}
+	if with != nil {
+		with(&o, reg)
+	}
+	ts := httptest.NewServer(server.Handler(o))
 	h.url = ts.URL
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
