@@ -9,7 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/headway-transit/headway/drivers/nmea"
 	"github.com/headway-transit/headway/internal/gtfs"
 )
 
@@ -29,23 +28,7 @@ func TestDashboard(t *testing.T) {
 	sys := startHub(t, "")
 	sys.startStation(t, trip.StopTimes[len(trip.StopTimes)-2].StopID)
 	sys.startVehicle(t, "bus-dash", link, "")
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		gt := time.Now().UTC().Truncate(time.Second)
-		for {
-			f := nmea.Fix{Time: gt, Mode: nmea.Mode3D, Lat: pos.Lat, Lon: pos.Lon, AltMSL: 20, AltHAE: 68, Speed: 0, Track: track, HDOP: 0.9, Sats: 9}
-			if _, err := master.Write(nmea.AppendGGA(nmea.AppendRMC(nil, "GP", f), "GP", f)); err != nil {
-				return
-			}
-			gt = gt.Add(time.Second)
-			select {
-			case <-time.After(time.Second):
-			case <-done:
-				return
-			}
-		}
-	}()
+	startFeeder(t, master, pos, track, time.Second)
 
 	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()

@@ -10,7 +10,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/headway-transit/headway/drivers/nmea"
 	"github.com/headway-transit/headway/internal/gtfs"
 )
 
@@ -91,25 +90,7 @@ func TestSignPageLive(t *testing.T) {
 
 	// A bus starts reporting.
 	sys.startVehicle(t, "bus-sign", link, trip.ID)
-	stopFixes := make(chan struct{})
-	defer close(stopFixes)
-	go func() {
-		gt := time.Now().UTC().Truncate(time.Second)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			f := nmea.Fix{Time: gt, Mode: nmea.Mode3D, Lat: pos.Lat, Lon: pos.Lon, AltMSL: 20, AltHAE: 68, Speed: 0, Track: track, HDOP: 0.9, Sats: 9}
-			if _, err := master.Write(nmea.AppendGGA(nmea.AppendRMC(nil, "GP", f), "GP", f)); err != nil {
-				return
-			}
-			gt = gt.Add(time.Second)
-			select {
-			case <-tick.C:
-			case <-stopFixes:
-				return
-			}
-		}
-	}()
+	startFeeder(t, master, pos, track, time.Second)
 	if err := chromedp.Do(tctx, chromedp.WaitVisible(chromedp.CSS(`#rows .row .mark.realtime`))); err != nil {
 		t.Fatalf("waiting for a live row: %v", err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/headway-transit/headway/drivers/nmea"
 	"github.com/headway-transit/headway/internal/gtfs"
 )
 
@@ -39,24 +38,7 @@ func TestSignBusAtTerminal(t *testing.T) {
 	sys := startHub(t, "")
 	sys.startStation(t, stop)
 	sys.startVehicle(t, "bus-wait", link, trip.ID)
-	stopFixes := make(chan struct{})
-	defer close(stopFixes)
-	go func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			f := nmea.Fix{Time: time.Now().UTC().Truncate(time.Second), Mode: nmea.Mode3D, Lat: pos.Lat, Lon: pos.Lon,
-				AltMSL: 20, AltHAE: 68, Speed: 0, Track: track, HDOP: 0.9, Sats: 9}
-			if _, err := master.Write(nmea.AppendGGA(nmea.AppendRMC(nil, "GP", f), "GP", f)); err != nil {
-				return
-			}
-			select {
-			case <-tick.C:
-			case <-stopFixes:
-				return
-			}
-		}
-	}()
+	startFeeder(t, master, pos, track, time.Second)
 
 	tctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()

@@ -52,15 +52,15 @@ func New(perSecond float64, burst int) *PerClient {
 // pass.
 func (p *PerClient) Allow(client string, now time.Time) (ok bool, retryAfter time.Duration) {
 	lim := p.limiter(client, now)
-	r := lim.ReserveN(now, 1)
-	if !r.OK() {
+	if lim.AllowN(now, 1) {
+		return true, 0
+	}
+	// Refused, and no token taken: the next passes once one has refilled.
+	if p.rate <= 0 {
 		return false, time.Second
 	}
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now) // refused: the request takes no token
-		return false, d
-	}
-	return true, 0
+	missing := 1 - lim.TokensAt(now)
+	return false, time.Duration(missing / float64(p.rate) * float64(time.Second))
 }
 
 func (p *PerClient) limiter(key string, now time.Time) *rate.Limiter {

@@ -95,3 +95,20 @@ func TestSource(t *testing.T) {
 		}
 	}
 }
+
+// A client that never stops asking still gets each token as it refills:
+// refusals take nothing and push nothing back.
+func TestFloodStillRefills(t *testing.T) {
+	p := New(0.2, 5) // the operators' sign-in limit
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	passed := 0
+	for range 20_000 { // one a millisecond for 20 s
+		if ok, _ := p.Allow("guesser", now); ok {
+			passed++
+		}
+		now = now.Add(time.Millisecond)
+	}
+	if passed != 5+3 { // the burst, then one at 5, 10 and 15 s
+		t.Errorf("%d passed in 20 s, want 8", passed)
+	}
+}
