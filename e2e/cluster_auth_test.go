@@ -24,20 +24,8 @@ func TestClusterUsers(t *testing.T) {
     - {username: bus-3, password: "bus-3-long-password"}
 `
 	c := startHubCluster(t, 3, users)
+	links := simReceivers(t, 3)
 	dir := t.TempDir()
-	sims := make([]*proc, 3)
-	for i := range sims {
-		sims[i] = start(t, fmt.Sprintf("sim%d", i), bins.sim, "run", "-feed", "configs/demo-feed", "-route", fmt.Sprint(i%3+1), "-link", filepath.Join(dir, fmt.Sprintf("gps%d", i)))
-	}
-	links := make([]string, len(sims))
-	eventually(t, 20*time.Second, "the simulators' receivers", func() bool {
-		for i, sim := range sims {
-			if m := announce.FindStringSubmatch(sim.output()); m != nil {
-				links[i] = m[1]
-			}
-		}
-		return links[0] != "" && links[1] != "" && links[2] != ""
-	})
 	// bus-1 on hub a, bus-2 on hub b, each listing the others after;
 	// bus-3 with a wrong password on hub c.
 	agent := func(i int, id, password string) *proc {

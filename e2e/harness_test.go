@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -504,3 +505,24 @@ func scrape(t testing.TB, url string) map[string]float64 {
 }
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
+
+// simReceivers starts n simulated GPS receivers (firmware-sim run) on the
+// demo feed, the i-th on route i%3+1, and returns their serial ports.
+func simReceivers(t testing.TB, n int) []string {
+	t.Helper()
+	dir := t.TempDir()
+	sims := make([]*proc, n)
+	for i := range sims {
+		sims[i] = start(t, fmt.Sprintf("sim%d", i), bins.sim, "run", "-feed", "configs/demo-feed", "-route", fmt.Sprint(i%3+1), "-link", filepath.Join(dir, fmt.Sprintf("gps%d", i)))
+	}
+	links := make([]string, n)
+	eventually(t, 20*time.Second, "the simulators' receivers", func() bool {
+		for i, sim := range sims {
+			if m := announce.FindStringSubmatch(sim.output()); m != nil {
+				links[i] = m[1]
+			}
+		}
+		return !slices.Contains(links, "")
+	})
+	return links
+}

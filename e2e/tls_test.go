@@ -84,20 +84,7 @@ boards: {refresh: 2s}
 	}
 
 	// Buses: one trusting the agency's CA, one another CA.
-	dir := t.TempDir()
-	sims := []*proc{
-		start(t, "sim0", bins.sim, "run", "-feed", "configs/demo-feed", "-route", "1", "-link", filepath.Join(dir, "gps0")),
-		start(t, "sim1", bins.sim, "run", "-feed", "configs/demo-feed", "-route", "2", "-link", filepath.Join(dir, "gps1")),
-	}
-	links := make([]string, len(sims))
-	eventually(t, 20*time.Second, "the simulators' receivers", func() bool {
-		for i, sim := range sims {
-			if m := announce.FindStringSubmatch(sim.output()); m != nil {
-				links[i] = m[1]
-			}
-		}
-		return links[0] != "" && links[1] != ""
-	})
+	links := simReceivers(t, 2)
 	agent := func(id, port, caFile string) *proc {
 		c := writeFile(t, s.dir, id+".yaml", fmt.Sprintf("vehicle: %s\ngps: {port: %q}\nmqtt: {urls: [%q], username: %s, password: %q, ca_file: %q}\noutbox: {path: %q}\n",
 			id, port, s.mqttURL, id, id+"-long-password", caFile, filepath.Join(s.dir, id+"-outbox.db")))

@@ -58,6 +58,8 @@ commands:
                        mqtt.users[].password_hash (e.g. echo "$PW" | hub passwd)
   signs add|list|revoke -config FILE [-display ID] [-stops A,B]
                        the register of signs (http.signs): add prints a sign's new token once
+  vehicles add|list|revoke -config FILE [-vehicle ID]
+                       the register of buses (mqtt.vehicles): add prints a bus's new password once
   version              print the version
 `
 
@@ -80,6 +82,8 @@ func main() {
 		err = passwdCmd(os.Stdin, os.Stdout)
 	case "signs":
 		err = signsCmd(os.Args[2:], os.Stdout)
+	case "vehicles":
+		err = vehiclesCmd(os.Args[2:], os.Stdout)
 	case "version":
 		fmt.Println(version)
 	case "-h", "-help", "--help", "help":
@@ -176,11 +180,18 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	mqttURLs := cfg.MQTT.External()
 	var brk *broker.Broker
 	if len(mqttURLs) == 0 {
-		var err error
-		if brk, err = startBroker(cfg, serverTLS, logger); err != nil {
+		vehReg, err := openVehicles(cfg, logger)
+		if err != nil {
+			return err
+		}
+		if brk, err = startBroker(cfg, serverTLS, vehReg.checker(), logger); err != nil {
 			return err
 		}
 		defer brk.Close()
+		if vehReg != nil {
+			go watchFile(ctx, vehReg.reg.Path(), 2*time.Second, func() { vehReg.reload(brk) })
+			onHUP = append(onHUP, func() { vehReg.reload(brk) })
+		}
 		mqttURLs = []string{brk.URL()}
 		logger.Info("embedded mqtt broker listening", "addr", brk.Addr(), "store", cmp.Or(storeDir(cfg), "temporary"))
 		if cfg.Cluster.Clustered() {
@@ -190,8 +201,10 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 
 	topics := wire.Topics{Prefix: cfg.MQTT.Prefix}
 	user, pass := cfg.MQTT.Username, cfg.MQTT.Password
-	if brk != nil && len(cfg.MQTT.Users) > 0 {
-		user, pass = brk.Credentials()
+	if brk != nil {
+		if u, p := brk.Credentials(); u != "" {
+			user, pass = u, p
+		}
 	}
 	in, err := ingest.New(ingest.Options{
 		Conn: mqttconn.Config{
@@ -273,7 +286,7 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	}
 	pushSrv = push.New(push.Options{Source: eng, AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxConns: cfg.HTTP.MaxSigns, Auth: signReg.auth(), Logger: logger, Registerer: reg})
 	if signReg != nil {
-		go signReg.watch(ctx, pushSrv, 2*time.Second)
+		go watchFile(ctx, signReg.reg.Path(), 2*time.Second, func() { signReg.reload(pushSrv) })
 		onHUP = append(onHUP, func() { signReg.reload(pushSrv) })
 	}
 	gate, limit, err := httpGuards(cfg, logger, reg)
@@ -293,7 +306,7 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 				return
 			case <-hup:
 				if len(onHUP) == 0 {
-					logger.Info("SIGHUP: nothing to reload (no tls:, no http.signs)")
+					logger.Info("SIGHUP: nothing to reload (no tls:, http.signs, http.operators or mqtt.vehicles)")
 				}
 				for _, f := range onHUP {
 					f()

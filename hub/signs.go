@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -124,29 +122,3 @@ func (s *signRegister) reload(p *push.Server) {
 	}
 }
 
-// watch reloads the register when its file changes, until ctx is done.
-func (s *signRegister) watch(ctx context.Context, p *push.Server, every time.Duration) {
-	if s == nil {
-		return
-	}
-	var last time.Time
-	var size int64
-	if st, err := os.Stat(s.reg.Path()); err == nil {
-		last, size = st.ModTime(), st.Size()
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			st, err := os.Stat(s.reg.Path())
-			if err != nil || (st.ModTime().Equal(last) && st.Size() == size) {
-				continue
-			}
-			last, size = st.ModTime(), st.Size()
-			s.reload(p)
-		}
-	}
-}

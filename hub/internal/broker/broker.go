@@ -33,9 +33,13 @@ type Options struct {
 	// Addr is the MQTT listener's host:port; port 0 picks a free one.
 	Addr string
 	// Users are the clients let in, each kept to its role's topics under
-	// Topics. With none, any client may connect and publish anything.
-	Users  []User
-	Topics wire.Topics
+	// Topics. With none and no Vehicles, any client may connect and
+	// publish anything.
+	Users []User
+	// Vehicles, when set, lets in the buses of a register (package
+	// vehicles), each kept to its own topics, checked at every connect.
+	Vehicles Vehicles
+	Topics   wire.Topics
 	// StoreDir holds JetStream's files (MQTT sessions, retained messages,
 	// QoS 1 messages not yet delivered). Empty means a new temporary
 	// folder, removed at Close: nothing outlives the process.
@@ -130,7 +134,7 @@ func Start(opts Options) (*Broker, error) {
 			return nil, b.fail(err)
 		}
 	}
-	if len(opts.Users) > 0 {
+	if len(opts.Users) > 0 || opts.Vehicles != nil {
 		if b.internal, err = InternalUser(); err != nil {
 			return nil, b.fail(err)
 		}
@@ -138,9 +142,7 @@ func Start(opts Options) (*Broker, error) {
 		if err != nil {
 			return nil, b.fail(fmt.Errorf("mqtt.users: %w", err))
 		}
-		// The hub's own account also connects in process (Conn).
-		users[len(users)-1].AllowedConnectionTypes["IN_PROCESS"] = struct{}{}
-		so.Users = users
+		so.CustomClientAuthentication = newAuthenticator(users, b.internal.Username, opts.Vehicles, opts.Topics)
 	}
 	srv, err := server.NewServer(so)
 	if err != nil {
@@ -174,7 +176,7 @@ func Start(opts Options) (*Broker, error) {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	b.addr = net.JoinHostPort(host, strconv.Itoa(vz.MQTT.Port))
-	if len(opts.Users) == 0 && !loopback(host) {
+	if len(opts.Users) == 0 && opts.Vehicles == nil && !loopback(host) {
 		logger.Warn("embedded broker accepts any client on " + b.addr +
 			": set mqtt.users (hash passwords with hub passwd) or listen on 127.0.0.1")
 	}

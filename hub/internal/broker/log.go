@@ -63,7 +63,7 @@ func parse(line string) (string, []any) {
 func describe(msg string) string {
 	switch {
 	case strings.HasPrefix(msg, "authentication error"):
-		return "mqtt client refused: check its username and password against mqtt.users (" + msg + ")"
+		return "mqtt client refused: check its username and password against mqtt.users or mqtt.vehicles (" + msg + ")"
 	case strings.Contains(msg, "Permissions Violation"), strings.HasPrefix(msg, "Publish Violation"), strings.HasPrefix(msg, "Subscription Violation"):
 		return "mqtt client kept to its role's topics: " + msg
 	}

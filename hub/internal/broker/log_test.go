@@ -195,7 +195,7 @@ func TestParseClientLine(t *testing.T) {
 		line, msg string
 		attrs     []any
 	}{
-		{`127.0.0.1:51234 - mid:7 - "bus-2" - authentication error`, "mqtt client refused: check its username and password against mqtt.users (authentication error)",
+		{`127.0.0.1:51234 - mid:7 - "bus-2" - authentication error`, "mqtt client refused: check its username and password against mqtt.users or mqtt.vehicles (authentication error)",
 			[]any{"remote", "127.0.0.1", "client", "bus-2"}},
 		{`127.0.0.1:51235 - mid:8 - "bus-1" - Publish Violation - Subject "headway.v1.vehicles.bus-9.position"`,
 			`mqtt client kept to its role's topics: Publish Violation - Subject "headway.v1.vehicles.bus-9.position"`,

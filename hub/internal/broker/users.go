@@ -132,10 +132,7 @@ func natsUsers(users []User, topics wire.Topics) ([]*server.User, error) {
 			nu.Permissions = &server.Permissions{Publish: none,
 				Subscribe: &server.SubjectPermission{Allow: []string{subject(topics.AllBoards())}}}
 		default: // vehicle
-			nu.Permissions = &server.Permissions{
-				Publish:   &server.SubjectPermission{Allow: []string{subject(topics.Position(u.Username)), subject(topics.Status(u.Username))}},
-				Subscribe: &server.SubjectPermission{Allow: []string{subject(topics.Commands(u.Username))}},
-			}
+			nu.Permissions = vehicleUser(u.Username, topics).Permissions
 		}
 		out = append(out, nu)
 	}

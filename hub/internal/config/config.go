@@ -197,6 +197,10 @@ type MQTT struct {
 	// Users are the clients the embedded broker lets in, each kept to its
 	// role's topics (see broker.Role*). With none, anyone may connect.
 	Users []MQTTUser `yaml:"users"`
+	// Vehicles is the register of buses on the embedded broker (hub
+	// vehicles add|list|revoke): each with its own password, kept to its
+	// own topics. Read again when it changes and on SIGHUP.
+	Vehicles string `yaml:"vehicles"`
 	// Plain lets the embedded broker listen in plain text on an address
 	// other than loopback with no tls:.
 	Plain    bool   `yaml:"plain"`
@@ -429,6 +433,9 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Cluster.check(c.MQTT.URL)...)
 	if len(c.MQTT.Users) > 0 && c.MQTT.URL != "" {
 		errs = append(errs, errors.New("mqtt.users: only for the embedded broker, and mqtt.url is set: give the users to that broker"))
+	}
+	if c.MQTT.Vehicles != "" && c.MQTT.URL != "" {
+		errs = append(errs, errors.New("mqtt.vehicles: only for the embedded broker, and mqtt.url is set: give the buses' accounts to that broker (README, Deploying on a public network)"))
 	}
 	seen := map[string]bool{}
 	for i, u := range c.MQTT.Users {

@@ -69,7 +69,7 @@ func TestLoadBad(t *testing.T) {
 			`config FILE: line 9: http.trusted_proxies[0]: "10.0.0.0/33" is neither an address nor a CIDR block`},
 		{"user-password.yaml", `config FILE: line 4: mqtt.users[0]: user "bus-1": password shorter than 12 characters`},
 		{"users-external.yaml", "config FILE: line 4: mqtt.users: only for the embedded broker, and mqtt.url is set: give the users to that broker"},
-		{"broker.yaml", `config FILE: line 3: mqtt.broker: unknown field (fields here: listen, store, url, urls, username, password, users, plain, client_id, prefix, queue)`},
+		{"broker.yaml", `config FILE: line 3: mqtt.broker: unknown field (fields here: listen, store, url, urls, username, password, users, vehicles, plain, client_id, prefix, queue)`},
 		{"store-external.yaml", "config FILE: line 4: mqtt.store: only for the embedded broker, and mqtt.url is set"},
 		{"cluster.yaml", "config FILE: line 4: cluster.node: node id \"hub a\": character ' ' at 3 is not allowed (a name different on every hub)\n" +
 			"config FILE: line 6: cluster.routes[0]: \"hub-b:6222\", want nats-route://host:port\n" +

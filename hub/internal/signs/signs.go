@@ -12,21 +12,16 @@ package signs
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/headway-transit/headway/hub/internal/tokenfile"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -60,14 +55,7 @@ var (
 // Load reads the register at path. A file readable by group or others is
 // refused: it says who the signs are and what they may see.
 func Load(path string) ([]Sign, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("signs %s: %w", path, err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("signs %s: mode %04o lets others read it: chmod 600 %s", path, st.Mode().Perm(), path)
-	}
-	b, err := os.ReadFile(path)
+	b, err := tokenfile.ReadPrivate(path)
 	if err != nil {
 		return nil, fmt.Errorf("signs %s: %w", path, err)
 	}
@@ -97,46 +85,20 @@ func Load(path string) ([]Sign, error) {
 				return nil, fmt.Errorf("signs %s: display %q: %w", path, s.Display, err)
 			}
 		}
-		if h, err := hex.DecodeString(s.Hash); err != nil || len(h) != sha256.Size {
+		if !tokenfile.ValidHash(s.Hash) {
 			return nil, fmt.Errorf("signs %s: display %q: token_sha256 is not a SHA-256 in hex", path, s.Display)
 		}
 	}
 	return f.Signs, nil
 }
 
-// save writes signs to path, mode 0600, whole (a temporary file renamed).
+// save writes signs to path, mode 0600, whole.
 func save(path string, signs []Sign) error {
 	b, err := json.MarshalIndent(file{Version: fileVersion, Signs: signs}, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".signs-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// hash is a token's SHA-256, hex.
-func hash(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
+	return tokenfile.WritePrivate(path, append(b, '\n'))
 }
 
 // Add registers display for stops, or gives it a new token if it is
@@ -161,12 +123,11 @@ func Add(path, display string, stops []string, now time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
+	token, err := tokenfile.New(TokenPrefix)
+	if err != nil {
 		return "", err
 	}
-	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
-	s := Sign{Display: display, Stops: slices.Clone(stops), Hash: hash(token), Created: now.UTC()}
+	s := Sign{Display: display, Stops: slices.Clone(stops), Hash: tokenfile.Hash(token), Created: now.UTC()}
 	if i := slices.IndexFunc(signs, func(x Sign) bool { return x.Display == display }); i >= 0 {
 		signs[i] = s
 	} else {
@@ -265,7 +226,7 @@ func (r *Register) Check(token string) (Grant, error) {
 		return Grant{}, fmt.Errorf("%w: not a sign token", ErrUnknownToken)
 	}
 	r.mu.RLock()
-	s, ok := r.by[hash(token)]
+	s, ok := r.by[tokenfile.Hash(token)]
 	r.mu.RUnlock()
 	switch {
 	case !ok:
