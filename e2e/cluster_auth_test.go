@@ -9,13 +9,17 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/headway-transit/headway/internal/tlsfiles"
+	"github.com/headway-transit/headway/internal/tlsfiles/tlstest"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
 // TestClusterUsers: three clustered hubs with accounts (mqtt.users, the
-// same on each). A vehicle agent with its password reaches exactly one
-// hub's tracker whichever hub it connects to; one with a wrong password is
-// kept out; a bus logged in as itself cannot publish as another.
+// same on each), all on TLS: https, mqtts and the routes between the hubs,
+// each hub verifying the others' certificates against the agency's CA.
+// A vehicle agent with its password reaches exactly one hub's tracker
+// whichever hub it connects to; one with a wrong password is kept out; a
+// bus logged in as itself cannot publish as another.
 func TestClusterUsers(t *testing.T) {
 	skipShort(t)
 	users := `  users:
@@ -23,7 +27,8 @@ func TestClusterUsers(t *testing.T) {
     - {username: bus-2, password: "bus-2-long-password"}
     - {username: bus-3, password: "bus-3-long-password"}
 `
-	c := startHubCluster(t, 3, users)
+	ca := tlstest.NewCA(t, "agency")
+	c := startHubClusterWith(t, 3, clusterOpts{mqtt: users, ca: ca})
 	links := simReceivers(t, 3)
 	dir := t.TempDir()
 	// bus-1 on hub a, bus-2 on hub b, each listing the others after;
@@ -33,8 +38,8 @@ func TestClusterUsers(t *testing.T) {
 		for _, u := range c.urls(i, false) {
 			urls = append(urls, fmt.Sprintf("%q", u))
 		}
-		cfg := writeFile(t, dir, id+".yaml", fmt.Sprintf("vehicle: %s\ngps: {port: %q}\nmqtt: {urls: [%s], username: %s, password: %q}\noutbox: {path: %q}\n",
-			id, links[i], strings.Join(urls, ", "), id, password, filepath.Join(dir, id+"-outbox.db")))
+		cfg := writeFile(t, dir, id+".yaml", fmt.Sprintf("vehicle: %s\ngps: {port: %q}\nmqtt: {urls: [%s], username: %s, password: %q, ca_file: %q}\noutbox: {path: %q}\n",
+			id, links[i], strings.Join(urls, ", "), id, password, ca.File, filepath.Join(dir, id+"-outbox.db")))
 		return start(t, id, bins.agent, "vehicle", "-config", cfg)
 	}
 	agent(0, "bus-1", "bus-1-long-password")
@@ -52,8 +57,12 @@ func TestClusterUsers(t *testing.T) {
 
 	// bus-1, logged in as itself on hub c, publishes as bus-9: refused by
 	// the broker, so no hub ever hears of bus-9.
+	tlsCfg, err := tlsfiles.Client(ca.File, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cl := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(c.hubs[2].mqttURL).SetClientID("bus-1-posing").
-		SetUsername("bus-1").SetPassword("bus-1-long-password").SetProtocolVersion(4))
+		SetUsername("bus-1").SetPassword("bus-1-long-password").SetProtocolVersion(4).SetTLSConfig(tlsCfg))
 	if tok := cl.Connect(); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
 		t.Fatalf("bus-1 logging in on hub c: %v", tok.Error())
 	}

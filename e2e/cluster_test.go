@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"github.com/headway-transit/headway/internal/tlsfiles/tlstest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,7 +22,22 @@ type hubCluster struct {
 // startHubCluster starts n clustered hubs on the demo feed, each with its
 // own ports and state, every one given every hub's route; mqttExtra is
 // more of each hub's mqtt: block (indented two spaces).
-func startHubCluster(t *testing.T, n int, mqttExtra ...string) *hubCluster {
+func startHubCluster(t *testing.T, n int) *hubCluster {
+	t.Helper()
+	return startHubClusterWith(t, n, clusterOpts{})
+}
+
+// clusterOpts vary startHubCluster's hubs.
+type clusterOpts struct {
+	// mqtt are lines added under each hub's mqtt: (users).
+	mqtt string
+	// ca, when set, issues each hub a certificate for 127.0.0.1: every
+	// listener (https, mqtts) and the routes between the hubs on TLS.
+	ca *tlstest.CA
+}
+
+// startHubClusterWith starts n hubs in one cluster as o says.
+func startHubClusterWith(t *testing.T, n int, o clusterOpts) *hubCluster {
 	t.Helper()
 	c := &hubCluster{}
 	routes := make([]string, n)
@@ -35,6 +51,14 @@ func startHubCluster(t *testing.T, n int, mqttExtra ...string) *hubCluster {
 		httpPort, mport := freePort(t), freePort(t)
 		s.hubHTTP = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 		s.mqttURL = fmt.Sprintf("tcp://127.0.0.1:%d", mport)
+		tlsLines := ""
+		if o.ca != nil {
+			cert, key := o.ca.Peer(t, fmt.Sprintf("hub-%c", 'a'+i), []string{"127.0.0.1"}, time.Now().Add(24*time.Hour))
+			tlsLines = fmt.Sprintf("tls: {cert: %q, key: %q}\n", cert, key)
+			s.hubHTTP = fmt.Sprintf("https://127.0.0.1:%d", httpPort)
+			s.mqttURL = fmt.Sprintf("ssl://127.0.0.1:%d", mport)
+			trustCA(o.ca.File)
+		}
 		cfg := writeFile(t, s.dir, "hub.yaml", fmt.Sprintf(`gtfs: configs/demo-feed
 state: %q
 http: {listen: "127.0.0.1:%d"}
@@ -47,7 +71,7 @@ cluster:
   listen: "127.0.0.1:%d"
   routes: [%s]
   secret: e2e-route-secret-0123456789
-`, filepath.Join(s.dir, "model.json"), httpPort, mport, strings.Join(mqttExtra, ""), 'a'+i, routePorts[i], strings.Join(routes, ", ")))
+%s`, filepath.Join(s.dir, "model.json"), httpPort, mport, o.mqtt, 'a'+i, routePorts[i], strings.Join(routes, ", "), clusterCA(o.ca)+tlsLines))
 		s.hub = start(t, fmt.Sprintf("hub-%c", 'a'+i), bins.hub, "serve", "-config", cfg)
 		c.hubs = append(c.hubs, s)
 		c.cfgs = append(c.cfgs, cfg)
@@ -62,6 +86,15 @@ cluster:
 	return c
 }
 
+// clusterCA is the cluster.ca line for routes on TLS (indented under
+// cluster:), or none.
+func clusterCA(ca *tlstest.CA) string {
+	if ca == nil {
+		return ""
+	}
+	return fmt.Sprintf("  ca: %q\n", ca.File)
+}
+
 // urls lists the hubs' MQTT URLs or WebSocket URLs starting with hub i, as
 // a bus or sign near hub i would have them.
 func (c *hubCluster) urls(i int, ws bool) []string {
@@ -69,7 +102,7 @@ func (c *hubCluster) urls(i int, ws bool) []string {
 	for k := range c.hubs {
 		s := c.hubs[(i+k)%len(c.hubs)]
 		if ws {
-			out = append(out, "ws"+strings.TrimPrefix(s.hubHTTP, "http")+"/ws")
+			out = append(out, strings.Replace(strings.Replace(s.hubHTTP, "https:", "wss:", 1), "http:", "ws:", 1)+"/ws")
 		} else {
 			out = append(out, s.mqttURL)
 		}

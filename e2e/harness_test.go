@@ -3,6 +3,8 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -148,9 +150,42 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 	}
 }
 
+// trusted are the test CAs whose hubs the HTTP helpers below reach over
+// https (trustCA).
+var trusted struct {
+	mu    sync.Mutex
+	files []string
+}
+
+// trustCA lets the HTTP helpers trust the certificates caFile's CA signs.
+func trustCA(caFile string) {
+	trusted.mu.Lock()
+	defer trusted.mu.Unlock()
+	trusted.files = append(trusted.files, caFile)
+}
+
+// web is the HTTP client of the helpers: the system's roots and the
+// trusted test CAs.
+func web(timeout time.Duration) *http.Client {
+	trusted.mu.Lock()
+	files := slices.Clone(trusted.files)
+	trusted.mu.Unlock()
+	if len(files) == 0 {
+		return &http.Client{Timeout: timeout}
+	}
+	pool := x509.NewCertPool()
+	for _, f := range files {
+		if pem, err := os.ReadFile(f); err == nil {
+			pool.AppendCertsFromPEM(pem)
+		}
+	}
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool}, DisableKeepAlives: true,
+	}}
+}
+
 func httpOK(url string) bool {
-	c := http.Client{Timeout: time.Second}
-	resp, err := c.Get(url)
+	resp, err := web(time.Second).Get(url)
 	if err != nil {
 		return false
 	}
@@ -160,8 +195,7 @@ func httpOK(url string) bool {
 
 func getJSON(t testing.TB, url string, v any) error {
 	t.Helper()
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(url)
+	resp, err := web(2 * time.Second).Get(url)
 	if err != nil {
 		return err
 	}
@@ -471,8 +505,7 @@ func sse(ctx context.Context, t testing.TB, url string, out chan<- []byte) {
 
 // httpGet returns the body of url whatever the status.
 func httpGet(url string) ([]byte, error) {
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(url)
+	resp, err := web(2 * time.Second).Get(url)
 	if err != nil {
 		return nil, err
 	}

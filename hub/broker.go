@@ -11,7 +11,7 @@ import (
 )
 
 // startBroker starts the embedded broker (nats-server) cfg.MQTT sets up.
-func startBroker(cfg config.Config, tlsCfg *tls.Config, vehicles broker.Vehicles, logger *slog.Logger) (*broker.Broker, error) {
+func startBroker(cfg config.Config, tlsCfg, routeTLS *tls.Config, vehicles broker.Vehicles, logger *slog.Logger) (*broker.Broker, error) {
 	c := cfg.MQTT
 	users := make([]broker.User, len(c.Users))
 	for i, u := range c.Users {
@@ -19,7 +19,7 @@ func startBroker(cfg config.Config, tlsCfg *tls.Config, vehicles broker.Vehicles
 	}
 	var cluster *broker.Cluster
 	if cl := cfg.Cluster; cl.Clustered() {
-		cluster = &broker.Cluster{Name: cl.Name, Node: cl.Node, Listen: cl.Listen, Routes: cl.Routes, Secret: cl.Secret}
+		cluster = &broker.Cluster{Name: cl.Name, Node: cl.Node, Listen: cl.Listen, Routes: cl.Routes, Secret: cl.Secret, TLS: routeTLS}
 	}
 	return broker.Start(broker.Options{Addr: c.Listen, Users: users, Vehicles: vehicles, Topics: wire.Topics{Prefix: c.Prefix},
 		StoreDir: storeDir(cfg), Cluster: cluster, TLS: tlsCfg, Logger: logger})

@@ -184,7 +184,13 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		if err != nil {
 			return err
 		}
-		if brk, err = startBroker(cfg, serverTLS, vehReg.checker(), logger); err != nil {
+		var routeTLS *tls.Config
+		if cfg.Cluster.CA != "" {
+			if routeTLS, err = tlsSrv.Mutual(cfg.Cluster.CA); err != nil {
+				return fmt.Errorf("cluster.ca: %w", err)
+			}
+		}
+		if brk, err = startBroker(cfg, serverTLS, routeTLS, vehReg.checker(), logger); err != nil {
 			return err
 		}
 		defer brk.Close()

@@ -71,6 +71,30 @@ func (s *Server) Config() *tls.Config {
 	return c
 }
 
+// Mutual is TLS between peers that are each other's client and server
+// (the routes between clustered hubs): each presents the certificate in
+// use, and must be presented one that caFile's authority signed, both
+// ways. The certificate needs both the serverAuth and clientAuth extended
+// key usages, and the names the peers dial it by.
+func (s *Server) Mutual(caFile string) (*tls.Config, error) {
+	p, err := pool(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls ca: %w", err)
+	}
+	return &tls.Config{
+		MinVersion: MinVersion,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return s.cur.Load(), nil
+		},
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return s.cur.Load(), nil
+		},
+		RootCAs:    p,
+		ClientCAs:  p,
+		ClientAuth: tls.RequireAndVerifyClientCert,
+	}, nil
+}
+
 // Pinned is the client side for a process connecting to its own listener
 // (the hub to its embedded broker, at an address its certificate may not
 // name): the server must present exactly the certificate in use.

@@ -70,6 +70,9 @@ type Cluster struct {
 	// route to this one: without it anyone who reaches Listen could join
 	// the cluster and read every message. At least minSecret characters.
 	Secret string
+	// TLS, when set, encrypts the routes both ways and verifies the peer
+	// hub's certificate (tlsfiles.Server.Mutual).
+	TLS *tls.Config
 }
 
 // routeUser is the username hubs' routes present with Cluster.Secret.

@@ -48,6 +48,9 @@ func clusterOptions(so *server.Options, c *Cluster) error {
 	// default, 30 s pings and 2 out, would leave its buses for a minute.)
 	so.Cluster = server.ClusterOpts{Name: c.Name, Host: h, Port: port, Username: routeUser, Password: c.Secret,
 		PingInterval: RoutePingInterval, MaxPingsOut: RouteMaxPingsOut}
+	if c.TLS != nil {
+		so.Cluster.TLSConfig, so.Cluster.TLSTimeout = c.TLS, 5
+	}
 	for i, r := range c.Routes {
 		u, err := url.Parse(r)
 		if err != nil || u.Scheme != "nats-route" || u.Port() == "" {

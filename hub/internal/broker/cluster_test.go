@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/headway-transit/headway/internal/tlsfiles"
+	"github.com/headway-transit/headway/internal/tlsfiles/tlstest"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -23,6 +26,13 @@ func startCluster(t *testing.T, n int, topics wire.Topics) []*Broker {
 const testSecret = "route-secret-for-tests"
 
 func startClusterSecret(t *testing.T, n int, topics wire.Topics, secret string) []*Broker {
+	t.Helper()
+	return startClusterTLS(t, n, topics, secret, nil)
+}
+
+// startClusterTLS is startClusterSecret with each server's routes on the
+// TLS configuration tlsFor(i) gives (nil: plain).
+func startClusterTLS(t *testing.T, n int, topics wire.Topics, secret string, tlsFor func(i int) *tls.Config) []*Broker {
 	t.Helper()
 	var listen, routes []string
 	for range n {
@@ -37,6 +47,9 @@ func startClusterSecret(t *testing.T, n int, topics wire.Topics, secret string) 
 	var out []*Broker
 	for i := range n {
 		c := &Cluster{Name: "test", Node: fmt.Sprintf("hub-%c", 'a'+i), Listen: listen[i], Routes: routes, Secret: secret}
+		if tlsFor != nil {
+			c.TLS = tlsFor(i)
+		}
 		b, err := Start(Options{Addr: "127.0.0.1:0", Topics: topics, StoreDir: t.TempDir(), Cluster: c})
 		if err != nil {
 			t.Fatal(err)
@@ -203,5 +216,58 @@ func TestClusterWrongSecret(t *testing.T) {
 	}
 	if n := online(intruder.ClusterState()); n != 1 {
 		t.Errorf("the intruder sees %d servers", n)
+	}
+}
+
+// TestClusterTLS: routes over TLS, each hub verifying the other's
+// certificate against the agency's CA. Two hubs with certificates from it
+// form the cluster and relay a fix; a server with the secret but a
+// certificate from another CA, or with no TLS at all, is kept out.
+func TestClusterTLS(t *testing.T) {
+	topics := wire.Topics{}
+	ca := tlstest.NewCA(t, "agency")
+	until := time.Now().Add(24 * time.Hour)
+	peer := func(ca *tlstest.CA, name string) *tls.Config {
+		cert, key := ca.Peer(t, name, []string{"127.0.0.1"}, until)
+		s, err := tlsfiles.NewServer(cert, key, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.Mutual(ca.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	bs := startClusterTLS(t, 2, topics, testSecret, func(i int) *tls.Config { return peer(ca, fmt.Sprintf("hub-%c", 'a'+i)) })
+	for deadline := time.Now().Add(wait); online(bs[0].ClusterState()) != 2; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("two hubs with the agency's certificates never routed: %+v", bs[0].ClusterState())
+		}
+	}
+	got := make(chan mqtt.Message, 4)
+	sub := connectEventually(t, connectOpts(bs[1], "hub", "", ""))
+	subscribe(t, sub, topics.AllPositions(), got)
+	bus := connectEventually(t, connectOpts(bs[0], "bus-1", "", ""))
+	publish(t, bus, topics.Position("bus-1"), false, "over tls")
+	if m := next(t, got, "bus-1's position across the TLS route"); string(m.Payload()) != "over tls" {
+		t.Errorf("got %q", m.Payload())
+	}
+
+	other := tlstest.NewCA(t, "other")
+	for name, c := range map[string]*tls.Config{"another CA": peer(other, "intruder"), "no TLS": nil} {
+		intruder, err := Start(Options{Addr: "127.0.0.1:0", StoreDir: t.TempDir(), Cluster: &Cluster{Name: "test", Node: "intruder",
+			Listen: "127.0.0.1:0", Routes: []string{"nats-route://" + bs[0].ClusterAddr()}, Secret: testSecret, TLS: c}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * time.Second) // routes are retried every second
+		if n := online(bs[0].ClusterState()); n != 2 {
+			t.Errorf("%s: %d servers online, want 2: %+v", name, n, bs[0].ClusterState())
+		}
+		if n := online(intruder.ClusterState()); n != 1 {
+			t.Errorf("%s: the intruder sees %d servers", name, n)
+		}
+		intruder.Close()
 	}
 }

@@ -89,6 +89,14 @@ type Cluster struct {
 	// Secret, the same on every hub, lets a hub's broker route to the
 	// others: 16 characters at least (openssl rand -hex 24).
 	Secret string `yaml:"secret"`
+	// CA, when set, puts the routes on TLS: each hub presents its
+	// tls.cert (which needs the serverAuth and clientAuth key usages and
+	// the name the others dial it by) and verifies the other's against
+	// this CA, both ways.
+	CA string `yaml:"ca"`
+	// Plain lets routes be plain text on a cluster.listen other than
+	// loopback, with no ca: only on a private network.
+	Plain bool `yaml:"plain"`
 	// NATS lists an external NATS cluster's client URLs (nats://host:4222)
 	// when the hubs use one (mqtt.url its MQTT listener) instead of their
 	// embedded brokers: then there is no listen, routes or secret, and the
@@ -430,7 +438,7 @@ func (c *Config) Validate() error {
 	if c.Boards.Horizon.D() < time.Minute || c.Boards.Horizon.D() > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("boards.horizon: %v, want 1m to 24h", c.Boards.Horizon.D()))
 	}
-	errs = append(errs, c.Cluster.check(c.MQTT.URL)...)
+	errs = append(errs, c.Cluster.check(c.MQTT.URL, c.TLS.On())...)
 	if len(c.MQTT.Users) > 0 && c.MQTT.URL != "" {
 		errs = append(errs, errors.New("mqtt.users: only for the embedded broker, and mqtt.url is set: give the users to that broker"))
 	}
@@ -505,7 +513,7 @@ func checkBrokerURL(field, raw string) []error {
 	return nil
 }
 
-func (c Cluster) check(external string) []error {
+func (c Cluster) check(external string, tlsOn bool) []error {
 	if !c.Clustered() {
 		if c.Node != "" || c.Listen != "" || len(c.Routes) > 0 || c.Secret != "" {
 			return []error{errors.New("cluster.name: is required for a cluster (the same on every hub)")}
@@ -532,7 +540,7 @@ func (c Cluster) check(external string) []error {
 		for _, f := range []struct {
 			name string
 			set  bool
-		}{{"listen", c.Listen != ""}, {"routes", len(c.Routes) > 0}, {"secret", c.Secret != ""}} {
+		}{{"listen", c.Listen != ""}, {"routes", len(c.Routes) > 0}, {"secret", c.Secret != ""}, {"ca", c.CA != ""}} {
 			if f.set {
 				errs = append(errs, fmt.Errorf("cluster.%s: only for the hubs' embedded brokers, and mqtt.url is set (the external cluster routes itself)", f.name))
 			}
@@ -544,6 +552,16 @@ func (c Cluster) check(external string) []error {
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("cluster.listen: %w", err))
+	} else if c.CA == "" && !c.Plain && !loopback(c.Listen) {
+		errs = append(errs, fmt.Errorf("cluster.listen: %s would route plain text beyond this machine: set cluster.ca (routes on TLS with tls.cert), or cluster.plain: true on a private network", c.Listen))
+	}
+	if c.CA != "" {
+		if !tlsOn {
+			errs = append(errs, errors.New("cluster.ca: routes speak TLS with the hub's own certificate: set tls.cert and tls.key"))
+		}
+		if err := checkPath(c.CA); err != nil {
+			errs = append(errs, fmt.Errorf("cluster.ca: %w", err))
+		}
 	}
 	if len(c.Routes) == 0 {
 		errs = append(errs, errors.New("cluster.routes: list every hub's route address, nats-route://host:port"))

@@ -72,10 +72,13 @@ func TestLoadBad(t *testing.T) {
 		{"broker.yaml", `config FILE: line 3: mqtt.broker: unknown field (fields here: listen, store, url, urls, username, password, users, vehicles, plain, client_id, prefix, queue)`},
 		{"store-external.yaml", "config FILE: line 4: mqtt.store: only for the embedded broker, and mqtt.url is set"},
 		{"cluster.yaml", "config FILE: line 4: cluster.node: node id \"hub a\": character ' ' at 3 is not allowed (a name different on every hub)\n" +
+			"config FILE: line 5: cluster.listen: :6222 would route plain text beyond this machine: set cluster.ca (routes on TLS with tls.cert), or cluster.plain: true on a private network\n" +
 			"config FILE: line 6: cluster.routes[0]: \"hub-b:6222\", want nats-route://host:port\n" +
 			"config FILE: line 7: cluster.secret: shorter than 16 characters: the same long random string on every hub (openssl rand -hex 24)"},
 		{"cluster-external.yaml", "config FILE: line 7: cluster.nats[0]: \"nats-1:4222\", want nats://host:port\n" +
 			"config FILE: line 8: cluster.secret: only for the hubs' embedded brokers, and mqtt.url is set (the external cluster routes itself)"},
+		{"cluster-ca.yaml", "config FILE: line 8: cluster.ca: routes speak TLS with the hub's own certificate: set tls.cert and tls.key\n" +
+			"config FILE: line 8: cluster.ca: /nonexistent/ca.pem: no such file or directory"},
 		{"cluster-name.yaml", "config FILE: cluster.name: is required for a cluster (the same on every hub)"},
 		{"urls-alone.yaml", "config FILE: line 3: mqtt.urls: give the first external broker as mqtt.url, the others here"},
 		{"urls-bad.yaml", `config FILE: line 4: mqtt.urls[0]: scheme "http", want tcp, ssl, tls, mqtt or mqtts`},

@@ -70,7 +70,14 @@ func (ca *CA) Client(t testing.TB, name string, notAfter time.Time) (certFile, k
 	return ca.issue(t, name, nil, notAfter, x509.ExtKeyUsageClientAuth)
 }
 
-func (ca *CA) issue(t testing.TB, name string, hosts []string, notAfter time.Time, usage x509.ExtKeyUsage) (string, string) {
+// Peer issues a certificate for a server that is also a client of its
+// peers (a clustered hub's routes): both extended key usages, for hosts.
+func (ca *CA) Peer(t testing.TB, name string, hosts []string, notAfter time.Time) (certFile, keyFile string) {
+	t.Helper()
+	return ca.issue(t, name, hosts, notAfter, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
+}
+
+func (ca *CA) issue(t testing.TB, name string, hosts []string, notAfter time.Time, usage ...x509.ExtKeyUsage) (string, string) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +89,7 @@ func (ca *CA) issue(t testing.TB, name string, hosts []string, notAfter time.Tim
 		NotBefore:    time.Now().Add(-2 * time.Hour),
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		ExtKeyUsage:  usage,
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
