@@ -121,4 +121,3 @@ func (s *signRegister) reload(p *push.Server) {
 		p.Revoked(gone)
 	}
 }
-
