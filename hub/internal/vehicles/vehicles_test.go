@@ -109,3 +109,27 @@ func TestLoadRefuses(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCheck: whatever a client sends as username and password over MQTT,
+// Check never panics and lets in only the registered pair.
+func FuzzCheck(f *testing.F) {
+	path := filepath.Join(f.TempDir(), "vehicles.json")
+	pw, err := Add(path, "bus-1", time.Now())
+	if err != nil {
+		f.Fatal(err)
+	}
+	r, err := Open(path)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("bus-1", pw)
+	f.Add("bus-1", "")
+	f.Add("", PasswordPrefix)
+	f.Add("bus-1\x00", pw+"\x00")
+	f.Fuzz(func(t *testing.T, vehicle, password string) {
+		err := r.Check(vehicle, password)
+		if (err == nil) != (vehicle == "bus-1" && password == pw) {
+			t.Fatalf("Check(%q, %q) = %v", vehicle, password, err)
+		}
+	})
+}
