@@ -14,7 +14,9 @@ import (
 	"github.com/headway-transit/headway/internal/wire"
 )
 
-// conn is one sign connection. Only writeLoop writes to ws.
+// conn is one sign connection. At most one goroutine writes to ws at a
+// time, and only while there is something to write (drain): an idle sign
+// costs no writer goroutine, and a slow one holds up only its own.
 //
 // Outgoing messages are coalesced by stop and kind: a board replaces the
 // board of its stop whole, so a board that has not been written yet is
@@ -27,8 +29,6 @@ type conn struct {
 	s      *Server
 	ws     *websocket.Conn
 	remote string
-	quit   chan struct{}
-	once   sync.Once
 
 	// Guarded by s.mu.
 	stops   []string
@@ -40,14 +40,31 @@ type conn struct {
 	grant *grant
 
 	mu      sync.Mutex
-	pending map[msgKey][]byte
-	order   []msgKey // first-queued first, so a subscribe's boards go in stop order
-	wake    chan struct{}
-	// closeMsg is the close frame writeLoop sends on its way out.
+	pending []pendingMsg // first-queued first, so a subscribe's boards go in stop order
+	ping    bool         // a keep-alive ping is due
+	writing bool         // a drain goroutine is running (or has closed ws)
+	closing bool         // no more messages: flush, say goodbye, close
+	// closeMsg is the close frame sent on the way out.
 	closeMsg []byte
+	// done is closed once ws is closed.
+	done chan struct{}
+
+	// What the sign sent, waiting for handleQueued (in order); handling
+	// is whether that goroutine runs. The reader only reads, so its
+	// stack stays small while it waits.
+	in       [][]byte
+	handling bool
 }
 
 type msgKey struct{ stop, kind string }
+
+// pendingMsg is a message waiting to be written: its bytes, or the frame
+// prepared once for every sign it goes to (publish).
+type pendingMsg struct {
+	k   msgKey
+	msg []byte
+	pm  *websocket.PreparedMessage
+}
 
 type grant struct {
 	display string
@@ -55,43 +72,63 @@ type grant struct {
 }
 
 func newConn(s *Server, ws *websocket.Conn, remote string) *conn {
-	return &conn{s: s, ws: ws, remote: remote, quit: make(chan struct{}), pending: map[msgKey][]byte{}, wake: make(chan struct{}, 1)}
+	return &conn{s: s, ws: ws, remote: remote, done: make(chan struct{})}
 }
 
 // send queues msg about stop, replacing any unwritten message of the same
 // stop and kind.
-func (c *conn) send(k msgKey, msg []byte) {
-	select {
-	case <-c.quit:
-		return
-	default:
-	}
+func (c *conn) send(k msgKey, msg []byte) { c.queue(pendingMsg{k: k, msg: msg}) }
+
+// sendPrepared is send with the frame already made.
+func (c *conn) sendPrepared(k msgKey, pm *websocket.PreparedMessage) { c.queue(pendingMsg{k: k, pm: pm}) }
+
+func (c *conn) queue(m pendingMsg) {
+	k := m.k
 	c.mu.Lock()
-	if _, ok := c.pending[k]; !ok {
-		c.order = append(c.order, k)
-	} else {
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	replaced := false
+	for i := range c.pending {
+		if c.pending[i].k == k {
+			c.pending[i], replaced = m, true
+			break
+		}
+	}
+	if !replaced {
+		c.pending = append(c.pending, m)
+	}
+	c.startDrain()
+	c.mu.Unlock()
+	if replaced {
 		c.s.m.coalesced.Inc()
 	}
-	c.pending[k] = msg
-	c.mu.Unlock()
 	c.s.m.sent.Inc()
-	select {
-	case c.wake <- struct{}{}:
-	default:
+}
+
+// keepAlive queues a ping.
+func (c *conn) keepAlive() {
+	c.mu.Lock()
+	if !c.closing {
+		c.ping = true
+		c.startDrain()
+	}
+	c.mu.Unlock()
+}
+
+// startDrain starts the writer unless one runs. c.mu is held.
+func (c *conn) startDrain() {
+	if !c.writing {
+		c.writing = true
+		go c.drain()
 	}
 }
 
-// take removes and returns the pending messages in queue order.
-func (c *conn) take() [][]byte {
+func (c *conn) isClosing() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([][]byte, 0, len(c.order))
-	for _, k := range c.order {
-		out = append(out, c.pending[k])
-		delete(c.pending, k)
-	}
-	c.order = c.order[:0]
-	return out
+	return c.closing
 }
 
 func (c *conn) displayID() string {
@@ -100,17 +137,22 @@ func (c *conn) displayID() string {
 	return c.display
 }
 
-// close stops the writer without a close frame.
-func (c *conn) close() { c.once.Do(func() { close(c.quit) }) }
+// close ends the connection without a close frame, once what is queued is
+// written.
+func (c *conn) close() { c.closeWith(0, "") }
 
-// closeWith stops the writer, which sends a close frame first.
+// closeWith ends the connection with a close frame (code 0: none), once
+// what is queued is written.
 func (c *conn) closeWith(code int, text string) {
 	c.mu.Lock()
-	if c.closeMsg == nil {
+	if code != 0 && c.closeMsg == nil {
 		c.closeMsg = websocket.FormatCloseMessage(code, text)
 	}
+	if !c.closing {
+		c.closing = true
+		c.startDrain()
+	}
 	c.mu.Unlock()
-	c.close()
 }
 
 // fail sends an error message and closes.
@@ -120,57 +162,60 @@ func (c *conn) fail(code, msg string, status int) {
 	c.closeWith(status, code)
 }
 
-func (c *conn) writeLoop() {
-	ping := time.NewTicker(c.s.opts.PingEvery)
-	defer ping.Stop()
-	defer c.ws.Close()
+// drain writes what is queued until nothing is, then returns; when the
+// connection is closing it flushes, sends the close frame and closes ws.
+func (c *conn) drain() {
 	for {
-		select {
-		case <-c.wake:
-			if !c.flush() {
-				return
-			}
-		case <-ping.C:
-			if err := c.write(websocket.PingMessage, nil); err != nil {
-				c.writeFailed(err)
-				return
-			}
-		case <-c.quit:
-			// Flush what is queued (an error message, say), then say goodbye.
-			if !c.flush() {
-				return
-			}
-			c.mu.Lock()
-			cm := c.closeMsg
+		c.mu.Lock()
+		msgs, ping, closing, cm := c.pending, c.ping, c.closing, c.closeMsg
+		c.pending, c.ping = nil, false
+		if len(msgs) == 0 && !ping && !closing {
+			c.writing = false
 			c.mu.Unlock()
-			if cm != nil {
-				_ = c.ws.WriteControl(websocket.CloseMessage, cm, time.Now().Add(time.Second))
-			}
 			return
 		}
-	}
-}
-
-// flush writes every pending message; false when the connection failed.
-func (c *conn) flush() bool {
-	for _, msg := range c.take() {
-		if err := c.write(websocket.TextMessage, msg); err != nil {
-			c.writeFailed(err)
-			return false
+		c.mu.Unlock()
+		ok := true
+		if ping {
+			ok = c.written(c.write(websocket.PingMessage, nil))
+		}
+		for _, m := range msgs {
+			if !ok {
+				break
+			}
+			if m.pm != nil {
+				_ = c.ws.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+				ok = c.written(c.ws.WritePreparedMessage(m.pm))
+			} else {
+				ok = c.written(c.write(websocket.TextMessage, m.msg))
+			}
+		}
+		if !ok || closing {
+			if ok && cm != nil {
+				_ = c.ws.WriteControl(websocket.CloseMessage, cm, time.Now().Add(time.Second))
+			}
+			c.mu.Lock()
+			c.closing, c.pending = true, nil
+			c.mu.Unlock()
+			c.ws.Close()
+			close(c.done)
+			return // writing stays true: nothing is written again
 		}
 	}
-	return true
 }
 
-// writeFailed ends the connection after a failed write. A timeout means the
-// sign stopped reading (or its network did): it is dropped, not waited for.
-func (c *conn) writeFailed(err error) {
+// written reports whether a write went through. A timeout means the sign
+// stopped reading (or its network did): it is dropped, not waited for.
+func (c *conn) written(err error) bool {
+	if err == nil {
+		return true
+	}
 	var ne interface{ Timeout() bool }
 	if errors.As(err, &ne) && ne.Timeout() {
 		c.s.m.dropped.Inc()
 		c.s.log.Warn("dropping slow sign", "remote", c.remote, "display", c.displayID())
 	}
-	c.close()
+	return false
 }
 
 func (c *conn) write(kind int, msg []byte) error {
@@ -206,8 +251,57 @@ func (c *conn) readLoop() {
 			c.fail(wire.CodeBadMessage, "binary frames are not part of the protocol; send JSON text", websocket.CloseUnsupportedData)
 			return
 		}
-		if !c.handle(msg) {
+		c.received(msg)
+	}
+}
+
+// maxInbound bounds the messages from one sign waiting to be handled.
+const maxInbound = 32
+
+// received queues msg for handleQueued, starting it unless it runs. A
+// sign sends a subscribe and then a heartbeat every half minute: a
+// handler goroutine exists for moments only.
+func (c *conn) received(msg []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	if len(c.in) >= maxInbound {
+		// A sign sends a subscribe, then a heartbeat a half minute: this
+		// is a flood, not a sign. (fail takes c.mu: queue the error here.)
+		c.s.m.badFrames.WithLabelValues("flood").Inc()
+		b, _ := json.Marshal(wire.Error{Type: wire.TypeError, Code: wire.CodeBadMessage,
+			Message: fmt.Sprintf("more than %d messages waiting: a sign sends a subscribe, then a heartbeat every half minute", maxInbound)})
+		c.pending = append(c.pending, pendingMsg{k: msgKey{kind: wire.TypeError}, msg: b})
+		c.closeMsg = websocket.FormatCloseMessage(websocket.ClosePolicyViolation, wire.CodeBadMessage)
+		c.closing = true
+		c.startDrain()
+		return
+	}
+	c.in = append(c.in, msg)
+	if !c.handling {
+		c.handling = true
+		go c.handleQueued()
+	}
+}
+
+// handleQueued handles what the sign sent, in order, until nothing waits.
+// A message that ends the connection (handle false) closes it, and what
+// follows it is dropped.
+func (c *conn) handleQueued() {
+	for {
+		c.mu.Lock()
+		if len(c.in) == 0 || c.closing {
+			c.in, c.handling = nil, false
+			c.mu.Unlock()
 			return
+		}
+		msg := c.in[0]
+		c.in = c.in[1:]
+		c.mu.Unlock()
+		if !c.handle(msg) {
+			c.close()
 		}
 	}
 }

@@ -147,7 +147,7 @@ func New(opts Options) *Server {
 		deniedLog: ratelimit.LogEvery{Every: time.Minute},
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  1024,
+		ReadBufferSize:  512, // a subscribe or a heartbeat; longer messages are read in pieces
 		WriteBufferSize: 4096,
 		// Signs idle between boards: a pooled write buffer is held only
 		// while a message is written, 4 kB less per connection.
@@ -209,16 +209,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.open++
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.open--
-		s.mu.Unlock()
-		s.wg.Done()
-	}()
-
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		s.m.badFrames.WithLabelValues("upgrade").Inc()
+		s.closed1()
 		return // the upgrader has answered with an HTTP error
 	}
 	c := newConn(s, ws, r.RemoteAddr)
@@ -235,24 +229,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
 	s.m.conns.Inc()
+	// The connection is read on a goroutine of its own, and this one, with
+	// net/http's request state and buffers, ends: an idle sign costs its
+	// reader's small stack and little else.
+	go s.serve(c)
+}
 
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.writeLoop()
-	}()
-	idle := time.AfterFunc(s.opts.SubscribeTimeout, func() {
-		if !c.subscribed.Load() {
+// serve reads c until it closes, then forgets it.
+func (s *Server) serve(c *conn) {
+	defer s.closed1()
+	// Not kept: fired once, the timer is garbage.
+	time.AfterFunc(s.opts.SubscribeTimeout, func() {
+		if !c.subscribed.Load() && !c.isClosing() {
 			s.m.badFrames.WithLabelValues("no_subscribe").Inc()
 			c.fail(wire.CodeBadMessage, fmt.Sprintf("no subscribe within %v", s.opts.SubscribeTimeout), websocket.ClosePolicyViolation)
 		}
 	})
 	c.readLoop()
-	idle.Stop()
 	c.close()
-	<-done
+	<-c.done
 	s.remove(c)
 	s.m.conns.Dec()
+}
+
+// closed1 counts a connection served to its end.
+func (s *Server) closed1() {
+	s.mu.Lock()
+	s.open--
+	s.mu.Unlock()
+	s.wg.Done()
 }
 
 // bearer is the request's Authorization: Bearer token.
@@ -421,21 +426,43 @@ func (s *Server) publish(k msgKey, msg []byte) {
 		targets = append(targets, c)
 	}
 	s.mu.Unlock()
+	if len(targets) == 0 {
+		return
+	}
+	// One frame for every sign of the stop.
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
+	if err != nil {
+		s.log.Error("board not framed", "stop", stop, "err", err)
+		return
+	}
 	for _, c := range targets {
-		c.send(k, msg)
+		c.sendPrepared(k, pm)
 	}
 }
 
-// Run re-sends every subscribed stop's timetable periodically, until ctx is
+// Run re-sends every subscribed stop's timetable periodically and pings every
+// sign every PingEvery (keep-alive; a dead one fails the write), until ctx is
 // done; then it closes every connection and waits for them.
 func (s *Server) Run(ctx context.Context) error {
 	t := time.NewTicker(s.opts.TimetableEvery)
 	defer t.Stop()
+	ping := time.NewTicker(s.opts.PingEvery)
+	defer ping.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			s.Close()
 			return nil
+		case <-ping.C:
+			s.mu.Lock()
+			conns := make([]*conn, 0, len(s.conns))
+			for c := range s.conns {
+				conns = append(conns, c)
+			}
+			s.mu.Unlock()
+			for _, c := range conns {
+				c.keepAlive()
+			}
 		case <-t.C:
 			s.forgetDisplays(s.opts.Now().Add(-displayMemory))
 			for _, st := range s.SubscribedStops() {
