@@ -329,6 +329,17 @@ func (ps *Partitions) balance(ctx context.Context) {
 	for p := range ps.opts.Partitions {
 		mine := roster.Owner(p) == ps.opts.Node
 		cc, pulling := ps.pulls[p]
+		if pulling {
+			select {
+			case <-cc.Closed():
+				// The pull ended on its own (its consumer lost, say): take
+				// the partition up again rather than leave it unread.
+				ps.log.Warn("a partition's pull ended; taking it up again", "partition", p)
+				delete(ps.pulls, p)
+				pulling = false
+			default:
+			}
+		}
 		switch {
 		case mine && !pulling:
 			// Taken from a hub gone offline (its routes down) or handing
@@ -336,7 +347,11 @@ func (ps *Partitions) balance(ctx context.Context) {
 			ps.unpin(ctx, p)
 			c, err := ps.opts.JS.Consumer(ctx, Stream, consumerName(p))
 			if err == nil {
-				cc, err = c.Consume(ps.handle, jetstream.PullPriorityGroup(group), jetstream.PullExpiry(2*time.Second))
+				part := p
+				cc, err = c.Consume(ps.handle, jetstream.PullPriorityGroup(group), jetstream.PullExpiry(2*time.Second),
+					jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+						ps.log.Debug("partition pull", "partition", part, "err", err)
+					}))
 			}
 			if err != nil {
 				ps.log.Warn("cannot pull a partition; retrying", "partition", p, "err", err)

@@ -3,6 +3,7 @@ package partition
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -304,7 +305,25 @@ func TestListenerStreamFirst(t *testing.T) {
 	}
 	publishAll(t, c, vehicles, "1") // each acknowledged by the listener, no hub running
 	a = startHub(t, b, "a", online, 4)
-	eventually(t, "all 30 messages delivered to the hub started later", func() bool { return a.count() >= 30 })
+	for deadline := time.Now().Add(wait); a.count() < 30; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			// What the stream and its consumers hold, to tell why.
+			var state []string
+			dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer dcancel()
+			for p := range 4 {
+				c, err := js.Consumer(dctx, Stream, consumerName(p))
+				if err != nil {
+					state = append(state, fmt.Sprintf("partition %d: %v", p, err))
+					continue
+				}
+				ci := c.CachedInfo()
+				state = append(state, fmt.Sprintf("partition %d: pending %d, ack pending %d, redelivered %d, waiting %d, pinned %v",
+					p, ci.NumPending, ci.NumAckPending, ci.NumRedelivered, ci.NumWaiting, ci.PriorityGroups))
+			}
+			t.Fatalf("%d of 30 messages delivered to the hub started later in %v; owned %v\n%s", a.count(), wait, a.ps.Owned(), strings.Join(state, "\n"))
+		}
+	}
 	time.Sleep(300 * time.Millisecond)
 	if n := a.count(); n != 30 {
 		t.Errorf("%d deliveries of 30 messages", n)
