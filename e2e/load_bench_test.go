@@ -1,0 +1,328 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/gorilla/websocket"
+
+	"github.com/headway-transit/headway/internal/gtfs"
+	"github.com/headway-transit/headway/internal/wire"
+)
+
+// BenchmarkHubUnderLoad is issue 15's load harness: firmware-sim fleets
+// publishing R positions a second (R/HZ buses at HZ fixes a second, 8
+// shared MQTT connections) for SECS seconds after WARM seconds of start-up,
+// first into a bare nats-server relaying to one subscriber (the ceiling:
+// what the broker alone carries on this machine), then into a live hub on
+// its embedded broker with SIGNS signs holding WebSocket connections. For
+// the hub it reports positions applied a second, what was lost (seqs
+// missing at the hub once the fleet stops, and messages dropped from the
+// engine's queue), the hub's CPU and peak RSS, boards sent to signs, and
+// the fix-to-sign latency of a probe bus standing on its trip (each of its
+// fixes moves its predicted arrival, so each board change on the probe
+// sign is caused by one fix).
+//
+//	go test -run '^$' -bench HubUnderLoad -benchtime=1x -timeout 60m ./e2e
+//	HEADWAY_LOAD_RATES=5000,10000 HEADWAY_LOAD_SECS=30 ... (quicker)
+//
+// One op is one whole run at a rate; the figures are logged and reported
+// as metrics, not asserted.
+func BenchmarkHubUnderLoad(b *testing.B) {
+	skipShort(b)
+	rates := envInts(b, "HEADWAY_LOAD_RATES", []int{5000, 10000, 15000, 20000})
+	o := loadOpts{
+		secs:  time.Duration(envInts(b, "HEADWAY_LOAD_SECS", []int{60})[0]) * time.Second,
+		warm:  time.Duration(envInts(b, "HEADWAY_LOAD_WARM", []int{15})[0]) * time.Second,
+		hz:    envInts(b, "HEADWAY_LOAD_HZ", []int{5})[0],
+		signs: envInts(b, "HEADWAY_LOAD_SIGNS", []int{1000})[0],
+	}
+	for _, r := range rates {
+		o.rate = r
+		b.Run(fmt.Sprintf("relay/%d", r), func(b *testing.B) { relayUnderLoad(b, o) })
+		b.Run(fmt.Sprintf("hub/%d", r), func(b *testing.B) { hubUnderLoad(b, o) })
+	}
+}
+
+type loadOpts struct {
+	rate, hz, signs int
+	secs, warm      time.Duration
+}
+
+func envInts(b *testing.B, name string, def []int) []int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			b.Fatalf("%s=%q: want positive whole numbers, comma-separated", name, v)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// startFleet runs firmware-sim fleet at o's rate against url.
+func startFleet(b *testing.B, o loadOpts, url string) *proc {
+	n := o.rate / o.hz
+	return start(b, "fleet", bins.sim, "fleet", "-feed", "configs/demo-feed", "-vehicles", strconv.Itoa(n),
+		"-rate", strconv.Itoa(o.hz), "-mqtt", url, "-clients", "8")
+}
+
+var fleetRate = regexp.MustCompile(`fixes/s (\d+)`)
+
+// fleetFixesPerSecond is the rate in the fleet's last status lines (one
+// every 10 s): the mean of those after the warm-up.
+func fleetFixesPerSecond(p *proc, skip int) float64 {
+	ms := fleetRate.FindAllStringSubmatch(p.output(), -1)
+	if len(ms) <= skip {
+		skip = 0 // a short run: every line there is
+	}
+	if len(ms) == 0 {
+		return 0
+	}
+	var sum float64
+	for _, m := range ms[skip:] {
+		v, _ := strconv.ParseFloat(m[1], 64)
+		sum += v
+	}
+	return sum / float64(len(ms)-skip)
+}
+
+// cpuSeconds is a process's user+system CPU so far.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ
+}
+
+func peakRSSMiB(pid int) float64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func relayUnderLoad(b *testing.B, o loadOpts) {
+	for range b.N {
+		br := startNATS(b)
+		var got atomic.Int64
+		sub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(br.url).SetClientID("ceiling").SetProtocolVersion(4).SetCleanSession(true))
+		if tok := sub.Connect(); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+			b.Fatalf("subscriber: %v", tok.Error())
+		}
+		if tok := sub.Subscribe(wire.Topics{}.AllPositions(), 1, func(mqtt.Client, mqtt.Message) { got.Add(1) }); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+			b.Fatalf("subscribe: %v", tok.Error())
+		}
+		fl := startFleet(b, o, br.url)
+		time.Sleep(o.warm)
+		g0, t0 := got.Load(), time.Now()
+		time.Sleep(o.secs)
+		rate := float64(got.Load()-g0) / time.Since(t0).Seconds()
+		sent := fleetFixesPerSecond(fl, int(o.warm/(10*time.Second)))
+		fl.stop(b)
+		sub.Disconnect(100)
+		br.stop(b)
+		b.ReportMetric(rate, "relayed/s")
+		b.Logf("relay at %d/s asked: the fleet made %.0f fixes/s, the bare subscriber got %.0f/s", o.rate, sent, rate)
+	}
+}
+
+func hubUnderLoad(b *testing.B, o loadOpts) {
+	feed, err := gtfs.Load(filepath.Join(bins.root, "configs/demo-feed"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range b.N {
+		trip, _ := tripInProgress(b, feed, time.Now())
+		d := (trip.StopTimes[3].Dist + trip.StopTimes[4].Dist) / 2
+		pos, _ := trip.Path.At(d)
+		probeStop := trip.StopTimes[len(trip.StopTimes)-2].StopID
+		s, _ := startHubConfig(b, func(string) string {
+			return fmt.Sprintf("vehicles: {probe-bus: {trip: %q}}\nboards: {refresh: 15s}\n", trip.ID)
+		})
+		pid := s.hub.cmd.Process.Pid
+
+		// The signs: spread over every stop, reading and counting.
+		stops := make([]string, 0, len(feed.Stops))
+		for id := range feed.Stops {
+			stops = append(stops, id)
+		}
+		sort.Strings(stops)
+		wsURL := "ws" + strings.TrimPrefix(s.hubHTTP, "http") + "/ws"
+		var boards atomic.Int64
+		var conns []*websocket.Conn
+		dialer := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 256, HandshakeTimeout: 30 * time.Second}
+		for i := range o.signs {
+			c, _, err := dialer.Dial(wsURL, nil)
+			if err == nil {
+				err = c.WriteJSON(wire.Subscribe{Type: wire.TypeSubscribe, Display: fmt.Sprintf("load-sign-%d", i), Stops: []string{stops[i%len(stops)]}})
+			}
+			if err != nil {
+				b.Fatalf("sign %d: %v", i, err)
+			}
+			conns = append(conns, c)
+			go func() {
+				for {
+					if _, r, err := c.NextReader(); err != nil {
+						return
+					} else if _, err := io.Copy(io.Discard, r); err != nil {
+						return
+					}
+					boards.Add(1)
+				}
+			}()
+		}
+		// The probe sign, on the probe bus's stop: when its predicted
+		// arrival changes.
+		probeSign, _, err := dialer.Dial(wsURL, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = probeSign.WriteJSON(wire.Subscribe{Type: wire.TypeSubscribe, Display: "probe-sign", Stops: []string{probeStop}})
+		changes := make(chan time.Time, 64)
+		go func() {
+			var last time.Time
+			for {
+				_, msg, err := probeSign.ReadMessage()
+				if err != nil {
+					return
+				}
+				bd, err := wire.DecodeBoard(msg)
+				if err != nil {
+					continue
+				}
+				for _, a := range bd.Arrivals {
+					if a.Vehicle == "probe-bus" && a.Predicted != nil && !a.Predicted.Equal(last) {
+						last = *a.Predicted
+						select {
+						case changes <- time.Now():
+						default:
+						}
+					}
+				}
+			}
+		}()
+		probe := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(s.mqttURL).SetClientID("probe-bus").SetProtocolVersion(4))
+		if tok := probe.Connect(); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+			b.Fatalf("probe: %v", tok.Error())
+		}
+		var probeSeq uint64
+		gps := time.Now().UTC().Truncate(time.Second)
+		sendProbe := func() time.Time {
+			probeSeq++
+			p := wire.Position{V: wire.Version, Vehicle: "probe-bus", Seq: probeSeq, Time: gps, Lat: pos.Lat, Lon: pos.Lon, Mode: 3, Speed: wire.Float(0), Trip: trip.ID}
+			gps = gps.Add(time.Second)
+			msg, err := p.Encode()
+			if err != nil {
+				b.Fatal(err)
+			}
+			at := time.Now()
+			probe.Publish(wire.Topics{}.Position("probe-bus"), 1, false, msg)
+			return at
+		}
+
+		fl := startFleet(b, o, s.mqttURL)
+		// Warm-up: the probe reports too, so it is on its sign by the end.
+		for end := time.Now().Add(o.warm); time.Now().Before(end); {
+			sendProbe()
+			time.Sleep(time.Second)
+		}
+		for len(changes) > 0 {
+			<-changes
+		}
+		m0, cpu0, boards0, t0 := scrape(b, s.hubHTTP+"/metrics"), cpuSeconds(pid), boards.Load(), time.Now()
+		var lat []time.Duration
+		lost := 0
+		for time.Since(t0) < o.secs {
+			at := sendProbe()
+			select {
+			case seen := <-changes:
+				lat = append(lat, seen.Sub(at))
+			case <-time.After(5 * time.Second):
+				lost++
+			}
+			if rest := time.Second - time.Since(at); rest > 0 {
+				time.Sleep(rest)
+			}
+		}
+		window := time.Since(t0)
+		m1, cpu1, boards1 := scrape(b, s.hubHTTP+"/metrics"), cpuSeconds(pid), boards.Load()
+		sent := fleetFixesPerSecond(fl, int(o.warm/(10*time.Second)))
+
+		// Stop the fleet, let the hub take in what is queued, then count
+		// what never reached it.
+		fl.stop(b)
+		prev := -1.0
+		for range 60 {
+			time.Sleep(time.Second)
+			n := scrape(b, s.hubHTTP+"/metrics")[`headway_vehicle_messages_total{result="accepted"}`]
+			if n == prev {
+				break
+			}
+			prev = n
+		}
+		var vs []hubVehicle
+		if err := getJSON(b, s.hubHTTP+"/api/vehicles", &vs); err != nil {
+			b.Fatal(err)
+		}
+		var missing, vehicles uint64
+		for _, v := range vs {
+			if v.Vehicle != "probe-bus" {
+				missing += v.Missing
+				vehicles++
+			}
+		}
+		accepted := m1[`headway_vehicle_messages_total{result="accepted"}`] - m0[`headway_vehicle_messages_total{result="accepted"}`]
+		dropped := m1["headway_mqtt_dropped_total"] - m0["headway_mqtt_dropped_total"]
+		applied := accepted / window.Seconds()
+		cpu := (cpu1 - cpu0) / window.Seconds()
+		slices.Sort(lat)
+		p50, p99 := time.Duration(0), time.Duration(0)
+		if len(lat) > 0 {
+			p50, p99 = lat[len(lat)/2], lat[(len(lat)*99+99)/100-1]
+		}
+		probe.Disconnect(100)
+		probeSign.Close()
+		for _, c := range conns {
+			c.Close()
+		}
+		b.ReportMetric(applied, "applied/s")
+		b.ReportMetric(float64(missing), "missing")
+		b.ReportMetric(dropped, "dropped")
+		b.ReportMetric(cpu, "hub-cores")
+		b.ReportMetric(float64(p50.Microseconds())/1000, "ms/p50-fix-to-sign")
+		b.ReportMetric(float64(p99.Microseconds())/1000, "ms/p99-fix-to-sign")
+		b.Logf("hub at %d/s asked (%d buses at %d Hz, %d signs): the fleet made %.0f fixes/s, the hub applied %.0f/s over %v; "+
+			"%d seqs missing over %d buses once the fleet stopped, %.0f dropped from the engine's queue; hub %.2f cores, peak RSS %.0f MiB; "+
+			"%.0f boards/s to the signs; probe fix to sign p50 %v, p99 %v over %d fixes (%d with no board change in 5 s)",
+			o.rate, o.rate/o.hz, o.hz, o.signs, sent, applied, window.Round(time.Second), missing, vehicles, dropped, cpu, peakRSSMiB(pid),
+			float64(boards1-boards0)/window.Seconds(), p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(lat), lost)
+		s.hub.stop(b)
+	}
+}
+
