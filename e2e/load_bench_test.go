@@ -127,6 +127,47 @@ func peakRSSMiB(pid int) float64 {
 	return 0
 }
 
+// holdSigns opens n signs on wsURL, spread over the feed's stops, each
+// reading and counting what it gets; close closes them.
+func holdSigns(b *testing.B, wsURL string, feed *gtfs.Feed, n int) (got *atomic.Int64, close func()) {
+	stops := make([]string, 0, len(feed.Stops))
+	for id := range feed.Stops {
+		stops = append(stops, id)
+	}
+	sort.Strings(stops)
+	got = new(atomic.Int64)
+	dialer := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 256, HandshakeTimeout: 30 * time.Second}
+	conns := make([]*websocket.Conn, 0, n)
+	for i := range n {
+		c, _, err := dialer.Dial(wsURL, nil)
+		if err == nil {
+			err = c.WriteJSON(wire.Subscribe{Type: wire.TypeSubscribe, Display: fmt.Sprintf("load-sign-%d", i), Stops: []string{stops[i%len(stops)]}})
+		}
+		if err != nil {
+			for _, c := range conns {
+				c.Close()
+			}
+			b.Fatalf("sign %d of %d: %v", i+1, n, err)
+		}
+		conns = append(conns, c)
+		go func() {
+			for {
+				if _, r, err := c.NextReader(); err != nil {
+					return
+				} else if _, err := io.Copy(io.Discard, r); err != nil {
+					return
+				}
+				got.Add(1)
+			}
+		}()
+	}
+	return got, func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+}
+
 func relayUnderLoad(b *testing.B, o loadOpts) {
 	for range b.N {
 		br := startNATS(b)
@@ -167,36 +208,9 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 		})
 		pid := s.hub.cmd.Process.Pid
 
-		// The signs: spread over every stop, reading and counting.
-		stops := make([]string, 0, len(feed.Stops))
-		for id := range feed.Stops {
-			stops = append(stops, id)
-		}
-		sort.Strings(stops)
 		wsURL := "ws" + strings.TrimPrefix(s.hubHTTP, "http") + "/ws"
-		var boards atomic.Int64
-		var conns []*websocket.Conn
+		boards, closeSigns := holdSigns(b, wsURL, feed, o.signs)
 		dialer := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 256, HandshakeTimeout: 30 * time.Second}
-		for i := range o.signs {
-			c, _, err := dialer.Dial(wsURL, nil)
-			if err == nil {
-				err = c.WriteJSON(wire.Subscribe{Type: wire.TypeSubscribe, Display: fmt.Sprintf("load-sign-%d", i), Stops: []string{stops[i%len(stops)]}})
-			}
-			if err != nil {
-				b.Fatalf("sign %d: %v", i, err)
-			}
-			conns = append(conns, c)
-			go func() {
-				for {
-					if _, r, err := c.NextReader(); err != nil {
-						return
-					} else if _, err := io.Copy(io.Discard, r); err != nil {
-						return
-					}
-					boards.Add(1)
-				}
-			}()
-		}
 		// The probe sign, on the probe bus's stop: when its predicted
 		// arrival changes.
 		probeSign, _, err := dialer.Dial(wsURL, nil)
@@ -308,9 +322,7 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 		}
 		probe.Disconnect(100)
 		probeSign.Close()
-		for _, c := range conns {
-			c.Close()
-		}
+		closeSigns()
 		b.ReportMetric(applied, "applied/s")
 		b.ReportMetric(float64(missing), "missing")
 		b.ReportMetric(dropped, "dropped")

@@ -110,6 +110,10 @@ type Engine struct {
 	remoteOf map[boards.TripKey]string // trip run -> the hub predicting it (share.go)
 	shared   map[boards.TripKey]bool   // trip runs to hand to Options.Share
 	snapshot bool                      // the vehicles' API view is out of date
+	// rtDirty: the GTFS-Realtime view is out of date; viewsAt: when the
+	// views (vehicles, GTFS-Realtime) were last built (viewsEvery).
+	rtDirty bool
+	viewsAt time.Time
 	lastRows map[string]string         // stop -> encoded arrivals of its last board
 
 	mu        sync.RWMutex
@@ -238,6 +242,8 @@ func (e *Engine) Timetable(stop string) []byte {
 func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 	refresh := time.NewTicker(e.opts.Refresh)
 	defer refresh.Stop()
+	views := time.NewTicker(viewsEvery)
+	defer views.Stop()
 	var checkpoint <-chan time.Time
 	if e.opts.Checkpoint != nil && e.opts.CheckpointEvery > 0 {
 		t := time.NewTicker(e.opts.CheckpointEvery)
@@ -264,10 +270,10 @@ func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 					break drain
 				}
 			}
-			e.Flush()
+			e.flush(false)
 		case st := <-e.watch:
 			e.dirty[st] = true
-			e.Flush()
+			e.flush(false)
 		case op := <-e.remote:
 			e.applyRemote(op)
 		remote:
@@ -279,7 +285,9 @@ func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 					break remote
 				}
 			}
-			e.Flush()
+			e.flush(false)
+		case <-views.C:
+			e.buildViews(true)
 		case <-refresh.C:
 			e.Refresh()
 		}
@@ -435,14 +443,24 @@ func (e *Engine) markTrip(k boards.TripKey) {
 	}
 }
 
-// Flush rebuilds the boards of dirty stops and publishes those that changed.
-func (e *Engine) Flush() {
+// viewsEvery is how often, at most, Run rebuilds the views that cover the
+// whole fleet (/api/vehicles, GTFS-Realtime): they are read by people and
+// by feed consumers polling every few seconds, so rebuilding them for each
+// batch of fixes would make each fix's cost grow with the fleet.
+const viewsEvery = time.Second
+
+// Flush rebuilds the boards of dirty stops and publishes those that
+// changed, and brings the views up to date.
+func (e *Engine) Flush() { e.flush(true) }
+
+// flush is Flush; the views are rebuilt only when now is their time
+// (views false: Run's batches) or at once (views true).
+func (e *Engine) flush(views bool) {
 	e.shareFlush()
-	e.publishRealtime()
-	if e.snapshot {
-		e.snapshotVehicles()
-		e.snapshot = false
+	if len(e.dirty) > 0 || e.snapshot {
+		e.rtDirty = true
 	}
+	e.buildViews(views || e.opts.Now().Sub(e.viewsAt) >= viewsEvery)
 	if len(e.dirty) == 0 {
 		return
 	}
@@ -456,6 +474,22 @@ func (e *Engine) Flush() {
 	for _, st := range stops {
 		e.rebuild(st, now)
 	}
+}
+
+// buildViews rebuilds the fleet-wide views that are out of date, if now.
+func (e *Engine) buildViews(now bool) {
+	if !now {
+		return
+	}
+	if e.rtDirty || e.realtimeDue() {
+		e.publishRealtime()
+		e.rtDirty = false
+	}
+	if e.snapshot {
+		e.snapshotVehicles()
+		e.snapshot = false
+	}
+	e.viewsAt = e.opts.Now()
 }
 
 // Refresh drops predictions of silent vehicles and rebuilds every board

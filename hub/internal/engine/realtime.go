@@ -74,18 +74,24 @@ func (e *Engine) Realtime() *RealtimeSnapshot {
 // Feed is the schedule the engine runs on; the caller must not modify it.
 func (e *Engine) Feed() *gtfs.Feed { return e.opts.Feed }
 
+// realtimeDue reports whether the GTFS-Realtime snapshot is older than
+// Refresh, so a quiet hub's feed timestamp still moves on.
+func (e *Engine) realtimeDue() bool {
+	e.mu.RLock()
+	prev := e.realtime
+	e.mu.RUnlock()
+	return prev == nil || e.opts.Now().Sub(prev.At) >= e.opts.Refresh
+}
+
 // publishRealtime takes a snapshot on Run's goroutine, which owns the
-// tracker and the predictions, when a message was handled or predictions
-// changed since the last one; and at least every Refresh, so a quiet hub's
-// feed timestamp still moves on.
+// tracker and the predictions (buildViews: when a message was handled or
+// predictions changed since the last one, at most every viewsEvery, and at
+// least every Refresh).
 func (e *Engine) publishRealtime() {
 	now := e.opts.Now()
 	e.mu.RLock()
 	prev := e.realtime
 	e.mu.RUnlock()
-	if prev != nil && !e.snapshot && len(e.dirty) == 0 && now.Sub(prev.At) < e.opts.Refresh {
-		return
-	}
 	s := &RealtimeSnapshot{At: now, Seq: 1}
 	if prev != nil {
 		s.Seq = prev.Seq + 1
