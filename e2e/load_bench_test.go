@@ -84,7 +84,21 @@ func startFleet(b *testing.B, o loadOpts, url string) *proc {
 		"-rate", strconv.Itoa(o.hz), "-mqtt", url, "-clients", "8")
 }
 
-var fleetRate = regexp.MustCompile(`fixes/s (\d+)`)
+var (
+	fleetRate   = regexp.MustCompile(`fixes/s (\d+)`)
+	fleetErrors = regexp.MustCompile(`mqtt published \d+, errors (\d+)`)
+)
+
+// fleetSendErrors is the sends the broker had not acknowledged in time
+// (each sent again), from the fleet's last status line.
+func fleetSendErrors(p *proc) int {
+	ms := fleetErrors.FindAllStringSubmatch(p.output(), -1)
+	if len(ms) == 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(ms[len(ms)-1][1])
+	return n
+}
 
 // fleetFixesPerSecond is the rate in the fleet's last status lines (one
 // every 10 s): the mean of those after the warm-up.
@@ -289,7 +303,9 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 		sent := fleetFixesPerSecond(fl, int(o.warm/(10*time.Second)))
 
 		// Stop the fleet, let the hub take in what is queued, then count
-		// what never reached it.
+		// what never reached it. (A send the broker had not acknowledged
+		// when the fleet stopped is never sent again: it shows as missing.)
+		sendErrors := fleetSendErrors(fl)
 		fl.stop(b)
 		prev := -1.0
 		for range 60 {
@@ -330,9 +346,9 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 		b.ReportMetric(float64(p50.Microseconds())/1000, "ms/p50-fix-to-sign")
 		b.ReportMetric(float64(p99.Microseconds())/1000, "ms/p99-fix-to-sign")
 		b.Logf("hub at %d/s asked (%d buses at %d Hz, %d signs): the fleet made %.0f fixes/s, the hub applied %.0f/s over %v; "+
-			"%d seqs missing over %d buses once the fleet stopped, %.0f dropped from the engine's queue; hub %.2f cores, peak RSS %.0f MiB; "+
+			"%d seqs missing over %d buses once the fleet stopped (the fleet had %d sends unacknowledged in time), %.0f dropped from the engine's queue; hub %.2f cores, peak RSS %.0f MiB; "+
 			"%.0f boards/s to the signs; probe fix to sign p50 %v, p99 %v over %d fixes (%d with no board change in 5 s)",
-			o.rate, o.rate/o.hz, o.hz, o.signs, sent, applied, window.Round(time.Second), missing, vehicles, dropped, cpu, peakRSSMiB(pid),
+			o.rate, o.rate/o.hz, o.hz, o.signs, sent, applied, window.Round(time.Second), missing, vehicles, sendErrors, dropped, cpu, peakRSSMiB(pid),
 			float64(boards1-boards0)/window.Seconds(), p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(lat), lost)
 		s.hub.stop(b)
 	}
