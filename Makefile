@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 BINS     := agent hub firmware-sim
 PKGS     := ./...
 
-.PHONY: all build test test-short test-stress demo bench bench-fleet lint cross fuzz clean
+.PHONY: all build test test-short test-stress demo bench bench-load bench-fleet lint cross fuzz clean
 
 all: build
 
@@ -44,6 +44,14 @@ bench:
 	$(GO) test -run '^$$' -bench EndToEndLatency -benchtime=60x -count=1 ./e2e
 	$(GO) test -run '^$$' -bench VehicleAgent -benchtime=1x -count=1 -timeout 30m ./e2e
 	$(GO) test -run '^$$' -bench 'StationAgentRSS|StationStartToCachedBoard' -benchtime=1x -count=1 ./e2e
+
+# The live hub at agency scale (about 25 minutes): fleets of 5,000 to
+# 20,000 positions a second into a bare broker and into the hub with 1,000
+# signs, then 5,000 buses and as many signs as the open-files limit allows
+# for 10 minutes. Figures in BENCHMARKS.md, "The live hub under load".
+bench-load: build
+	$(GO) test -run '^$$' -bench HubUnderLoad -benchtime=1x -count=1 -timeout 60m ./e2e
+	$(GO) test -run '^$$' -bench HubSoak -benchtime=1x -count=1 -timeout 30m ./e2e
 
 # Fleets at scale (about 8 minutes): 500 buses on PTYs, 5,000 over MQTT.
 bench-fleet: build
