@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -62,8 +63,11 @@ func BenchmarkHubSoak(b *testing.B) {
 			if minute == 0 {
 				first = cur
 			} else {
-				rows = append(rows, fmt.Sprintf("| %d | %.1f | %.0f | %.1f | %.2f | %.0f |", minute, cur.heap/(1<<20), cur.goroutines, cur.rss/(1<<20),
-					(cur.cpu-prev.cpu)/60, (cur.accepted-prev.accepted)/60))
+				row := fmt.Sprintf("| %d | %.1f | %.0f | %.1f | %.2f | %.0f |", minute, cur.heap/(1<<20), cur.goroutines, cur.rss/(1<<20),
+					(cur.cpu-prev.cpu)/60, (cur.accepted-prev.accepted)/60)
+				rows = append(rows, row)
+				// As it goes, whole: a benchmark's log is cut at 10 lines.
+				fmt.Fprintln(os.Stderr, "soak:", row)
 			}
 			prev = cur
 			if minute < minutes {
@@ -75,8 +79,8 @@ func BenchmarkHubSoak(b *testing.B) {
 		b.ReportMetric(prev.heap/(1<<20), "MiB-heap-last")
 		b.ReportMetric((prev.heap-first.heap)/(1<<20), "MiB-heap-growth")
 		b.ReportMetric(prev.goroutines-first.goroutines, "goroutine-growth")
-		b.Logf("hub pid %d, %d buses at 1 Hz, %d signs, %d minutes (start: heap %.1f MiB, %.0f goroutines):\n"+
-			"| minute | heap in use (MiB) | goroutines | RSS (MiB) | CPU (cores) | positions applied/s |\n|---|---|---|---|---|---|\n%s",
+		fmt.Fprintf(os.Stderr, "soak: hub pid %d, %d buses at 1 Hz, %d signs, %d minutes (start: heap %.1f MiB, %.0f goroutines):\n"+
+			"| minute | heap in use (MiB) | goroutines | RSS (MiB) | CPU (cores) | positions applied/s |\n|---|---|---|---|---|---|\n%s\n",
 			pid, buses, signs, minutes, first.heap/(1<<20), first.goroutines, strings.Join(rows, "\n"))
 		s.hub.stop(b)
 	}
