@@ -37,6 +37,7 @@ import (
 //
 //	go test -run '^$' -bench HubUnderLoad -benchtime=1x -timeout 60m ./e2e
 //	HEADWAY_LOAD_RATES=5000,10000 HEADWAY_LOAD_SECS=30 ... (quicker)
+//	HEADWAY_LOAD_PROFILE=/tmp/prof ... (the hub's CPU profile over each window)
 //
 // One op is one whole run at a rate; the figures are logged and reported
 // as metrics, not asserted.
@@ -284,6 +285,23 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 			<-changes
 		}
 		m0, cpu0, boards0, t0 := scrape(b, s.hubHTTP+"/metrics"), cpuSeconds(pid), boards.Load(), time.Now()
+		if dir := os.Getenv("HEADWAY_LOAD_PROFILE"); dir != "" {
+			// A CPU profile of the hub over most of the window.
+			go func() {
+				secs := max(1, int(o.secs/time.Second)-5)
+				resp, err := web(time.Duration(secs+30)*time.Second).Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.hubHTTP, secs))
+				if err != nil {
+					b.Logf("profile: %v", err)
+					return
+				}
+				defer resp.Body.Close()
+				f, err := os.Create(filepath.Join(dir, fmt.Sprintf("hub-cpu-%d.pprof", o.rate)))
+				if err == nil {
+					_, _ = io.Copy(f, resp.Body)
+					f.Close()
+				}
+			}()
+		}
 		var lat []time.Duration
 		lost := 0
 		for time.Since(t0) < o.secs {

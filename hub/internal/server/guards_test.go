@@ -64,6 +64,11 @@ func TestOperatorsSignIn(t *testing.T) {
 			t.Errorf("%s without signing in: %d %s, want 401", p, code, body)
 		}
 	}
+	for _, p := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/profile?seconds=1"} {
+		if code, _, _ := status(t, anon, "GET", h.url+p, nil); code != http.StatusSeeOther {
+			t.Errorf("%s without signing in: %d, want 303 to /login", p, code)
+		}
+	}
 	if code, hdr, _ := status(t, anon, "GET", h.url+"/", nil); code != http.StatusSeeOther || !strings.HasPrefix(hdr.Get("Location"), "/login") {
 		t.Errorf("dashboard without signing in: %d to %q, want 303 to /login", code, hdr.Get("Location"))
 	}
@@ -80,7 +85,7 @@ func TestOperatorsSignIn(t *testing.T) {
 	if code, hdr, _ := status(t, op, "POST", h.url+"/login", url.Values{"username": {"alice"}, "password": {"correct-horse-battery"}, "next": {"/"}}); code != http.StatusSeeOther || hdr.Get("Location") != "/" {
 		t.Fatalf("sign-in: %d to %q, want 303 to /", code, hdr.Get("Location"))
 	}
-	for _, p := range []string{"/", "/api/vehicles", "/api/displays", "/api/cluster"} {
+	for _, p := range []string{"/", "/api/vehicles", "/api/displays", "/api/cluster", "/debug/pprof/heap?debug=1"} {
 		if code, _, body := status(t, op, "GET", h.url+p, nil); code != http.StatusOK {
 			t.Errorf("%s signed in: %d %s", p, code, shorten(body))
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"strconv"
 	"time"
@@ -159,6 +160,12 @@ func Handler(o Options) http.Handler {
 		gatherer = promorder.Gatherer(o.Gatherer, o.Runtime)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	// Profiles of the running hub, for operators (go tool pprof
+	// -http=: 'https://hub/debug/pprof/profile?seconds=30' with the session
+	// cookie, or from the hub's machine when the dashboard is open there).
+	mux.Handle("GET /debug/pprof/", private(http.HandlerFunc(pprof.Index)))
+	mux.Handle("GET /debug/pprof/profile", private(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("GET /debug/pprof/trace", private(http.HandlerFunc(pprof.Trace)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ok, detail := o.Health()
 		if detail == nil {
