@@ -289,7 +289,7 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 			// A CPU profile of the hub over most of the window.
 			go func() {
 				secs := max(1, int(o.secs/time.Second)-5)
-				resp, err := web(time.Duration(secs+30)*time.Second).Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.hubHTTP, secs))
+				resp, err := web(time.Duration(secs+30) * time.Second).Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.hubHTTP, secs))
 				if err != nil {
 					b.Logf("profile: %v", err)
 					return
@@ -371,4 +371,3 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 		s.hub.stop(b)
 	}
 }
-

@@ -112,9 +112,9 @@ type Engine struct {
 	snapshot bool                      // the vehicles' API view is out of date
 	// rtDirty: the GTFS-Realtime view is out of date; viewsAt: when the
 	// views (vehicles, GTFS-Realtime) were last built (viewsEvery).
-	rtDirty bool
-	viewsAt time.Time
-	lastRows map[string]string         // stop -> encoded arrivals of its last board
+	rtDirty  bool
+	viewsAt  time.Time
+	lastRows map[string]string // stop -> encoded arrivals of its last board
 
 	mu        sync.RWMutex
 	boardMsg  map[string][]byte

@@ -80,7 +80,9 @@ func newConn(s *Server, ws *websocket.Conn, remote string) *conn {
 func (c *conn) send(k msgKey, msg []byte) { c.queue(pendingMsg{k: k, msg: msg}) }
 
 // sendPrepared is send with the frame already made.
-func (c *conn) sendPrepared(k msgKey, pm *websocket.PreparedMessage) { c.queue(pendingMsg{k: k, pm: pm}) }
+func (c *conn) sendPrepared(k msgKey, pm *websocket.PreparedMessage) {
+	c.queue(pendingMsg{k: k, pm: pm})
+}
 
 func (c *conn) queue(m pendingMsg) {
 	k := m.k
