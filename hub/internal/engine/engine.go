@@ -119,7 +119,7 @@ type Engine struct {
 	mu        sync.RWMutex
 	boardMsg  map[string][]byte
 	ttMsg     map[string]timetable
-	vehicles  []VehicleView
+	views     map[string]VehicleView // /api/vehicles, by vehicle id
 	lastFixAt time.Time
 	realtime  *RealtimeSnapshot // GTFS-Realtime view, see realtime.go
 
@@ -361,6 +361,9 @@ func (e *Engine) Handle(m ingest.Message) {
 			e.predict(v, now)
 		}
 	}
+	// This vehicle's row of /api/vehicles now; the whole view (others a
+	// fix may have changed) at the next buildViews.
+	e.updateView(vehicle)
 	e.snapshot = true
 }
 

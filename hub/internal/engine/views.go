@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"sort"
 	"time"
 
 	"github.com/headway-transit/headway/hub/internal/tracker"
@@ -48,22 +49,44 @@ func viewOf(v *tracker.Vehicle) VehicleView {
 	return vv
 }
 
+// snapshotVehicles rebuilds the whole view of the vehicles.
 func (e *Engine) snapshotVehicles() {
 	vs := e.tracker.Vehicles()
-	out := make([]VehicleView, len(vs))
-	for i, v := range vs {
-		out[i] = viewOf(v)
+	out := make(map[string]VehicleView, len(vs))
+	for _, v := range vs {
+		out[v.ID] = viewOf(v)
 	}
 	e.mu.Lock()
-	e.vehicles = out
+	e.views = out
 	e.mu.Unlock()
 }
 
-// Vehicles returns the latest view of every vehicle.
+// updateView brings one vehicle's row up to date: what a fix costs the
+// view, whatever the fleet.
+func (e *Engine) updateView(id string) {
+	v := e.tracker.Vehicle(id)
+	if v == nil {
+		return
+	}
+	vv := viewOf(v)
+	e.mu.Lock()
+	if e.views == nil {
+		e.views = map[string]VehicleView{}
+	}
+	e.views[id] = vv
+	e.mu.Unlock()
+}
+
+// Vehicles returns the latest view of every vehicle, by id.
 func (e *Engine) Vehicles() []VehicleView {
 	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return append([]VehicleView(nil), e.vehicles...)
+	out := make([]VehicleView, 0, len(e.views))
+	for _, v := range e.views {
+		out = append(out, v)
+	}
+	e.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // LastFixAt is when the hub last accepted a live fix.
