@@ -368,6 +368,22 @@ func (s *system) startStation(t testing.TB, stops ...string) {
 	cfg := writeFile(t, s.dir, "station.yaml", fmt.Sprintf("display: e2e-sign\nstops: [%s]\nhub: [\"ws%s/ws\"]\ncache: %s\nlisten: \"127.0.0.1:%d\"\n",
 		strings.Join(q, ","), strings.TrimPrefix(s.hubHTTP, "http"), s.cache, port))
 	s.station = start(t, "station", bins.agent, "station", "-config", cfg)
+	// On failure, what the hub would show at the sign's stops and what the
+	// sign shows (cleanups run last-first: both processes are still up).
+	signHTTP, hubHTTP := s.signHTTP, s.hubHTTP
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, st := range stops {
+			b, err := httpGet(hubHTTP + "/api/stops/" + st + "/board")
+			t.Logf("--- hub's board of %s (err %v) ---\n%s", st, err, b)
+		}
+		b, err := httpGet(signHTTP + "/board.json")
+		t.Logf("--- sign's board.json (err %v) ---\n%s", err, b)
+		b, err = httpGet(hubHTTP + "/api/displays")
+		t.Logf("--- hub's displays (err %v) ---\n%s", err, b)
+	})
 	eventually(t, 20*time.Second, "the sign's /healthz", func() bool { return httpOK(s.signHTTP + "/healthz") })
 }
 
@@ -419,6 +435,7 @@ type hubVehicle struct {
 	Late       uint64    `json:"late"`
 	Rejected   uint64    `json:"rejected"`
 	Trip       string    `json:"trip"`
+	TripSource string    `json:"trip_source"`
 }
 
 // vehicle returns the hub's view of id (ok false when it does not know it).
