@@ -43,8 +43,9 @@ func simFlags(name string, out io.Writer, s *scenario.Scenario, usage func(*flag
 	f.StringVar(&s.Output.Link, "link", s.Output.Link, "PTY symlink `prefix`: bus N's port is the prefix followed by N")
 	f.BoolVar(&s.Output.Stdout, "stdout", s.Output.Stdout, "write NMEA to stdout instead of a PTY (one receiver)")
 	f.StringVar(&s.Output.Port, "port", s.Output.Port, "write NMEA to this real serial `device`, e.g. /dev/ttyUSB0 (one receiver; see -baud)")
-	f.Bool("pty", false, "one PTY per bus (the default unless -mqtt, -port or -stdout)")
+	f.Bool("pty", false, "one PTY per bus (the default unless -mqtt, -avl, -port or -stdout)")
 	f.StringVar(&s.Output.MQTT, "mqtt", s.Output.MQTT, "publish fixes to this MQTT broker `URL` as vehicle agents would (tcp://127.0.0.1:1883; a comma-separated list is tried in turn, as a cluster of hubs); no NMEA")
+	f.StringVar(&s.Output.AVL, "avl", s.Output.AVL, "serve the buses' positions on this `address` as an agency's AVL system would (GTFS-Realtime at /vehicle-positions.pb, SIRI VM at /vehicle-monitoring.xml), for a hub's feeds.vehicles; no NMEA")
 	f.StringVar(&s.Output.Prefix, "prefix", s.Output.Prefix, "MQTT topic prefix")
 	f.IntVar(&s.Output.Clients, "clients", s.Output.Clients, "MQTT connections: 0 one per bus, with its own last will; `K` shared by all buses (thousands of buses)")
 	f.StringVar(&s.Output.ClientID, "client-id", s.Output.ClientID, "MQTT client ID prefix; two simulators on one broker need different ones")
@@ -85,8 +86,8 @@ func parseSim(name string, args []string, stdout, stderr io.Writer, usage func(*
 	if fs.NArg() > 0 {
 		return s, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
-	if fs.Lookup("pty").Value.String() == "true" && (s.Output.MQTT != "" || s.Output.Port != "" || s.Output.Stdout) {
-		return s, usageError{errors.New("-pty excludes -mqtt, -port and -stdout")}
+	if fs.Lookup("pty").Value.String() == "true" && (s.Output.MQTT != "" || s.Output.Port != "" || s.Output.Stdout || s.Output.AVL != "") {
+		return s, usageError{errors.New("-pty excludes -mqtt, -avl, -port and -stdout")}
 	}
 	return s, nil
 }

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/headway-transit/headway/firmware-sim/internal/feedout"
 	"github.com/headway-transit/headway/firmware-sim/internal/fleet"
 	"github.com/headway-transit/headway/firmware-sim/internal/mqttout"
 	"github.com/headway-transit/headway/firmware-sim/internal/profile"
@@ -69,6 +72,7 @@ func simulate(ctx context.Context, s scenario.Scenario, isFleet bool, stdout, st
 		opts.Truth = f
 	}
 	single := ""
+	var avl *feedout.Server
 	switch out := s.Output; {
 	case out.Stdout:
 		single = "-stdout"
@@ -83,6 +87,10 @@ func simulate(ctx context.Context, s scenario.Scenario, isFleet bool, stdout, st
 		// the buses here and build the publisher for the fleet's count.
 		opts.Name = func(i int) string { return out.Name + strconv.Itoa(i) }
 		opts.Publisher = &lazyPublisher{}
+	case out.AVL != "":
+		opts.Name = func(i int) string { return out.Name + strconv.Itoa(i) }
+		avl = feedout.New(opts.Name, out.SendTrip, nil)
+		opts.Publisher = avl
 	default:
 		opts.Open = func(i int) (fleet.Port, error) { return ptyport.Open(out.Link + strconv.Itoa(i)) }
 	}
@@ -121,6 +129,16 @@ func simulate(ctx context.Context, s scenario.Scenario, isFleet bool, stdout, st
 		if err != nil {
 			return err
 		}
+	}
+	if avl != nil {
+		ln, err := net.Listen("tcp", s.Output.AVL)
+		if err != nil {
+			return fmt.Errorf("-avl %s: %w", s.Output.AVL, err)
+		}
+		srv := &http.Server{Handler: avl.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		fmt.Fprintf(stdout, "AVL feed: http://%s/vehicle-positions.pb (GTFS-Realtime), http://%s/vehicle-monitoring.xml (SIRI VM)\n", ln.Addr(), ln.Addr())
 	}
 	announce(fl, s, single != "" && s.Output.Stdout, stdout, stderr)
 	var st *statusLine

@@ -190,9 +190,13 @@ func New(opts Options) (_ *Fleet, err error) {
 			f.Close()
 		}
 	}()
+	out := "mqtt"
+	if s, ok := opts.Publisher.(fmt.Stringer); ok {
+		out = s.String()
+	}
 	for i, p := range plans {
 		v := &Vehicle{
-			Name: opts.Name(i), index: i, block: p.block, queue: p.runs[1:],
+			Name: opts.Name(i), index: i, block: p.block, queue: p.runs[1:], out: out,
 			rng: rand.New(rand.NewPCG(opts.Seed, uint64(i))),
 		}
 		first := p.runs[0]

@@ -19,6 +19,7 @@ import (
 type Vehicle struct {
 	Name string // "gps0"
 	Port Port   // nil when the fleet publishes to MQTT
+	out  string // where a published bus's fixes go, for Describe
 
 	index  int
 	rx     *receiver.Receiver
@@ -154,7 +155,7 @@ func routeName(tr *gtfs.Trip) string {
 // Describe is the line that tells a technician where bus v is:
 // "gps0: /tmp/headway-gps0 -> /dev/pts/3 route 1 trip T1".
 func (v *Vehicle) Describe() string {
-	where := "mqtt"
+	where := v.out
 	if v.Port != nil {
 		where = v.Port.String()
 	}

@@ -86,6 +86,10 @@ type Output struct {
 	ClientID string `yaml:"client_id"` // prefix of client IDs
 	Name     string `yaml:"name"`      // vehicle ID prefix on MQTT: sim-0, sim-1, ...
 	SendTrip bool   `yaml:"send_trip"` // put the trip in each position
+	// AVL serves the buses' latest positions on this address as an
+	// agency's AVL system would: GTFS-Realtime VehiclePositions and SIRI
+	// VM over HTTP, no NMEA. Name and SendTrip apply as for MQTT.
+	AVL string `yaml:"avl"`
 }
 
 // Default is the scenario with no file: a city bus in city traffic, the
@@ -176,7 +180,7 @@ func (s *Scenario) Ready() error {
 		}
 	}
 	outputs := 0
-	for _, on := range []bool{s.Output.Stdout, s.Output.Port != "", s.Output.MQTT != ""} {
+	for _, on := range []bool{s.Output.Stdout, s.Output.Port != "", s.Output.MQTT != "", s.Output.AVL != ""} {
 		if on {
 			outputs++
 		}
@@ -191,7 +195,7 @@ func (s *Scenario) Ready() error {
 	case s.Toward != "" && len(s.Routes) == 0:
 		return errors.New("toward (-toward) goes with routes (-route)")
 	case outputs > 1:
-		return errors.New("output: stdout (-stdout), a serial port (-port) and MQTT (-mqtt) exclude one another")
+		return errors.New("output: stdout (-stdout), a serial port (-port), MQTT (-mqtt) and an AVL feed (-avl) exclude one another")
 	case outputs == 0 && s.Output.Link == "":
 		return errors.New("output.link (-link) must not be empty")
 	}
