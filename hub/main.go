@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/headway-transit/headway/hub/internal/avlfeed"
 	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/hub/internal/config"
 	"github.com/headway-transit/headway/hub/internal/engine"
@@ -238,6 +239,10 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 			return err
 		}
 	}
+	feeds, err := vehicleFeeds(cfg, in, cl, reg, now, logger)
+	if err != nil {
+		return err
+	}
 	assigned, blocks := map[string]string{}, map[string]string{}
 	for v, a := range cfg.Vehicles {
 		if a.Trip != "" {
@@ -358,7 +363,14 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		Handler: server.Handler(server.Options{
 			Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version, Now: now,
 			Cluster: clusterState(brk, clientID(cfg), cl),
-			Gate:    gate, Limit: limit,
+			Feeds: func() []avlfeed.Health {
+				out := make([]avlfeed.Health, len(feeds))
+				for i, f := range feeds {
+					out[i] = f.Health()
+				}
+				return out
+			},
+			Gate: gate, Limit: limit,
 			Health: func() (bool, map[string]any) {
 				// Healthy once the broker has acknowledged the vehicle
 				// subscriptions: connected alone may still miss fixes.
@@ -395,6 +407,9 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	run("cluster", func() error { return cl.run(ctx) })
 	run("engine", func() error { return eng.Run(ctx, in.Messages()) })
 	run("push", func() error { return pushSrv.Run(ctx) })
+	for _, f := range feeds {
+		run("feed "+f.Name(), func() error { return f.Run(ctx) })
+	}
 	run("http", func() error {
 		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/headway-transit/headway/hub/internal/avlfeed"
 	"io/fs"
 	"maps"
 	"net"
@@ -42,6 +43,86 @@ type Config struct {
 	// TLS is the certificate the hub's listeners present: HTTP and
 	// WebSocket (https, wss) and the embedded MQTT broker (mqtts).
 	TLS TLS `yaml:"tls"`
+	// Feeds are the agency's own realtime feeds the hub takes in.
+	Feeds Feeds `yaml:"feeds"`
+}
+
+// Feeds are realtime feeds from the agency's own systems.
+type Feeds struct {
+	// Vehicles are feeds of vehicle positions from an AVL system: their
+	// buses are tracked and predicted like those running Headway's agent.
+	Vehicles []VehicleFeed `yaml:"vehicles"`
+}
+
+// VehicleFeed is one feed of vehicle positions (README, "Buses from the
+// agency's own AVL").
+type VehicleFeed struct {
+	// Name names the feed in /metrics, /api/feeds and the logs.
+	Name string `yaml:"name"`
+	// URL is polled (http or https); or File, read again when it changes.
+	URL  string `yaml:"url"`
+	File string `yaml:"file"`
+	// Format is gtfs-rt (GTFS-Realtime VehiclePositions, the default) or
+	// siri-vm (SIRI Vehicle Monitoring XML).
+	Format string `yaml:"format"`
+	// Every is the poll interval (default 15s), Timeout a request's
+	// (default 10s).
+	Every   Duration `yaml:"every"`
+	Timeout Duration `yaml:"timeout"`
+	// Headers go with every request, for example an API key. With any
+	// set, hub.yaml must be readable by its owner alone.
+	Headers map[string]string `yaml:"headers"`
+	// VehiclePrefix is put before the feed's vehicle ids, so that they
+	// cannot clash with Headway's own buses or another feed's.
+	VehiclePrefix string `yaml:"vehicle_prefix"`
+	// MaxAge: positions older than this are stale, and a feed whose own
+	// timestamp is older is flagged (default 5m).
+	MaxAge Duration `yaml:"max_age"`
+	// MaxBytes refuses larger documents (default 32 MiB).
+	MaxBytes int64 `yaml:"max_bytes"`
+}
+
+// Source is f with its defaults, as avlfeed takes it.
+func (f VehicleFeed) Source() avlfeed.Config {
+	def := func(d Duration, v time.Duration) time.Duration {
+		if d == 0 {
+			return v
+		}
+		return d.D()
+	}
+	mb := f.MaxBytes
+	if mb == 0 {
+		mb = 32 << 20
+	}
+	return avlfeed.Config{
+		Name: f.Name, URL: f.URL, File: f.File, Format: f.Format,
+		Every: def(f.Every, 15*time.Second), Timeout: def(f.Timeout, 10*time.Second),
+		Headers: f.Headers, Prefix: f.VehiclePrefix,
+		MaxAge: def(f.MaxAge, 5*time.Minute), MaxBytes: mb,
+	}
+}
+
+func (fs Feeds) check() []error {
+	var errs []error
+	names := map[string]bool{}
+	for i, f := range fs.Vehicles {
+		field := fmt.Sprintf("feeds.vehicles[%d]", i)
+		if err := wire.ValidID("feed", f.Name); err != nil {
+			errs = append(errs, fmt.Errorf("%s.name: %w", field, err))
+		} else if names[f.Name] {
+			errs = append(errs, fmt.Errorf("%s.name: %q given twice", field, f.Name))
+		}
+		names[f.Name] = true
+		if err := f.Source().Check(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", field, err))
+		}
+		if f.File != "" {
+			if err := checkPath(f.File); err != nil {
+				errs = append(errs, fmt.Errorf("%s.file: %w", field, err))
+			}
+		}
+	}
+	return errs
 }
 
 // TLS names the PEM files of the hub's certificate. They are read again
@@ -68,6 +149,11 @@ func (c Config) Secrets() []string {
 	}
 	if c.Cluster.Secret != "" {
 		out = append(out, "cluster.secret")
+	}
+	for i, f := range c.Feeds.Vehicles {
+		if len(f.Headers) > 0 {
+			out = append(out, fmt.Sprintf("feeds.vehicles[%d].headers", i))
+		}
 	}
 	return out
 }
@@ -455,6 +541,7 @@ func (c *Config) Validate() error {
 		}
 		seen[u.Username] = true
 	}
+	errs = append(errs, c.Feeds.check()...)
 	if c.StateEvery.D() < time.Second {
 		errs = append(errs, fmt.Errorf("state_every: %v, want at least 1s", c.StateEvery.D()))
 	}

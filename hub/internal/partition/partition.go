@@ -489,3 +489,14 @@ func (ps *Partitions) Owned() []int {
 	defer ps.mu.Unlock()
 	return slices.Sorted(maps.Keys(ps.pulls))
 }
+
+// Owns reports whether this hub pulls vehicle's partition now: sources
+// other than the broker (an agency's feed, which every hub polls) take
+// only the vehicles it owns, so that each is still tracked by one hub.
+func (ps *Partitions) Owns(vehicle string) bool {
+	p := Of(vehicle, ps.opts.Partitions)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	_, ok := ps.pulls[p]
+	return ok
+}

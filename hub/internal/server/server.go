@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/headway-transit/headway/hub/internal/avlfeed"
 	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/hub/internal/engine"
 	"github.com/headway-transit/headway/hub/internal/gtfsrt"
@@ -40,6 +41,9 @@ type Options struct {
 	Health   Health
 	// Cluster reports the hubs of the cluster this one is in (/api/cluster).
 	Cluster func() broker.ClusterState
+	// Feeds reports the agency's realtime feeds the hub polls (/api/feeds);
+	// nil: none.
+	Feeds   func() []avlfeed.Health
 	Version string
 	// Now is the hub's clock (/healthz reports it); nil means time.Now.
 	Now func() time.Time
@@ -149,10 +153,17 @@ func Handler(o Options) http.Handler {
 	mux.Handle("GET /api/cluster", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o.Cluster())
 	})))
+	mux.Handle("GET /api/feeds", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fs := []avlfeed.Health{}
+		if o.Feeds != nil {
+			fs = append(fs, o.Feeds()...)
+		}
+		writeJSON(w, http.StatusOK, fs)
+	})))
 	// The API's own 404, in JSON, for a mistyped endpoint.
 	mux.Handle("GET /api/", public("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{
-			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/cluster, /api/session or /api/stops/{stop}/board", quoteID(r.URL.Path)),
+			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/cluster, /api/feeds, /api/session or /api/stops/{stop}/board", quoteID(r.URL.Path)),
 		})
 	})))
 	gatherer := o.Gatherer
