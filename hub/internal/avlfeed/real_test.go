@@ -28,7 +28,7 @@ import (
 // realtime arrivals.
 func TestRealFeedsMakeBoards(t *testing.T) {
 	for _, c := range []struct {
-		dir, schedule, glob string
+		dir, schedule, glob   string
 		snaps, tracked, shown int // at least
 	}{
 		{"metrotransit-route2", "gtfs.zip", "VehiclePositions_*.pb", 3, 10, 6},
