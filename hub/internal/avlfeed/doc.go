@@ -7,9 +7,9 @@
 //
 // The parts, outside in:
 //
-//   - fetch.go: one poll: conditional GET (ETag, If-Modified-Since) with
-//     the feed's headers, a timeout, a size limit and a content-type check;
-//     or a file read again when it changes.
+//   - package feedpoll: one poll: conditional GET (ETag, If-Modified-Since)
+//     with the feed's headers, a timeout, a size limit and a content-type
+//     check; or a file read again when it changes.
 //   - decode.go, siri.go: a snapshot's bytes to fixes, with an error that
 //     names the entity and field of what is wrong (no panics on any input:
 //     FuzzDecode).

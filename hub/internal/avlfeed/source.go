@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/headway-transit/headway/hub/internal/feedpoll"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -52,6 +54,7 @@ type Options struct {
 // Health is a feed's state for operators (/api/feeds, the dashboard).
 type Health struct {
 	Name        string    `json:"name"`
+	Kind        string    `json:"kind"`   // "vehicles"
 	Source      string    `json:"source"` // URL without its query, or the file
 	Format      string    `json:"format"`
 	OK          bool      `json:"ok"` // the last poll worked
@@ -71,7 +74,7 @@ type Health struct {
 // Source polls one feed and hands its new fixes to the engine.
 type Source struct {
 	opts  Options
-	fetch *fetcher
+	fetch *feedpoll.Fetcher
 	order *orderer
 	log   *slog.Logger
 
@@ -129,14 +132,28 @@ func New(opts Options) (*Source, error) {
 	}
 	opts.Feed = c
 	s := &Source{
-		opts: opts,
-		fetch: &fetcher{url: c.URL, file: c.File, format: c.Format, headers: c.Headers,
-			client: opts.Client, timeout: c.Timeout, maxBytes: c.MaxBytes},
+		opts:   opts,
+		fetch:  fetcherFor(c, opts.Client),
 		order:  newOrderer(c.Prefix, c.MaxAge),
 		log:    opts.Logger.With("component", "feed", "feed", c.Name),
-		health: Health{Name: c.Name, Source: src, Format: c.Format, Positions: map[string]uint64{}},
+		health: Health{Name: c.Name, Kind: "vehicles", Source: src, Format: c.Format, Positions: map[string]uint64{}},
 	}
 	return s, nil
+}
+
+// fetcherFor is the fetcher of a feed of c's format.
+func fetcherFor(c Config, client *http.Client) *feedpoll.Fetcher {
+	f := &feedpoll.Fetcher{URL: c.URL, File: c.File, Kind: c.Format, Headers: c.Headers,
+		Client: client, Timeout: c.Timeout, MaxBytes: c.MaxBytes}
+	if c.Format == FormatSIRI {
+		f.Accept = "application/xml, text/xml"
+		f.Types = func(mt string) bool {
+			return mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml")
+		}
+	} else {
+		f.Accept, f.Types = feedpoll.ProtobufAccept, feedpoll.Protobuf
+	}
+	return f
 }
 
 // Name is the feed's name.
@@ -192,14 +209,9 @@ func backoff(every time.Duration, n int) time.Duration {
 // counted (and the first logged), not returned.
 func (s *Source) Poll(ctx context.Context) error {
 	now := s.opts.Now()
-	body, notModified, err := s.fetch.fetch(ctx)
+	body, notModified, err := s.fetch.Fetch(ctx)
 	if err != nil {
-		kind := "network"
-		var fe *fetchError
-		if errors.As(err, &fe) {
-			kind = fe.kind
-		}
-		return s.fail(now, kind, err)
+		return s.fail(now, feedpoll.KindOf(err), err)
 	}
 	if notModified {
 		s.opts.Metrics.poll(s.Name(), "not_modified")
@@ -208,8 +220,7 @@ func (s *Source) Poll(ctx context.Context) error {
 	}
 	snap, err := Decode(s.opts.Feed.Format, body)
 	if err != nil {
-		s.fetch.fileMod = time.Time{} // read a file again: it may have been half written
-		s.fetch.etag, s.fetch.lastModified = "", ""
+		s.fetch.Forget() // a file may have been half written: read it whole next time
 		return s.fail(now, "decode", err)
 	}
 	if snap.SkippedCount > 0 {
