@@ -27,7 +27,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/headway-transit/headway/hub/internal/avlfeed"
 	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/hub/internal/config"
 	"github.com/headway-transit/headway/hub/internal/engine"
@@ -243,6 +242,10 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	if err != nil {
 		return err
 	}
+	alertSet, err := newAlertParts(cfg, feed, now, logger)
+	if err != nil {
+		return err
+	}
 	assigned, blocks := map[string]string{}, map[string]string{}
 	for v, a := range cfg.Vehicles {
 		if a.Trip != "" {
@@ -273,6 +276,7 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		TerminalLead:     cfg.Tracking.TerminalLead.D(),
 		Settle:           cfg.Tracking.Settle.D(),
 		MissedAfter:      cfg.Tracking.MissedAfter.D(),
+		Skip:             alertSet.store.Skip,
 		Predictor:        model,
 		Checkpoint:       checkpoint,
 		CheckpointEvery:  cfg.StateEvery.D(),
@@ -287,6 +291,7 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		Now:        now,
 	})
 	keep.eng = eng
+	alertSet.store.OnChange(eng.Changed)
 	cl.setEngine(eng)
 	if cfg.State != "" {
 		keep.load()
@@ -295,7 +300,7 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	if err != nil {
 		return err
 	}
-	pushSrv = push.New(push.Options{Source: eng, AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxConns: cfg.HTTP.MaxSigns, Auth: signReg.auth(), Logger: logger, Registerer: reg})
+	pushSrv = push.New(push.Options{Source: eng, Alerts: func(st string) []byte { return alertSet.store.Message(st, now()) }, AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxConns: cfg.HTTP.MaxSigns, Auth: signReg.auth(), Logger: logger, Registerer: reg})
 	if signReg != nil {
 		go watchFile(ctx, signReg.reg.Path(), 2*time.Second, func() { signReg.reload(pushSrv) })
 		onHUP = append(onHUP, func() { signReg.reload(pushSrv) })
@@ -363,13 +368,17 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		Handler: server.Handler(server.Options{
 			Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version, Now: now,
 			Cluster: clusterState(brk, clientID(cfg), cl),
-			Feeds: func() []avlfeed.Health {
-				out := make([]avlfeed.Health, len(feeds))
-				for i, f := range feeds {
-					out[i] = f.Health()
+			Feeds: func() []any {
+				var out []any
+				for _, f := range feeds {
+					out = append(out, f.Health())
+				}
+				for _, p := range alertSet.pollers {
+					out = append(out, p.Health())
 				}
 				return out
 			},
+			Alerts: alertSet.store, Operators: alertSet.ops,
 			Gate: gate, Limit: limit,
 			Health: func() (bool, map[string]any) {
 				// Healthy once the broker has acknowledged the vehicle
@@ -410,6 +419,10 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	for _, f := range feeds {
 		run("feed "+f.Name(), func() error { return f.Run(ctx) })
 	}
+	for _, p := range alertSet.pollers {
+		run("alerts feed", func() error { return p.Run(ctx) })
+	}
+	run("alerts", func() error { return alertSet.publish(ctx, pushSrv, now) })
 	run("http", func() error {
 		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

@@ -1,5 +1,5 @@
-// Package signcache keeps a station sign's last boards and timetables, and
-// the agency's time zone, in a bbolt file, so that a sign restarted while
+// Package signcache keeps a station sign's last boards, timetables and
+// service alerts, and the agency's time zone, in a bbolt file, so that a sign restarted while
 // the hub is unreachable shows what it last knew, in the agency's time,
 // instead of a blank screen.
 //
@@ -25,6 +25,7 @@ import (
 var (
 	bucketBoards     = []byte("boards")
 	bucketTimetables = []byte("timetables")
+	bucketAlerts     = []byte("alerts")
 	bucketMeta       = []byte("meta")
 	keyLastUpdate    = []byte("last_update")
 	keyZone          = []byte("agency_timezone")
@@ -54,7 +55,7 @@ func Open(path string, logger *slog.Logger) (*Cache, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	db, err := boltfile.Open(path, "sign cache", logger, bucketBoards, bucketTimetables, bucketMeta)
+	db, err := boltfile.Open(path, "sign cache", logger, bucketBoards, bucketTimetables, bucketAlerts, bucketMeta)
 	if errors.Is(err, boltfile.ErrLocked) {
 		return nil, fmt.Errorf("%w: %w (is another station agent running? stop it or set cache to another file)", ErrLocked, err)
 	}
@@ -109,6 +110,45 @@ func (c *Cache) PutTimetable(t wire.Timetable) error {
 		return fmt.Errorf("put timetable %s in %s: %w", t.Stop, c.path, err)
 	}
 	return nil
+}
+
+// PutAlerts stores a's alerts as its stop's, replacing the previous ones.
+func (c *Cache) PutAlerts(a wire.Alerts) error {
+	if err := wire.ValidID("stop", a.Stop); err != nil {
+		return fmt.Errorf("put alerts: %w", err)
+	}
+	v, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("put alerts %s: %w", a.Stop, err)
+	}
+	err = c.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAlerts).Put([]byte(a.Stop), v)
+	})
+	if err != nil {
+		return fmt.Errorf("put alerts %s in %s: %w", a.Stop, c.path, err)
+	}
+	return nil
+}
+
+// Alerts returns every stop's stored alerts, skipping (and logging)
+// entries that do not decode.
+func (c *Cache) Alerts() (map[string]wire.Alerts, error) {
+	out := make(map[string]wire.Alerts)
+	err := c.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAlerts).ForEach(func(k, v []byte) error {
+			var a wire.Alerts
+			if err := json.Unmarshal(v, &a); err != nil {
+				c.logger.Warn("skipping unreadable cached alerts", "stop", string(k), "error", err)
+				return nil
+			}
+			out[string(k)] = a
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read alerts from %s: %w", c.path, err)
+	}
+	return out, nil
 }
 
 // PutZone stores the agency's IANA time zone name as the hub reported it.

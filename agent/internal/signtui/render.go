@@ -39,8 +39,20 @@ func Render(w io.Writer, v station.View, loc *time.Location) error {
 		if len(v.Stops) > 1 {
 			fmt.Fprintf(&b, "-- %s\n", fit(cmpOr(s.StopName, s.Stop), Width-3))
 		}
+		for _, al := range s.Alerts {
+			label := "NOTICE"
+			switch {
+			case al.StopClosed:
+				label = "STOP CLOSED"
+			case len(al.Routes) > 0:
+				label = "ROUTE " + strings.Join(al.Routes, ",")
+			}
+			fmt.Fprintf(&b, "** %s\n", fit(label+": "+al.Header, Width-3))
+		}
 		if len(s.Arrivals) == 0 {
-			if s.Note == station.NoteNoDepartures {
+			if s.Note == station.NoteClosed {
+				b.WriteString("   This stop is closed - see the notice above\n")
+			} else if s.Note == station.NoteNoDepartures {
 				b.WriteString("   No departures in the next hour\n")
 			} else {
 				b.WriteString("   No departure information\n")

@@ -14,6 +14,7 @@ import (
 type memStore struct {
 	boards     map[string]wire.Board
 	timetables map[string]wire.Timetable
+	alerts     map[string]wire.Alerts
 	zone       string
 	fail       bool
 }
@@ -31,6 +32,17 @@ func (m *memStore) PutTimetable(t wire.Timetable) error {
 		return errors.New("disk full")
 	}
 	m.timetables[t.Stop] = t
+	return nil
+}
+
+func (m *memStore) PutAlerts(a wire.Alerts) error {
+	if m.fail {
+		return errors.New("disk full")
+	}
+	if m.alerts == nil {
+		m.alerts = map[string]wire.Alerts{}
+	}
+	m.alerts[a.Stop] = a
 	return nil
 }
 
@@ -60,6 +72,8 @@ func FuzzHandleMessage(f *testing.F) {
 		`{"type":"timetable","stop":"CEN","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[],"timezone":"Local"}`,
 		`{"type":"timetable","stop":"CEN","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[],"timezone":"Europe/Rome\u0000"}`,
 		`{"type":"timetable","stop":"CEN","from":"2026-11-27T07:00:00Z","until":"2026-11-28T07:00:00Z","departures":[],"timezone":1}`,
+		`{"type":"alerts","stop":"CEN","generated_at":"2026-11-27T07:00:00Z","alerts":[{"id":"a","effect":"no_service","header":"Closed","stop_closed":true,"active":[{"end":"2026-11-27T08:00:00Z"}]}]}`,
+		`{"type":"alerts","stop":"ZZZ","generated_at":"2026-11-27T07:00:00Z","alerts":[]}`,
 		`{"type":"error","code":"unknown_stop","message":"no"}`,
 		`{"type":"heartbeat"}`,
 		`{"type":"future-thing","x":1}`,
@@ -84,6 +98,11 @@ func FuzzHandleMessage(f *testing.F) {
 		for stop := range ms.boards {
 			if stop != "CEN" && stop != "HBR" {
 				t.Errorf("stored a board for unsubscribed stop %q", stop)
+			}
+		}
+		for stop := range ms.alerts {
+			if stop != "CEN" && stop != "HBR" {
+				t.Errorf("stored alerts for unsubscribed stop %q", stop)
 			}
 		}
 		if ms.zone != "" && ms.zone != st.agency.name {

@@ -13,6 +13,7 @@ import (
 type store interface {
 	PutBoard(b wire.Board, receivedAt time.Time) error
 	PutTimetable(t wire.Timetable) error
+	PutAlerts(a wire.Alerts) error
 	PutZone(name string) error
 }
 
@@ -69,6 +70,19 @@ func (h *handler) handle(msg []byte) error {
 		if err := h.store.PutTimetable(tt); err != nil {
 			h.metrics.cacheWriteErrors.Inc()
 			h.logger.Error("caching timetable failed", "stop", tt.Stop, "error", err)
+		}
+	case wire.TypeAlerts:
+		a, err := wire.DecodeAlerts(msg)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(h.stops, a.Stop) {
+			return fmt.Errorf("alerts for stop %s, which this sign did not subscribe to", a.Stop)
+		}
+		h.state.putAlerts(a)
+		if err := h.store.PutAlerts(a); err != nil {
+			h.metrics.cacheWriteErrors.Inc()
+			h.logger.Error("caching alerts failed", "stop", a.Stop, "error", err)
 		}
 	case wire.TypeError:
 		e, err := wire.DecodeError(msg)

@@ -211,6 +211,10 @@ func (s *Station) loadCache(c *signcache.Cache) error {
 	if err != nil {
 		return err
 	}
+	als, err := c.Alerts()
+	if err != nil {
+		return err
+	}
 	last, err := c.LastUpdate()
 	if err != nil {
 		return err
@@ -228,8 +232,8 @@ func (s *Station) loadCache(c *signcache.Cache) error {
 			s.logger.Error("ignoring the cached agency time zone", "error", err)
 		}
 	}
-	s.state.load(boards, tts, last, agency)
-	s.logger.Info("loaded sign cache", "boards", len(boards), "timetables", len(tts), "last_update", last,
+	s.state.load(boards, tts, als, last, agency)
+	s.logger.Info("loaded sign cache", "boards", len(boards), "timetables", len(tts), "alerts", len(als), "last_update", last,
 		"agency_timezone", agency.name, "timezone", s.state.zone(s.zones).name)
 	return nil
 }

@@ -30,6 +30,7 @@ const (
 const (
 	NoteNoDepartures = "no_departures" // known: nothing in the next hour
 	NoteNoData       = "no_information"
+	NoteClosed       = "stop_closed" // an alert in force closes the stop
 )
 
 // Where a row came from (ArrivalView.Origin).
@@ -71,6 +72,10 @@ type StopView struct {
 	Mode     string        `json:"mode"`
 	Note     string        `json:"note,omitempty"`
 	Arrivals []ArrivalView `json:"arrivals"`
+	// Alerts are the service alerts in force at the stop now, the most
+	// severe first (the hub's order), kept and timed by the sign itself
+	// while the hub is away.
+	Alerts []wire.Alert `json:"alerts,omitempty"`
 }
 
 // ArrivalView is a row: a board arrival or a timetable departure, with the
@@ -90,6 +95,7 @@ type state struct {
 	mu         sync.Mutex
 	boards     map[string]signcache.StoredBoard
 	timetables map[string]wire.Timetable
+	alerts     map[string]wire.Alerts
 	lastUpdate time.Time // last board received
 	lastHeard  time.Time // last message, ping or pong from a hub
 	online     bool
@@ -101,6 +107,7 @@ func newState() *state {
 	return &state{
 		boards:     make(map[string]signcache.StoredBoard),
 		timetables: make(map[string]wire.Timetable),
+		alerts:     make(map[string]wire.Alerts),
 		changed:    make(chan struct{}),
 	}
 }
@@ -114,10 +121,10 @@ func (st *state) notifyLocked() {
 // load installs the cache read at start. The cache does not know when the
 // hub was last heard, only when the last board came: that is the most it
 // can claim.
-func (st *state) load(boards map[string]signcache.StoredBoard, tts map[string]wire.Timetable, last time.Time, agency zone) {
+func (st *state) load(boards map[string]signcache.StoredBoard, tts map[string]wire.Timetable, als map[string]wire.Alerts, last time.Time, agency zone) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.boards, st.timetables, st.lastUpdate, st.agency = boards, tts, last, agency
+	st.boards, st.timetables, st.alerts, st.lastUpdate, st.agency = boards, tts, als, last, agency
 	if last.After(st.lastHeard) {
 		st.lastHeard = last
 	}
@@ -139,6 +146,13 @@ func (st *state) putTimetable(t wire.Timetable) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.timetables[t.Stop] = t
+	st.notifyLocked()
+}
+
+func (st *state) putAlerts(a wire.Alerts) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.alerts[a.Stop] = a
 	st.notifyLocked()
 }
 
@@ -196,7 +210,7 @@ func (st *state) view(cfg *Config, zs zones, now time.Time) (View, <-chan struct
 	if st.online {
 		asOf = now
 	}
-	v := buildView(cfg, now, st.online, asOf, st.boards, st.timetables)
+	v := buildView(cfg, now, st.online, asOf, st.boards, st.timetables, st.alerts)
 	if !st.lastUpdate.IsZero() {
 		last := st.lastUpdate
 		v.LastUpdate = &last
@@ -217,8 +231,12 @@ func (st *state) view(cfg *Config, zs zones, now time.Time) (View, <-chan struct
 // stop's board has nothing left, the stop's timetable departures after the
 // board's last row are added, labelled as scheduled. Within its rows the
 // board stays the authority: it left out trips that have passed.
+//
+// A stop's alerts show while one of their periods holds, online or not; one
+// that closes the stop empties its rows (a timetable cached before the
+// closure would list buses that will not come).
 func buildView(cfg *Config, now time.Time, online bool, asOf time.Time,
-	boards map[string]signcache.StoredBoard, tts map[string]wire.Timetable) View {
+	boards map[string]signcache.StoredBoard, tts map[string]wire.Timetable, als map[string]wire.Alerts) View {
 	age := now.Sub(asOf)
 	mode := ModeLive
 	switch {
@@ -308,7 +326,24 @@ func buildView(cfg *Config, now time.Time, online bool, asOf time.Time,
 		if len(sv.Arrivals) > cfg.Rows {
 			sv.Arrivals = sv.Arrivals[:cfg.Rows]
 		}
-		if len(sv.Arrivals) == 0 {
+		closed := false
+		for _, a := range als[stop].Alerts {
+			for _, p := range a.Active {
+				if p.Start != nil {
+					next.add(now, *p.Start)
+				}
+				if p.End != nil {
+					next.add(now, *p.End)
+				}
+			}
+			if a.ActiveAt(now) {
+				sv.Alerts = append(sv.Alerts, a)
+				closed = closed || a.StopClosed
+			}
+		}
+		if closed {
+			sv.Arrivals, sv.Note = []ArrivalView{}, NoteClosed
+		} else if len(sv.Arrivals) == 0 {
 			// Nothing to show is news only if someone said so: a hub
 			// online, or a timetable covering the next hour.
 			covered := haveTT && !tt.From.After(now) && !tt.Until.Before(now.Add(timetableWindow))

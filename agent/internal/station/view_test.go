@@ -174,7 +174,7 @@ func TestBuildView(t *testing.T) {
 			if tc.asOf != nil {
 				asOf = at(*tc.asOf)
 			}
-			v := buildView(&c, at(tc.now), tc.online, asOf, boards, tts)
+			v := buildView(&c, at(tc.now), tc.online, asOf, boards, tts, nil)
 			if v.Mode != tc.wantMode {
 				t.Errorf("mode = %q, want %q", v.Mode, tc.wantMode)
 			}
@@ -220,7 +220,7 @@ func TestBuildViewNextChange(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v := buildView(&cfg, at(tc.now), tc.online, t0, boards, nil)
+			v := buildView(&cfg, at(tc.now), tc.online, t0, boards, nil, nil)
 			if !v.next.Equal(tc.want) {
 				t.Errorf("next = %v, want %v", v.next, tc.want)
 			}

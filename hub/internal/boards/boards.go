@@ -42,6 +42,10 @@ type Builder struct {
 	// MissedAfter, when positive, labels a trip run with no vehicle on it
 	// no_bus once its departure from the first stop is this long past.
 	MissedAfter time.Duration
+	// Skip, when set, takes a trip's call at a stop off boards and
+	// timetables: the trip cancelled, the stop closed or skipped (service
+	// alerts), judged at the call's scheduled time.
+	Skip func(trip, stop string, at time.Time) bool
 }
 
 // graceAfter keeps a just-due arrival on the board briefly.
@@ -56,6 +60,9 @@ func (b *Builder) Board(stopID string, now time.Time, pred Predictions) wire.Boa
 	from, until := now.Add(-graceAfter), now.Add(b.Horizon)
 	b.eachCall(stopID, from.Add(-2*time.Hour), until, func(c gtfs.Call, dayStart time.Time) {
 		sched := c.Trip.ArrivalAt(dayStart, c.Index)
+		if b.Skip != nil && b.Skip(c.Trip.ID, stopID, sched) {
+			return
+		}
 		a := wire.Arrival{
 			Trip:         c.Trip.ID,
 			Route:        c.Trip.RouteID,
@@ -113,7 +120,7 @@ func (b *Builder) Timetable(stopID string, from time.Time, span time.Duration) w
 	tt.Timezone = zoneName(b.Feed.Location)
 	b.eachCall(stopID, from, from.Add(span), func(c gtfs.Call, dayStart time.Time) {
 		dep := c.Trip.DepartureAt(dayStart, c.Index)
-		if dep.Before(from) || !dep.Before(tt.Until) {
+		if dep.Before(from) || !dep.Before(tt.Until) || (b.Skip != nil && b.Skip(c.Trip.ID, stopID, dep)) {
 			return
 		}
 		d := wire.Departure{Trip: c.Trip.ID, Route: c.Trip.RouteID, Headsign: headsign(c), Scheduled: dep.UTC()}

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/headway-transit/headway/hub/internal/alerts"
 	"github.com/headway-transit/headway/hub/internal/avlfeed"
 	"io/fs"
 	"maps"
@@ -45,6 +46,15 @@ type Config struct {
 	TLS TLS `yaml:"tls"`
 	// Feeds are the agency's own realtime feeds the hub takes in.
 	Feeds Feeds `yaml:"feeds"`
+	// Alerts configures the service alerts operators write.
+	Alerts Alerts `yaml:"alerts"`
+}
+
+// Alerts configures the operators' service alerts.
+type Alerts struct {
+	// File keeps the alerts operators write (dashboard, POST /api/alerts)
+	// across restarts; empty: in memory only.
+	File string `yaml:"file"`
 }
 
 // Feeds are realtime feeds from the agency's own systems.
@@ -52,6 +62,39 @@ type Feeds struct {
 	// Vehicles are feeds of vehicle positions from an AVL system: their
 	// buses are tracked and predicted like those running Headway's agent.
 	Vehicles []VehicleFeed `yaml:"vehicles"`
+	// Alerts are GTFS-Realtime ServiceAlerts feeds: their alerts go to
+	// the signs of the stops they concern.
+	Alerts []AlertFeed `yaml:"alerts"`
+}
+
+// AlertFeed is one GTFS-Realtime ServiceAlerts feed.
+type AlertFeed struct {
+	Name    string            `yaml:"name"`
+	URL     string            `yaml:"url"`
+	File    string            `yaml:"file"`
+	Every   Duration          `yaml:"every"`   // default 60s
+	Timeout Duration          `yaml:"timeout"` // default 10s
+	Headers map[string]string `yaml:"headers"`
+	// Language picks the translation the signs show (e.g. en); default
+	// the untagged one, else the first.
+	Language string `yaml:"language"`
+	MaxBytes int64  `yaml:"max_bytes"` // default 8 MiB
+}
+
+// Source is f with its defaults, as package alerts takes it.
+func (f AlertFeed) Source() alerts.FeedConfig {
+	c := alerts.FeedConfig{Name: f.Name, URL: f.URL, File: f.File, Every: f.Every.D(), Timeout: f.Timeout.D(),
+		Headers: f.Headers, Language: f.Language, MaxBytes: f.MaxBytes}
+	if c.Every == 0 {
+		c.Every = time.Minute
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = 8 << 20
+	}
+	return c
 }
 
 // VehicleFeed is one feed of vehicle positions (README, "Buses from the
@@ -122,6 +165,18 @@ func (fs Feeds) check() []error {
 			}
 		}
 	}
+	for i, f := range fs.Alerts {
+		field := fmt.Sprintf("feeds.alerts[%d]", i)
+		if err := wire.ValidID("feed", f.Name); err != nil {
+			errs = append(errs, fmt.Errorf("%s.name: %w", field, err))
+		} else if names[f.Name] || f.Name == alerts.Operator {
+			errs = append(errs, fmt.Errorf("%s.name: %q given twice (or the operators' own)", field, f.Name))
+		}
+		names[f.Name] = true
+		if err := f.Source().Check(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", field, err))
+		}
+	}
 	return errs
 }
 
@@ -153,6 +208,11 @@ func (c Config) Secrets() []string {
 	for i, f := range c.Feeds.Vehicles {
 		if len(f.Headers) > 0 {
 			out = append(out, fmt.Sprintf("feeds.vehicles[%d].headers", i))
+		}
+	}
+	for i, f := range c.Feeds.Alerts {
+		if len(f.Headers) > 0 {
+			out = append(out, fmt.Sprintf("feeds.alerts[%d].headers", i))
 		}
 	}
 	return out

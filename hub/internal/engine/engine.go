@@ -55,6 +55,9 @@ type Options struct {
 	// vehicle on it is labelled no_bus on the boards; 0 means
 	// DefaultMissedAfter.
 	MissedAfter time.Duration
+	// Skip takes calls off the boards (boards.Builder.Skip); call
+	// Changed when its answers change.
+	Skip func(trip, stop string, at time.Time) bool
 	// Predictor is the arrival model; nil means delay propagation
 	// (predict.Delay).
 	Predictor  predict.Predictor
@@ -126,6 +129,8 @@ type Engine struct {
 	// watch carries stops first asked for by a sign to Run, which builds
 	// their boards with realtime rows and keeps them current.
 	watch chan string
+	// poke asks Run to rebuild every board now (Changed).
+	poke chan struct{}
 	// remote carries other hubs' runs to Run (share.go).
 	remote chan remoteOp
 
@@ -161,6 +166,7 @@ func New(opts Options) *Engine {
 		boardMsg: map[string][]byte{},
 		ttMsg:    map[string]timetable{},
 		watch:    make(chan string, 1024),
+		poke:     make(chan struct{}, 1),
 		remote:   make(chan remoteOp, 4096),
 		remoteOf: map[boards.TripKey]string{},
 		shared:   map[boards.TripKey]bool{},
@@ -178,6 +184,7 @@ func New(opts Options) *Engine {
 		e.settle = DefaultSettle
 	}
 	e.builder.MissedAfter = opts.MissedAfter
+	e.builder.Skip = opts.Skip
 	if e.builder.MissedAfter <= 0 {
 		e.builder.MissedAfter = DefaultMissedAfter
 	}
@@ -238,6 +245,16 @@ func (e *Engine) Timetable(stop string) []byte {
 	return msg
 }
 
+// Changed tells the engine that what Options.Skip says has changed (a
+// service alert): every board is rebuilt at once, timetables when next
+// asked for.
+func (e *Engine) Changed() {
+	select {
+	case e.poke <- struct{}{}:
+	default:
+	}
+}
+
 // Run consumes msgs until ctx is done.
 func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 	refresh := time.NewTicker(e.opts.Refresh)
@@ -286,6 +303,11 @@ func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 				}
 			}
 			e.flush(false)
+		case <-e.poke:
+			e.mu.Lock()
+			clear(e.ttMsg)
+			e.mu.Unlock()
+			e.Refresh()
 		case <-views.C:
 			e.buildViews(true)
 		case <-refresh.C:

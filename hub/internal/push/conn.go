@@ -360,6 +360,11 @@ func (c *conn) handle(msg []byte) bool {
 			if tt := c.s.opts.Source.Timetable(st); tt != nil {
 				c.send(msgKey{st, wire.TypeTimetable}, tt)
 			}
+			if c.s.opts.Alerts != nil {
+				if al := c.s.opts.Alerts(st); al != nil {
+					c.send(msgKey{st, wire.TypeAlerts}, al)
+				}
+			}
 		}
 	case wire.TypeHeartbeat:
 		h, err := wire.DecodeHeartbeat(msg)

@@ -30,7 +30,10 @@ type Source interface {
 
 // Options configures a Server.
 type Options struct {
-	Source         Source
+	Source Source
+	// Alerts, when set, is stop's alerts message, sent on subscribe after
+	// the board and timetable (PublishAlerts sends the changes).
+	Alerts         func(stop string) []byte
 	AllowedOrigins []string
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer
@@ -416,6 +419,11 @@ func (s *Server) Publish(stop string, msg []byte) { s.publish(msgKey{stop, wire.
 // PublishTimetable sends stop's encoded timetable to its signs.
 func (s *Server) PublishTimetable(stop string, msg []byte) {
 	s.publish(msgKey{stop, wire.TypeTimetable}, msg)
+}
+
+// PublishAlerts sends stop's encoded alerts message to its signs.
+func (s *Server) PublishAlerts(stop string, msg []byte) {
+	s.publish(msgKey{stop, wire.TypeAlerts}, msg)
 }
 
 func (s *Server) publish(k msgKey, msg []byte) {

@@ -59,7 +59,7 @@ func TestOperatorsSignIn(t *testing.T) {
 		o.Gate = g
 	})
 	anon := from("127.0.0.1")
-	for _, p := range []string{"/api/vehicles", "/api/displays", "/api/cluster", "/api/session"} {
+	for _, p := range []string{"/api/vehicles", "/api/displays", "/api/cluster", "/api/session", "/api/feeds", "/api/alerts"} {
 		if code, _, body := status(t, anon, "GET", h.url+p, nil); code != http.StatusUnauthorized || !strings.Contains(body, "sign in") {
 			t.Errorf("%s without signing in: %d %s, want 401", p, code, body)
 		}
@@ -85,7 +85,7 @@ func TestOperatorsSignIn(t *testing.T) {
 	if code, hdr, _ := status(t, op, "POST", h.url+"/login", url.Values{"username": {"alice"}, "password": {"correct-horse-battery"}, "next": {"/"}}); code != http.StatusSeeOther || hdr.Get("Location") != "/" {
 		t.Fatalf("sign-in: %d to %q, want 303 to /", code, hdr.Get("Location"))
 	}
-	for _, p := range []string{"/", "/api/vehicles", "/api/displays", "/api/cluster", "/debug/pprof/heap?debug=1"} {
+	for _, p := range []string{"/", "/api/vehicles", "/api/displays", "/api/cluster", "/api/feeds", "/api/alerts", "/debug/pprof/heap?debug=1"} {
 		if code, _, body := status(t, op, "GET", h.url+p, nil); code != http.StatusOK {
 			t.Errorf("%s signed in: %d %s", p, code, shorten(body))
 		}

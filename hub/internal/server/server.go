@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/headway-transit/headway/hub/internal/avlfeed"
+	"github.com/headway-transit/headway/hub/internal/alerts"
 	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/hub/internal/engine"
 	"github.com/headway-transit/headway/hub/internal/gtfsrt"
@@ -41,10 +41,14 @@ type Options struct {
 	Health   Health
 	// Cluster reports the hubs of the cluster this one is in (/api/cluster).
 	Cluster func() broker.ClusterState
-	// Feeds reports the agency's realtime feeds the hub polls (/api/feeds);
-	// nil: none.
-	Feeds   func() []avlfeed.Health
-	Version string
+	// Feeds reports the agency's realtime feeds the hub polls (/api/feeds):
+	// vehicle feeds' and alert feeds' health; nil: none.
+	Feeds func() []any
+	// Alerts are the service alerts (/api/alerts, /gtfs-rt/alerts);
+	// Operators, the ones operators write through the API. Nil: none.
+	Alerts    *alerts.Store
+	Operators *alerts.Operators
+	Version   string
 	// Now is the hub's clock (/healthz reports it); nil means time.Now.
 	Now func() time.Time
 	// Gate keeps the dashboard and the fleet's and displays' API for
@@ -154,16 +158,20 @@ func Handler(o Options) http.Handler {
 		writeJSON(w, http.StatusOK, o.Cluster())
 	})))
 	mux.Handle("GET /api/feeds", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fs := []avlfeed.Health{}
+		fs := []any{}
 		if o.Feeds != nil {
 			fs = append(fs, o.Feeds()...)
 		}
 		writeJSON(w, http.StatusOK, fs)
 	})))
+	if o.Alerts != nil {
+		mux.Handle("GET /gtfs-rt/alerts", public("gtfs-rt", gtfsrt.AlertsHandler(o.Alerts.All, o.Now)))
+		alertsAPI(mux, o, private)
+	}
 	// The API's own 404, in JSON, for a mistyped endpoint.
 	mux.Handle("GET /api/", public("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{
-			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/cluster, /api/feeds, /api/session or /api/stops/{stop}/board", quoteID(r.URL.Path)),
+			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/cluster, /api/feeds, /api/alerts, /api/session or /api/stops/{stop}/board", quoteID(r.URL.Path)),
 		})
 	})))
 	gatherer := o.Gatherer

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/headway-transit/headway/hub/internal/alerts"
 	"io"
 	"net"
 	"net/http"
@@ -59,8 +60,15 @@ func newHubWith(t *testing.T, health server.Health, with func(*server.Options, p
 	runtimeReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h := &hub{in: make(chan ingest.Message, 16), published: make(chan string, 1024)}
 	var pushSrv *push.Server
+	feed := testfeed.Line(t)
+	store := alerts.NewStore(feed)
+	ops, err := alerts.OpenOperators("", store, feed, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
 	eng := engine.New(engine.Options{
-		Feed:    testfeed.Line(t),
+		Feed:    feed,
+		Skip:    store.Skip,
 		Tracker: tracker.Config{MaxOffRoute: 100, MaxFuture: time.Minute},
 		Horizon: 30 * time.Minute, MaxRows: 10, Refresh: time.Minute, Stale: time.Minute,
 		Publish: []engine.Publisher{
@@ -81,6 +89,7 @@ func newHubWith(t *testing.T, health server.Health, with func(*server.Options, p
 	}
 	o := server.Options{
 		Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Health: health, Version: "test-version",
+		Alerts: store, Operators: ops,
 	}
 	if with != nil {
 		with(&o, reg)

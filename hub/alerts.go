@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/headway-transit/headway/hub/internal/alerts"
+	"github.com/headway-transit/headway/hub/internal/config"
+	"github.com/headway-transit/headway/hub/internal/push"
+	"github.com/headway-transit/headway/internal/gtfs"
+)
+
+// alertParts are the service alerts: the store, the operators' alerts
+// (kept in alerts.file) and a poller per feeds.alerts entry.
+type alertParts struct {
+	store   *alerts.Store
+	ops     *alerts.Operators
+	pollers []*alerts.Poller
+	changed chan struct{}
+}
+
+func newAlertParts(cfg config.Config, feed *gtfs.Feed, now func() time.Time, logger *slog.Logger) (*alertParts, error) {
+	a := &alertParts{store: alerts.NewStore(feed), changed: make(chan struct{}, 1)}
+	a.store.OnChange(func() {
+		select {
+		case a.changed <- struct{}{}:
+		default:
+		}
+	})
+	var err error
+	if a.ops, err = alerts.OpenOperators(cfg.Alerts.File, a.store, feed, now); err != nil {
+		return nil, err
+	}
+	for _, f := range cfg.Feeds.Alerts {
+		p, err := alerts.NewPoller(f.Source(), a.store, feed, nil, logger, now)
+		if err != nil {
+			return nil, err
+		}
+		a.pollers = append(a.pollers, p)
+	}
+	return a, nil
+}
+
+// alertsEvery is how often the signs' alerts are looked at again without a
+// change: alerts whose periods have all ended leave the messages.
+const alertsEvery = 30 * time.Second
+
+// publish sends each subscribed stop's alerts to its signs when they
+// change, until ctx is done.
+func (a *alertParts) publish(ctx context.Context, ps *push.Server, now func() time.Time) error {
+	last := map[string]string{}
+	t := time.NewTicker(alertsEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.changed:
+		case <-t.C:
+		}
+		n := now()
+		seen := map[string]bool{}
+		for _, st := range ps.SubscribedStops() {
+			seen[st] = true
+			m := a.store.ForStop(st, n)
+			m.GeneratedAt = time.Time{} // compared without it
+			key := string(mustJSON(m))
+			if last[st] == key {
+				continue
+			}
+			last[st] = key
+			ps.PublishAlerts(st, a.store.Message(st, n))
+		}
+		for st := range last {
+			if !seen[st] {
+				delete(last, st) // sent whole on the next subscribe
+			}
+		}
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
