@@ -50,7 +50,7 @@ const usage = `usage: hub <command> [flags]
 
 commands:
   serve -config FILE   run the hub (see configs/hub.yaml)
-  replay -gtfs FEED -avl FILE.csv [-out PRED.jsonl] [-infer-trips]
+  replay -gtfs FEED (-avl FILE.csv | -rt DIR) [-out PRED.jsonl] [-infer-trips]
                        replay recorded positions through the prediction engine and score it
   gtfs check [-progress] FEED
                        load a GTFS feed (zip or folder): summary, then every error and warning

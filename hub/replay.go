@@ -22,16 +22,17 @@ func replayCmd(args []string, stdout io.Writer) error {
 	outPath := fs.String("out", "", "write every prediction made as a JSON line to this `file` (- for stdout)")
 	infer := fs.Bool("infer-trips", false, "withhold the recorded trip ids: the hub infers each bus's trip")
 	model := fs.String("model", "learned", "arrival model: `learned` (segment travel times learned online) or delay (delay propagation)")
+	rtDir := fs.String("rt", "", "recorded GTFS-Realtime VehiclePositions: a `folder` of .pb snapshots, in file-name order (instead of -avl)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: hub replay -gtfs FEED -avl FILE.csv [-out PRED.jsonl] [-infer-trips] [-model learned|delay]\n\nReplays recorded positions through the live prediction engine on a simulated\nclock and scores the predictions against the recording (as avl_score.py's\nscore and ghosts commands do).")
+		fmt.Fprintln(fs.Output(), "usage: hub replay -gtfs FEED (-avl FILE.csv | -rt DIR) [-out PRED.jsonl] [-infer-trips] [-model learned|delay]\n\nReplays recorded positions through the live prediction engine on a simulated\nclock and scores the predictions against the recording (as avl_score.py's\nscore and ghosts commands do). The recording is a flattened CSV (-avl) or a\nfolder of GTFS-Realtime VehiclePositions snapshots as polled from a feed (-rt).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *feedPath == "" || *avlPath == "" {
+	if *feedPath == "" || (*avlPath == "") == (*rtDir == "") {
 		fs.Usage()
-		return errors.New("replay: -gtfs and -avl are required")
+		return errors.New("replay: -gtfs and one of -avl or -rt are required")
 	}
 	if *model != "learned" && *model != "delay" {
 		fs.Usage()
@@ -41,7 +42,12 @@ func replayCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pings, err := avl.ReadFile(*avlPath)
+	var pings []avl.Ping
+	if *rtDir != "" {
+		pings, err = avl.ReadGTFSRTDir(*rtDir)
+	} else {
+		pings, err = avl.ReadFile(*avlPath)
+	}
 	if err != nil {
 		return err
 	}
