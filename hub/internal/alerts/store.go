@@ -156,6 +156,20 @@ func (s *Store) Cancelled(trip string, now time.Time) bool {
 	return anyActive(s.cancelled[trip], now)
 }
 
+// CancelledTrips lists the trips cancelled at now, sorted.
+func (s *Store) CancelledTrips(now time.Time) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	for trip, as := range s.cancelled {
+		if anyActive(as, now) {
+			out = append(out, trip)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // SkippedStops are the stops trip skips at now (not counting closed ones).
 func (s *Store) SkippedStops(trip string, now time.Time) map[string]bool {
 	s.mu.RLock()

@@ -27,6 +27,10 @@ type Builder struct {
 	// is older than this at the snapshot's time: a bus parked with its
 	// agent off is not in service. Zero means DefaultMaxAge.
 	MaxAge time.Duration
+	// Cancelled lists the trips cancelled at a time, Skipped the stops a
+	// trip skips (service alerts: alerts.Store); nil: none.
+	Cancelled func(at time.Time) []string
+	Skipped   func(trip string, at time.Time) map[string]bool
 }
 
 // header starts a full-dataset message stamped with the snapshot's time.

@@ -1,6 +1,8 @@
 package gtfsrt
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -15,19 +17,37 @@ import (
 // trip run, with a stop_time_update for every stop the vehicle has still to
 // reach, in stop_sequence order. Arrival times are the boards' predicted
 // times; a prediction already due is "now", as on the boards. Runs under
-// way with no bus tracked on them get one NO_DATA update.
+// way with no bus tracked on them get one NO_DATA update. With service
+// alerts (Builder.Cancelled, Builder.Skipped), cancelled trip runs yet to
+// end are CANCELED, and a predicted run's skipped stops SKIPPED.
 func (b *Builder) TripUpdates(s *engine.RealtimeSnapshot) *rtpb.FeedMessage {
 	msg := header(s.At)
 	vehicles := vehicleIndex(s)
 	now := s.At.Truncate(time.Second)
+	cancelled := map[string]bool{}
+	if b.Cancelled != nil {
+		for _, t := range b.Cancelled(now) {
+			cancelled[t] = true
+		}
+	}
 	for _, run := range s.Runs {
 		tr := b.Feed.Trips[run.Trip]
-		if tr == nil || len(run.Stops) == 0 {
+		if tr == nil || len(run.Stops) == 0 || cancelled[run.Trip] {
 			continue // a run at its terminus has nothing left to tell
 		}
 		tu := &rtpb.TripUpdate{
 			Trip:           b.descriptor(tr, run.DayStart),
 			StopTimeUpdate: stopTimeUpdates(tr, run, now),
+		}
+		if b.Skipped != nil {
+			if skip := b.Skipped(run.Trip, now); len(skip) > 0 {
+				for _, u := range tu.StopTimeUpdate {
+					if skip[u.GetStopId()] {
+						u.Arrival, u.Departure = nil, nil
+						u.ScheduleRelationship = rtpb.TripUpdate_StopTimeUpdate_SKIPPED.Enum()
+					}
+				}
+			}
 		}
 		if run.Vehicle != "" {
 			tu.Vehicle = &rtpb.VehicleDescriptor{Id: proto.String(run.Vehicle)}
@@ -45,7 +65,7 @@ func (b *Builder) TripUpdates(s *engine.RealtimeSnapshot) *rtpb.FeedMessage {
 	}
 	for _, run := range s.NoBus {
 		tr := b.Feed.Trips[run.Trip]
-		if tr == nil || len(tr.StopTimes) == 0 {
+		if tr == nil || len(tr.StopTimes) == 0 || cancelled[run.Trip] {
 			continue
 		}
 		// No realtime data for the run: a NO_DATA update at its first stop
@@ -66,7 +86,39 @@ func (b *Builder) TripUpdates(s *engine.RealtimeSnapshot) *rtpb.FeedMessage {
 			TripUpdate: tu,
 		})
 	}
+	msg.Entity = append(msg.Entity, b.cancellations(cancelled, now)...)
 	return msg
+}
+
+// cancellations are the CANCELED updates of the cancelled trips' runs that
+// have not ended and start within a day: the run of the service day
+// before (past midnight) and of today and tomorrow.
+func (b *Builder) cancellations(cancelled map[string]bool, now time.Time) []*rtpb.FeedEntity {
+	var out []*rtpb.FeedEntity
+	today := gtfs.DateOf(now, b.Feed.Location)
+	for _, id := range slices.Sorted(maps.Keys(cancelled)) {
+		tr := b.Feed.Trips[id]
+		if tr == nil || len(tr.StopTimes) == 0 {
+			continue
+		}
+		for _, d := range []gtfs.Date{today.AddDays(-1), today, today.AddDays(1)} {
+			if !b.Feed.ServiceRunsOn(tr.ServiceID, d) {
+				continue
+			}
+			day := b.Feed.ServiceDayStart(d)
+			start, end := tr.DepartureAt(day, 0), tr.ArrivalAt(day, len(tr.StopTimes)-1)
+			if !end.After(now) || start.After(now.Add(24*time.Hour)) {
+				continue
+			}
+			desc := b.descriptor(tr, day)
+			desc.ScheduleRelationship = rtpb.TripDescriptor_CANCELED.Enum()
+			out = append(out, &rtpb.FeedEntity{
+				Id:         proto.String(tr.ID + "@" + desc.GetStartDate()),
+				TripUpdate: &rtpb.TripUpdate{Trip: desc},
+			})
+		}
+	}
+	return out
 }
 
 func stopTimeUpdates(tr *gtfs.Trip, run engine.RealtimeRun, now time.Time) []*rtpb.TripUpdate_StopTimeUpdate {

@@ -140,7 +140,11 @@ func Handler(o Options) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(o.Engine.CurrentBoard(stop))
 	})))
-	rt := gtfsrt.NewHandler(o.Engine, gtfsrt.Builder{Feed: o.Engine.Feed()})
+	rtb := gtfsrt.Builder{Feed: o.Engine.Feed()}
+	if o.Alerts != nil {
+		rtb.Cancelled, rtb.Skipped = o.Alerts.CancelledTrips, o.Alerts.SkippedStops
+	}
+	rt := gtfsrt.NewHandler(o.Engine, rtb)
 	mux.Handle("GET /gtfs-rt/trip-updates", public("gtfs-rt", http.HandlerFunc(rt.TripUpdates)))
 	mux.Handle("GET /gtfs-rt/vehicle-positions", public("gtfs-rt", http.HandlerFunc(rt.VehiclePositions)))
 	mux.Handle("GET /api/vehicles", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
