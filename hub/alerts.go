@@ -8,7 +8,9 @@ import (
 
 	"github.com/headway-transit/headway/hub/internal/alerts"
 	"github.com/headway-transit/headway/hub/internal/config"
+	"github.com/headway-transit/headway/hub/internal/engine"
 	"github.com/headway-transit/headway/hub/internal/push"
+	"github.com/headway-transit/headway/hub/internal/tufeed"
 	"github.com/headway-transit/headway/internal/gtfs"
 )
 
@@ -18,7 +20,21 @@ type alertParts struct {
 	store   *alerts.Store
 	ops     *alerts.Operators
 	pollers []*alerts.Poller
+	trips   []*tufeed.Poller // the agency's TripUpdates (startTripUpdates)
 	changed chan struct{}
+}
+
+// startTripUpdates builds a poller per feeds.trip_updates entry, putting
+// cancellations in the alerts store and predictions in eng's prior.
+func (a *alertParts) startTripUpdates(cfg config.Config, feed *gtfs.Feed, eng *engine.Engine, now func() time.Time, logger *slog.Logger) error {
+	for _, f := range cfg.Feeds.TripUpdates {
+		p, err := tufeed.NewPoller(f.Source(), feed, tufeed.Target{SetPrior: eng.SetPrior, Store: a.store}, nil, logger, now)
+		if err != nil {
+			return err
+		}
+		a.trips = append(a.trips, p)
+	}
+	return nil
 }
 
 func newAlertParts(cfg config.Config, feed *gtfs.Feed, now func() time.Time, logger *slog.Logger) (*alertParts, error) {

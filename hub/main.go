@@ -292,6 +292,9 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	})
 	keep.eng = eng
 	alertSet.store.OnChange(eng.Changed)
+	if err := alertSet.startTripUpdates(cfg, feed, eng, now, logger); err != nil {
+		return err
+	}
 	cl.setEngine(eng)
 	if cfg.State != "" {
 		keep.load()
@@ -376,6 +379,9 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 				for _, p := range alertSet.pollers {
 					out = append(out, p.Health())
 				}
+				for _, p := range alertSet.trips {
+					out = append(out, p.Health())
+				}
 				return out
 			},
 			Alerts: alertSet.store, Operators: alertSet.ops,
@@ -421,6 +427,9 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	}
 	for _, p := range alertSet.pollers {
 		run("alerts feed", func() error { return p.Run(ctx) })
+	}
+	for _, p := range alertSet.trips {
+		run("trip updates feed", func() error { return p.Run(ctx) })
 	}
 	run("alerts", func() error { return alertSet.publish(ctx, pushSrv, now) })
 	run("http", func() error {

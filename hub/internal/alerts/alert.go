@@ -43,6 +43,10 @@ type Alert struct {
 	URL         string        `json:"url,omitempty"`
 	Active      []wire.Period `json:"active,omitempty"`
 	Entities    []Entity      `json:"entities"`
+	// Hidden: it only takes trips or stops off the boards (a cancellation
+	// or skipped stop from the agency's TripUpdates), with nothing for a
+	// sign to show: not in the signs' alerts nor in /gtfs-rt/alerts.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // Operator is the source of alerts written by the hub's operators.
@@ -61,6 +65,9 @@ func (a *Alert) wire() wire.Alert {
 // what it concerns that the schedule does not have.
 func (a *Alert) Check(feed *gtfs.Feed) error {
 	w := a.wire()
+	if a.Hidden && w.Header == "" {
+		w.Header = "-" // nothing to show, nothing to check
+	}
 	if err := w.Validate(); err != nil {
 		return err
 	}

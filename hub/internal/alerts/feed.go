@@ -274,26 +274,10 @@ func (p *Poller) Poll(ctx context.Context) error {
 	return nil
 }
 
-// Run polls until ctx is done, waiting longer (doubling, up to 5 minutes)
-// while the feed fails.
+// Run polls until ctx is done, backing off while the feed fails.
 func (p *Poller) Run(ctx context.Context) error {
-	for {
-		wait := p.cfg.Every
-		if err := p.Poll(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			n := p.Health().Failures
-			for i := 1; i < n && wait < 5*time.Minute; i++ {
-				wait *= 2
-			}
-			wait = min(wait, 5*time.Minute)
-			p.log.Warn("alerts feed poll failed", "err", err, "failures", n, "next_in", wait)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
-	}
+	feedpoll.Run(ctx, p.cfg.Every, p.Poll, func(err error, n int, wait time.Duration) {
+		p.log.Warn("alerts feed poll failed", "err", err, "failures", n, "next_in", wait)
+	})
+	return nil
 }

@@ -254,7 +254,7 @@ func (s *Store) ForStop(stop string, now time.Time) wire.Alerts {
 	for _, src := range slices.Sorted(maps.Keys(s.sources)) {
 		for i := range s.sources[src] {
 			a := &s.sources[src][i]
-			if a.Over(now) {
+			if a.Over(now) || a.Hidden {
 				continue
 			}
 			ok, routes, closes := s.concerns(a, stop)

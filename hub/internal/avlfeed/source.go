@@ -32,9 +32,6 @@ type Config struct {
 	MaxBytes int64             // documents larger than this are refused
 }
 
-// maxBackoff caps the wait between polls of a failing feed.
-const maxBackoff = 5 * time.Minute
-
 // Options configures a Source.
 type Options struct {
 	Feed   Config
@@ -175,33 +172,10 @@ func (s *Source) Health() Health {
 // off (doubling, at most 5 minutes) while it fails. A failing feed never
 // stops the hub: its buses go stale on the boards like any silent bus.
 func (s *Source) Run(ctx context.Context) error {
-	for {
-		wait := s.opts.Feed.Every
-		if err := s.Poll(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			s.mu.Lock()
-			n := s.health.Failures
-			s.mu.Unlock()
-			wait = backoff(s.opts.Feed.Every, n)
-			s.log.Warn("feed poll failed", "err", err, "failures", n, "next_in", wait)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
-	}
-}
-
-// backoff is the wait after n consecutive failures.
-func backoff(every time.Duration, n int) time.Duration {
-	w := every
-	for i := 1; i < n && w < maxBackoff; i++ {
-		w *= 2
-	}
-	return min(w, maxBackoff)
+	feedpoll.Run(ctx, s.opts.Feed.Every, s.Poll, func(err error, n int, wait time.Duration) {
+		s.log.Warn("feed poll failed", "err", err, "failures", n, "next_in", wait)
+	})
+	return nil
 }
 
 // Poll fetches the feed once and hands on what is new. Its error says what

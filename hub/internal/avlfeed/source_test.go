@@ -369,14 +369,6 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	}
 }
 
-func TestBackoff(t *testing.T) {
-	for n, want := range map[int]time.Duration{0: 15 * time.Second, 1: 15 * time.Second, 2: 30 * time.Second, 3: time.Minute, 6: maxBackoff, 60: maxBackoff} {
-		if got := backoff(15*time.Second, n); got != want {
-			t.Errorf("backoff after %d failures: %v, want %v", n, got, want)
-		}
-	}
-}
-
 // A SIRI feed goes the same way, over HTTP with its XML content type.
 func TestPollSIRI(t *testing.T) {
 	b, err := os.ReadFile("testdata/vm.xml")

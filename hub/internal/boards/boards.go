@@ -6,6 +6,7 @@ package boards
 
 import (
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/headway-transit/headway/internal/gtfs"
@@ -46,6 +47,9 @@ type Builder struct {
 	// timetables: the trip cancelled, the stop closed or skipped (service
 	// alerts), judged at the call's scheduled time.
 	Skip func(trip, stop string, at time.Time) bool
+	// Prior holds predictions from elsewhere (the agency's own
+	// TripUpdates), used for a trip run the hub's own do not cover.
+	Prior atomic.Pointer[Predictions]
 }
 
 // graceAfter keeps a just-due arrival on the board briefly.
@@ -58,6 +62,10 @@ func (b *Builder) Board(stopID string, now time.Time, pred Predictions) wire.Boa
 		board.StopName = s.Name
 	}
 	from, until := now.Add(-graceAfter), now.Add(b.Horizon)
+	var prior Predictions
+	if p := b.Prior.Load(); p != nil {
+		prior = *p
+	}
 	b.eachCall(stopID, from.Add(-2*time.Hour), until, func(c gtfs.Call, dayStart time.Time) {
 		sched := c.Trip.ArrivalAt(dayStart, c.Index)
 		if b.Skip != nil && b.Skip(c.Trip.ID, stopID, sched) {
@@ -74,7 +82,12 @@ func (b *Builder) Board(stopID string, now time.Time, pred Predictions) wire.Boa
 		if c.Trip.Route != nil {
 			a.RouteShortName = c.Trip.Route.ShortName
 		}
-		if run, ok := pred[TripKey{c.Trip.ID, dayStart.Unix()}]; ok {
+		key := TripKey{c.Trip.ID, dayStart.Unix()}
+		run, ok := pred[key]
+		if !ok {
+			run, ok = prior[key]
+		}
+		if ok {
 			rt, ok := run[c.Index]
 			switch {
 			case !ok:

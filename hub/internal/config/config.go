@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/headway-transit/headway/hub/internal/alerts"
 	"github.com/headway-transit/headway/hub/internal/avlfeed"
+	"github.com/headway-transit/headway/hub/internal/tufeed"
 	"io/fs"
 	"maps"
 	"net"
@@ -65,6 +66,40 @@ type Feeds struct {
 	// Alerts are GTFS-Realtime ServiceAlerts feeds: their alerts go to
 	// the signs of the stops they concern.
 	Alerts []AlertFeed `yaml:"alerts"`
+	// TripUpdates are the agency's own GTFS-Realtime TripUpdates: their
+	// cancellations and skipped stops leave the boards, their predictions
+	// show for trip runs the hub tracks no bus on.
+	TripUpdates []TripUpdatesFeed `yaml:"trip_updates"`
+}
+
+// TripUpdatesFeed is one GTFS-Realtime TripUpdates feed.
+type TripUpdatesFeed struct {
+	Name    string            `yaml:"name"`
+	URL     string            `yaml:"url"`
+	File    string            `yaml:"file"`
+	Every   Duration          `yaml:"every"`   // default 30s
+	Timeout Duration          `yaml:"timeout"` // default 10s
+	Headers map[string]string `yaml:"headers"`
+	// VehiclePrefix as for the same agency's vehicle feed, so that its
+	// vehicles have one name.
+	VehiclePrefix string `yaml:"vehicle_prefix"`
+	MaxBytes      int64  `yaml:"max_bytes"` // default 32 MiB
+}
+
+// Source is f with its defaults, as package tufeed takes it.
+func (f TripUpdatesFeed) Source() tufeed.Config {
+	c := tufeed.Config{Name: f.Name, URL: f.URL, File: f.File, Every: f.Every.D(), Timeout: f.Timeout.D(),
+		Headers: f.Headers, VehiclePrefix: f.VehiclePrefix, MaxBytes: f.MaxBytes}
+	if c.Every == 0 {
+		c.Every = 30 * time.Second
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = 32 << 20
+	}
+	return c
 }
 
 // AlertFeed is one GTFS-Realtime ServiceAlerts feed.
@@ -165,6 +200,18 @@ func (fs Feeds) check() []error {
 			}
 		}
 	}
+	for i, f := range fs.TripUpdates {
+		field := fmt.Sprintf("feeds.trip_updates[%d]", i)
+		if err := wire.ValidID("feed", f.Name); err != nil {
+			errs = append(errs, fmt.Errorf("%s.name: %w", field, err))
+		} else if names[f.Name] || f.Name == alerts.Operator {
+			errs = append(errs, fmt.Errorf("%s.name: %q given twice (or the operators' own)", field, f.Name))
+		}
+		names[f.Name] = true
+		if err := f.Source().Check(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", field, err))
+		}
+	}
 	for i, f := range fs.Alerts {
 		field := fmt.Sprintf("feeds.alerts[%d]", i)
 		if err := wire.ValidID("feed", f.Name); err != nil {
@@ -213,6 +260,11 @@ func (c Config) Secrets() []string {
 	for i, f := range c.Feeds.Alerts {
 		if len(f.Headers) > 0 {
 			out = append(out, fmt.Sprintf("feeds.alerts[%d].headers", i))
+		}
+	}
+	for i, f := range c.Feeds.TripUpdates {
+		if len(f.Headers) > 0 {
+			out = append(out, fmt.Sprintf("feeds.trip_updates[%d].headers", i))
 		}
 	}
 	return out

@@ -245,6 +245,13 @@ func (e *Engine) Timetable(stop string) []byte {
 	return msg
 }
 
+// SetPrior replaces the predictions taken from the agency's own TripUpdates
+// (boards.Builder.Prior) and rebuilds every board.
+func (e *Engine) SetPrior(p boards.Predictions) {
+	e.builder.Prior.Store(&p)
+	e.Changed()
+}
+
 // Changed tells the engine that what Options.Skip says has changed (a
 // service alert): every board is rebuilt at once, timetables when next
 // asked for.

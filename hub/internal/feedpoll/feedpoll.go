@@ -189,3 +189,42 @@ func (f *Fetcher) readFile() ([]byte, bool, error) {
 	f.fileMod, f.fileSize = st.ModTime(), st.Size()
 	return b, false, nil
 }
+
+// MaxBackoff caps the wait between polls of a failing feed.
+const MaxBackoff = 5 * time.Minute
+
+// Backoff is the wait after n consecutive failures: every, doubled for
+// each failure after the first, at most MaxBackoff.
+func Backoff(every time.Duration, n int) time.Duration {
+	w := every
+	for i := 1; i < n && w < MaxBackoff; i++ {
+		w *= 2
+	}
+	return min(w, MaxBackoff)
+}
+
+// Run calls poll every `every` until ctx is done, backing off while it
+// fails; failed hears of each failure (for the log) with the count of
+// consecutive ones and the wait before the next try. A failing feed never
+// stops the hub.
+func Run(ctx context.Context, every time.Duration, poll func(context.Context) error, failed func(err error, n int, wait time.Duration)) {
+	n := 0
+	for {
+		wait := every
+		if err := poll(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			n++
+			wait = Backoff(every, n)
+			failed(err, n, wait)
+		} else {
+			n = 0
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}

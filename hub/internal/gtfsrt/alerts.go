@@ -19,8 +19,8 @@ import (
 func ServiceAlerts(as []alerts.Alert, now time.Time) *rtpb.FeedMessage {
 	msg := header(now)
 	for _, a := range as {
-		if a.Over(now) {
-			continue
+		if a.Over(now) || a.Hidden {
+			continue // a hidden one's cancellation is in TripUpdates
 		}
 		pa := &rtpb.Alert{HeaderText: translated(a.Header)}
 		if a.Description != "" {
