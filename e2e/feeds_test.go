@@ -38,7 +38,9 @@ func TestAgencyFeeds(t *testing.T) {
 	})
 	// CEN is route 3's terminus: its bus is shown on its way to TRA1.
 	sys.startStation(t, "CEN", "TRA1")
-	sys.startVehicle(t, "bus-1", m[1], "")
+	// The agent runs with its trip set, so that no one waits on trip
+	// inference here (TestEndToEnd covers that).
+	sys.startVehicle(t, "bus-1", m[1], m[4])
 
 	// All three, from three sources, with realtime rows on the one sign.
 	want := []string{"bus-1", "agency-rt0", "siri-vm0"}
@@ -64,9 +66,8 @@ func TestAgencyFeeds(t *testing.T) {
 		return true
 	})
 
-	// The feeds' buses came with their trips (GTFS-Realtime trip_id, SIRI
-	// DatedVehicleJourneyRef), the agent's bus without: the hub inferred
-	// it. (A feed bus without a trip goes through the same inference.)
+	// Every bus came with its trip: GTFS-Realtime trip_id, SIRI
+	// DatedVehicleJourneyRef, the agent's configured trip.
 	vs := map[string]hubVehicle{}
 	for _, id := range want {
 		v, ok := sys.vehicle(t, id)
@@ -75,7 +76,7 @@ func TestAgencyFeeds(t *testing.T) {
 		}
 		vs[id] = v
 	}
-	if vs["agency-rt0"].TripSource != "reported" || vs["siri-vm0"].TripSource != "reported" || vs["bus-1"].TripSource != "inferred" {
+	if vs["agency-rt0"].TripSource != "reported" || vs["siri-vm0"].TripSource != "reported" || vs["bus-1"].TripSource != "reported" {
 		t.Errorf("trip sources: GTFS-RT bus %q, SIRI bus %q, agent's bus %q", vs["agency-rt0"].TripSource, vs["siri-vm0"].TripSource, vs["bus-1"].TripSource)
 	}
 
@@ -106,7 +107,7 @@ func TestAgencyFeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{`headway_feed_positions_total{feed="agency-rt",result="accepted"}`, `headway_feed_vehicles{feed="agency-siri"} 1`, `headway_feed_polls_total{feed="agency-rt",result="ok"}`} {
+	for _, s := range []string{`headway_feed_positions_total{feed="agency-rt",result="accepted"}`, `headway_feed_vehicles{feed="agency-siri"} 1`, `headway_feed_polls_total{feed="agency-rt",result="ok"}`, `headway_feed_up{feed="agency-siri",kind="vehicles"} 1`} {
 		if !strings.Contains(string(metrics), s) {
 			t.Errorf("/metrics lacks %s", s)
 		}

@@ -6,9 +6,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/headway-transit/headway/hub/internal/alerts"
 	"github.com/headway-transit/headway/hub/internal/avlfeed"
 	"github.com/headway-transit/headway/hub/internal/config"
 	"github.com/headway-transit/headway/hub/internal/ingest"
+	"github.com/headway-transit/headway/hub/internal/tufeed"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -37,4 +39,58 @@ func vehicleFeeds(cfg config.Config, in *ingest.Ingest, cl *clusterParts, reg pr
 		out = append(out, src)
 	}
 	return out, nil
+}
+
+// feedHealth lists every feed's health: vehicles, trip updates, alerts.
+func feedHealth(feeds []*avlfeed.Source, a *alertParts) []any {
+	var out []any
+	for _, f := range feeds {
+		out = append(out, f.Health())
+	}
+	for _, p := range a.trips {
+		out = append(out, p.Health())
+	}
+	for _, p := range a.pollers {
+		out = append(out, p.Health())
+	}
+	return out
+}
+
+var (
+	feedUpDesc = prometheus.NewDesc("headway_feed_up",
+		"1 when the agency feed's last poll worked (read, not stale), by feed and kind (vehicles, trip_updates, alerts).", []string{"feed", "kind"}, nil)
+	feedFailDesc = prometheus.NewDesc("headway_feed_consecutive_failures",
+		"Polls of the agency feed that failed in a row (the wait before the next doubles with each, up to 5 minutes).", []string{"feed", "kind"}, nil)
+)
+
+// feedCollector exports every feed's state, whatever its kind, at scrape.
+type feedCollector struct{ health func() []any }
+
+func (feedCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- feedUpDesc
+	ch <- feedFailDesc
+}
+
+func (c feedCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, h := range c.health() {
+		var name, kind string
+		var ok bool
+		var fails int
+		switch h := h.(type) {
+		case avlfeed.Health:
+			name, kind, ok, fails = h.Name, h.Kind, h.OK, h.Failures
+		case alerts.Health:
+			name, kind, ok, fails = h.Name, h.Kind, h.OK, h.Failures
+		case tufeed.Health:
+			name, kind, ok, fails = h.Name, h.Kind, h.OK, h.Failures
+		default:
+			continue
+		}
+		up := 0.0
+		if ok {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(feedUpDesc, prometheus.GaugeValue, up, name, kind)
+		ch <- prometheus.MustNewConstMetric(feedFailDesc, prometheus.GaugeValue, float64(fails), name, kind)
+	}
 }

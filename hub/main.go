@@ -358,6 +358,8 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		return 0
 	}))
 
+	reg.MustRegister(feedCollector{func() []any { return feedHealth(feeds, alertSet) }})
+
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http.listen %s: %w (is another hub running? set http.listen to a free port)", cfg.HTTP.Listen, err)
@@ -371,20 +373,8 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		Handler: server.Handler(server.Options{
 			Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version, Now: now,
 			Cluster: clusterState(brk, clientID(cfg), cl),
-			Feeds: func() []any {
-				var out []any
-				for _, f := range feeds {
-					out = append(out, f.Health())
-				}
-				for _, p := range alertSet.pollers {
-					out = append(out, p.Health())
-				}
-				for _, p := range alertSet.trips {
-					out = append(out, p.Health())
-				}
-				return out
-			},
-			Alerts: alertSet.store, Operators: alertSet.ops,
+			Feeds:   func() []any { return feedHealth(feeds, alertSet) },
+			Alerts:  alertSet.store, Operators: alertSet.ops,
 			Gate: gate, Limit: limit,
 			Health: func() (bool, map[string]any) {
 				// Healthy once the broker has acknowledged the vehicle
