@@ -118,3 +118,48 @@ func TestServiceAlertOnSign(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// postAlert posts an operator's alert to s's hub and returns its id.
+func postAlert(t testing.TB, s *system, body string) string {
+	t.Helper()
+	var id string
+	eventually(t, 30*time.Second, "the hub taking an operator's alert", func() bool {
+		res, err := web(5*time.Second).Post(s.hubHTTP+"/api/alerts", "application/json", strings.NewReader(body))
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode == http.StatusServiceUnavailable {
+			return false // a cluster's bucket not ready yet
+		}
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("POST /api/alerts: %d %s", res.StatusCode, b)
+		}
+		var a struct{ ID string }
+		_ = json.Unmarshal(b, &a)
+		id = a.ID
+		return true
+	})
+	return id
+}
+
+// signHasAlert reports whether s's sign shows the alert id at any stop.
+func signHasAlert(t testing.TB, s *system, id string) bool {
+	var v struct {
+		Stops []struct {
+			Alerts []struct{ ID string } `json:"alerts"`
+		} `json:"stops"`
+	}
+	if getJSON(t, s.signHTTP+"/board.json", &v) != nil {
+		return false
+	}
+	for _, st := range v.Stops {
+		for _, a := range st.Alerts {
+			if a.ID == id {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -175,6 +175,13 @@ func TestHubCluster(t *testing.T) {
 		t.Errorf("/api/cluster on hub b: node %q leader %q tracking %q", cl.Node, cl.Leader, cl.Tracking)
 	}
 
+	// An operator's alert posted to hub a reaches every hub's sign (the
+	// cluster's bucket); later checked to outlive the hub that is killed.
+	alertID := postAlert(t, c.hubs[0], `{"effect":"detour","header":"Central Station: use the north entrance","entities":[{"stop":"CEN"}]}`)
+	for _, s := range signs {
+		eventually(t, 30*time.Second, "the alert posted to hub a on the sign "+s.signHTTP, func() bool { return signHasAlert(t, s, alertID) })
+	}
+
 	// Each bus on exactly one hub, each hub with its share.
 	var owners map[string][]int
 	eventually(t, 90*time.Second, "the fleet shared out, each bus on one hub", func() bool {
@@ -290,6 +297,9 @@ func TestHubCluster(t *testing.T) {
 		}
 		return false
 	})
+	if !signHasAlert(t, signs[k], alertID) {
+		t.Errorf("the killed hub's sign lost the operator's alert")
+	}
 	eventually(t, 20*time.Second, name+"'s buses tracked by the survivors", func() bool {
 		now := tracked(t, survivors)
 		n := 0

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/headway-transit/headway/hub/internal/alerts"
+	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/hub/internal/config"
 	"github.com/headway-transit/headway/hub/internal/engine"
 	"github.com/headway-transit/headway/hub/internal/push"
@@ -57,6 +59,28 @@ func newAlertParts(cfg config.Config, feed *gtfs.Feed, now func() time.Time, log
 		a.pollers = append(a.pollers, p)
 	}
 	return a, nil
+}
+
+// shareOperators makes the operators' alerts the cluster's (one bucket all
+// hubs follow): over the partitions' JetStream, or the embedded broker's
+// when every hub tracks every bus. A hub on an external broker without
+// partitions keeps its own.
+func (a *alertParts) shareOperators(cfg config.Config, brk *broker.Broker, cl *clusterParts, logger *slog.Logger) error {
+	if !cfg.Cluster.Clustered() {
+		return nil
+	}
+	replicas := min(3, max(len(cfg.Cluster.Routes), len(cfg.Cluster.NATS)))
+	switch {
+	case cl != nil:
+		a.ops.Share(cl.js, replicas, logger)
+	case brk != nil:
+		_, js, err := brk.JetStream("headway-hub-alerts-" + cfg.Cluster.Node)
+		if err != nil {
+			return fmt.Errorf("cluster: alerts: %w", err)
+		}
+		a.ops.Share(js, replicas, logger)
+	}
+	return nil
 }
 
 // alertsEvery is how often the signs' alerts are looked at again without a

@@ -30,6 +30,7 @@ func partitioned(cfg config.Config) bool {
 // with the other hubs (share). A nil *clusterParts runs nothing.
 type clusterParts struct {
 	nc      *nats.Conn
+	js      jetstream.JetStream
 	parts   *partition.Partitions
 	share   *share.Share
 	eng     *lateEngine
@@ -62,7 +63,7 @@ func newClusterParts(cfg config.Config, brk *broker.Broker, in *ingest.Ingest, l
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	c := &clusterParts{nc: nc, eng: &lateEngine{}, node: cfg.Cluster.Node}
+	c := &clusterParts{nc: nc, js: js, eng: &lateEngine{}, node: cfg.Cluster.Node}
 	replicas := min(3, len(cfg.Cluster.Routes))
 	if brk != nil {
 		// Hubs with embedded brokers know each other by their routes.

@@ -6,11 +6,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/headway-transit/headway/hub/internal/alerts"
 	"github.com/headway-transit/headway/hub/internal/avlfeed"
 	"github.com/headway-transit/headway/hub/internal/config"
+	"github.com/headway-transit/headway/hub/internal/feedpoll"
 	"github.com/headway-transit/headway/hub/internal/ingest"
-	"github.com/headway-transit/headway/hub/internal/tufeed"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -73,19 +72,12 @@ func (feedCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c feedCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, h := range c.health() {
-		var name, kind string
-		var ok bool
-		var fails int
-		switch h := h.(type) {
-		case avlfeed.Health:
-			name, kind, ok, fails = h.Name, h.Kind, h.OK, h.Failures
-		case alerts.Health:
-			name, kind, ok, fails = h.Name, h.Kind, h.OK, h.Failures
-		case tufeed.Health:
-			name, kind, ok, fails = h.Name, h.Kind, h.OK, h.Failures
-		default:
+		st, ok := h.(interface{ FeedStatus() feedpoll.Status })
+		if !ok {
 			continue
 		}
+		f := st.FeedStatus()
+		name, kind, ok, fails := f.Name, f.Kind, f.OK, f.Failures
 		up := 0.0
 		if ok {
 			up = 1

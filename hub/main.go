@@ -246,6 +246,9 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	if err != nil {
 		return err
 	}
+	if err := alertSet.shareOperators(cfg, brk, cl, logger); err != nil {
+		return err
+	}
 	assigned, blocks := map[string]string{}, map[string]string{}
 	for v, a := range cfg.Vehicles {
 		if a.Trip != "" {
@@ -422,6 +425,7 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		run("trip updates feed", func() error { return p.Run(ctx) })
 	}
 	run("alerts", func() error { return alertSet.publish(ctx, pushSrv, now) })
+	run("operators' alerts", func() error { return alertSet.ops.Run(ctx) })
 	run("http", func() error {
 		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err

@@ -14,19 +14,14 @@ import (
 	rtpb "github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/headway-transit/headway/hub/internal/feedpoll"
+	"github.com/headway-transit/headway/hub/internal/testfeed"
 	"github.com/headway-transit/headway/internal/gtfs"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
-// demoFeed is the repository's demo schedule (configs/demo-feed).
-func demoFeed(t testing.TB) *gtfs.Feed {
-	t.Helper()
-	f, err := gtfs.Load(filepath.Join("..", "..", "..", "configs", "demo-feed"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
+// demoFeed is the demo schedule (testfeed.Demo).
+func demoFeed(t testing.TB) *gtfs.Feed { return testfeed.Demo(t) }
 
 func ptr(t time.Time) *time.Time { return &t }
 
@@ -288,7 +283,7 @@ func TestPoller(t *testing.T) {
 	}))
 	defer srv.Close()
 	s := NewStore(feed)
-	p, err := NewPoller(FeedConfig{Name: "agency", URL: srv.URL, Every: time.Minute, Timeout: time.Second, MaxBytes: 1 << 20}, s, feed, nil, nil, nil)
+	p, err := NewPoller(FeedConfig{Config: feedpoll.Config{Name: "agency", URL: srv.URL, Every: time.Minute, Timeout: time.Second, MaxBytes: 1 << 20}}, s, feed, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +301,7 @@ func TestPoller(t *testing.T) {
 	if h := p.Health(); h.OK || h.Failures != 1 || len(s.Source("agency")) != 1 {
 		t.Errorf("after a failed poll: %+v, alerts %d", h, len(s.Source("agency")))
 	}
-	if _, err := NewPoller(FeedConfig{Name: "x", URL: "ftp://x", Every: time.Minute, Timeout: time.Second, MaxBytes: 1}, s, feed, nil, nil, nil); err == nil {
+	if _, err := NewPoller(FeedConfig{Config: feedpoll.Config{Name: "x", URL: "ftp://x", Every: time.Minute, Timeout: time.Second, MaxBytes: 1}}, s, feed, nil, nil, nil); err == nil {
 		t.Error("an ftp url was taken")
 	}
 }

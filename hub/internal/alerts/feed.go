@@ -165,28 +165,8 @@ func text(ts *rtpb.TranslatedString, lang string, max int) string {
 
 // FeedConfig is one polled ServiceAlerts feed (hub.yaml feeds.alerts[]).
 type FeedConfig struct {
-	Name     string
-	URL      string
-	File     string
-	Every    time.Duration
-	Timeout  time.Duration
-	Headers  map[string]string
-	Language string
-	MaxBytes int64
-}
-
-// Check reports what is wrong with c.
-func (c FeedConfig) Check() error {
-	if (c.URL == "") == (c.File == "") {
-		return errors.New("give url or file, one of them")
-	}
-	if c.URL != "" && !strings.HasPrefix(c.URL, "http://") && !strings.HasPrefix(c.URL, "https://") {
-		return fmt.Errorf("url %q: want http:// or https://", c.URL)
-	}
-	if c.Every <= 0 || c.Timeout <= 0 || c.MaxBytes <= 0 {
-		return errors.New("every, timeout and max_bytes must be above zero")
-	}
-	return nil
+	feedpoll.Config
+	Language string // the translation shown; "": the untagged, else the first
 }
 
 // Poller keeps one feed's alerts in a store.
@@ -204,15 +184,9 @@ type Poller struct {
 
 // Health is an alerts feed's state for operators (/api/feeds).
 type Health struct {
-	Name        string    `json:"name"`
-	Kind        string    `json:"kind"` // "alerts"
-	OK          bool      `json:"ok"`
-	LastPoll    time.Time `json:"last_poll,omitzero"`
-	LastSuccess time.Time `json:"last_success,omitzero"`
-	Alerts      int       `json:"alerts"`
-	Skipped     int       `json:"skipped"`
-	Error       string    `json:"error,omitempty"`
-	Failures    int       `json:"consecutive_failures"`
+	feedpoll.Status     // Kind "alerts"
+	Alerts          int `json:"alerts"`
+	Skipped         int `json:"skipped"`
 }
 
 // NewPoller checks cfg and builds its poller.
@@ -227,10 +201,9 @@ func NewPoller(cfg FeedConfig, store *Store, feed *gtfs.Feed, client *http.Clien
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Poller{cfg: cfg, store: store, feed: feed, now: now,
-		log: logger.With("component", "alerts", "feed", cfg.Name),
-		fetch: &feedpoll.Fetcher{URL: cfg.URL, File: cfg.File, Accept: feedpoll.ProtobufAccept, Types: feedpoll.Protobuf,
-			Kind: "gtfs-rt alerts", Headers: cfg.Headers, Client: client, Timeout: cfg.Timeout, MaxBytes: cfg.MaxBytes},
-		health: Health{Name: cfg.Name, Kind: "alerts"}}, nil
+		log:    logger.With("component", "alerts", "feed", cfg.Name),
+		fetch:  cfg.Protobuf("gtfs-rt alerts", client),
+		health: Health{Status: feedpoll.Status{Name: cfg.Name, Kind: "alerts"}}}, nil
 }
 
 // Health returns the feed's state.
@@ -263,14 +236,12 @@ func (p *Poller) Poll(ctx context.Context) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.health.LastPoll = now
 	if err != nil {
 		err = fmt.Errorf("alerts feed %q: %w", p.cfg.Name, err)
-		p.health.OK, p.health.Error = false, err.Error()
-		p.health.Failures++
+		p.health.Failed(now, err)
 		return err
 	}
-	p.health.OK, p.health.Error, p.health.Failures, p.health.LastSuccess = true, "", 0, now
+	p.health.Succeeded(now)
 	return nil
 }
 

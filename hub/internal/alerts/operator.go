@@ -1,11 +1,15 @@
 package alerts
 
 import (
+	"context"
+	"log/slog"
+
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nats-io/nats.go/jetstream"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -25,6 +29,12 @@ type Operators struct {
 	path  string
 	now   func() time.Time
 	mu    sync.Mutex
+
+	// Shared over a cluster (Share): the bucket, once Run set it up.
+	js       jetstream.JetStream
+	replicas int
+	kv       jetstream.KeyValue
+	log      *slog.Logger
 }
 
 // keepOver is how long an alert whose periods have all ended is kept
@@ -78,6 +88,18 @@ func (o *Operators) Put(a Alert) (Alert, error) {
 	if err := a.Check(o.feed); err != nil {
 		return Alert{}, err
 	}
+	if kv, shared := o.kvLocked(); shared {
+		if kv == nil {
+			return Alert{}, ErrNotReady
+		}
+		b, _ := json.Marshal(a)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := kv.Put(ctx, a.ID, b); err != nil {
+			return Alert{}, fmt.Errorf("alerts: sharing with the cluster: %w", err)
+		}
+		return a, nil // every hub's store, this one's too, follows the bucket
+	}
 	now := o.now()
 	as := slices.DeleteFunc(o.store.Source(Operator), func(x Alert) bool {
 		return x.ID == a.ID || (x.Over(now) && x.Over(now.Add(-keepOver)))
@@ -100,12 +122,30 @@ func (o *Operators) Delete(id string) (bool, error) {
 	if len(as) == n {
 		return false, nil
 	}
+	if kv, shared := o.kvLocked(); shared {
+		if kv == nil {
+			return false, ErrNotReady
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := kv.Delete(ctx, id); err != nil {
+			return false, fmt.Errorf("alerts: sharing with the cluster: %w", err)
+		}
+		return true, nil
+	}
 	if err := o.save(as); err != nil {
 		return false, err
 	}
 	o.store.Set(Operator, as)
 	return true, nil
 }
+
+// ErrNotReady is returned by a shared Operators whose bucket is not set
+// up yet.
+var ErrNotReady = errors.New("alerts: the cluster's alerts bucket is not ready yet; try again in a moment")
+
+// kvLocked is bucket for callers holding o.mu.
+func (o *Operators) kvLocked() (jetstream.KeyValue, bool) { return o.kv, o.js != nil }
 
 // save writes as to the file: a temporary file synced, then renamed over
 // the old one, so a crash leaves the old list or the new, never half.

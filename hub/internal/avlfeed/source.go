@@ -50,20 +50,14 @@ type Options struct {
 
 // Health is a feed's state for operators (/api/feeds, the dashboard).
 type Health struct {
-	Name        string    `json:"name"`
-	Kind        string    `json:"kind"`   // "vehicles"
-	Source      string    `json:"source"` // URL without its query, or the file
-	Format      string    `json:"format"`
-	OK          bool      `json:"ok"` // the last poll worked
-	LastPoll    time.Time `json:"last_poll,omitzero"`
-	LastSuccess time.Time `json:"last_success,omitzero"`
+	feedpoll.Status        // Kind "vehicles"
+	Source          string `json:"source"` // URL without its query, or the file
+	Format          string `json:"format"`
 	// FeedTime is the producer's own timestamp of the last document read.
 	FeedTime time.Time `json:"feed_time,omitzero"`
 	// Vehicles is how many vehicles the last document read listed with a
 	// usable position.
-	Vehicles int    `json:"vehicles"`
-	Error    string `json:"error,omitempty"` // the last poll's, while it fails
-	Failures int    `json:"consecutive_failures"`
+	Vehicles int `json:"vehicles"`
 	// Positions counts fixes by result since the hub started.
 	Positions map[string]uint64 `json:"positions"`
 }
@@ -133,7 +127,7 @@ func New(opts Options) (*Source, error) {
 		fetch:  fetcherFor(c, opts.Client),
 		order:  newOrderer(c.Prefix, c.MaxAge),
 		log:    opts.Logger.With("component", "feed", "feed", c.Name),
-		health: Health{Name: c.Name, Kind: "vehicles", Source: src, Format: c.Format, Positions: map[string]uint64{}},
+		health: Health{Status: feedpoll.Status{Name: c.Name, Kind: "vehicles"}, Source: src, Format: c.Format, Positions: map[string]uint64{}},
 	}
 	return s, nil
 }
@@ -257,8 +251,7 @@ func (s *Source) count(res string, n int) {
 func (s *Source) fail(now time.Time, kind string, err error) error {
 	err = fmt.Errorf("feed %q: %w", s.Name(), err)
 	s.mu.Lock()
-	s.health.LastPoll, s.health.OK, s.health.Error = now, false, err.Error()
-	s.health.Failures++
+	s.health.Failed(now, err)
 	s.mu.Unlock()
 	s.opts.Metrics.poll(s.Name(), "error_"+kind)
 	return err
@@ -267,8 +260,7 @@ func (s *Source) fail(now time.Time, kind string, err error) error {
 func (s *Source) succeed(now time.Time, snap *Snapshot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.health.LastPoll, s.health.LastSuccess = now, now
-	s.health.OK, s.health.Error, s.health.Failures = true, "", 0
+	s.health.Succeeded(now)
 	if snap != nil {
 		s.health.FeedTime = snap.Time
 		s.health.Vehicles = len(snap.Fixes)

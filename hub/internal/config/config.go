@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/headway-transit/headway/hub/internal/alerts"
 	"github.com/headway-transit/headway/hub/internal/avlfeed"
+	"github.com/headway-transit/headway/hub/internal/feedpoll"
 	"github.com/headway-transit/headway/hub/internal/tufeed"
 	"io/fs"
 	"maps"
@@ -88,8 +89,8 @@ type TripUpdatesFeed struct {
 
 // Source is f with its defaults, as package tufeed takes it.
 func (f TripUpdatesFeed) Source() tufeed.Config {
-	c := tufeed.Config{Name: f.Name, URL: f.URL, File: f.File, Every: f.Every.D(), Timeout: f.Timeout.D(),
-		Headers: f.Headers, VehiclePrefix: f.VehiclePrefix, MaxBytes: f.MaxBytes}
+	c := tufeed.Config{Config: feedpoll.Config{Name: f.Name, URL: f.URL, File: f.File, Every: f.Every.D(), Timeout: f.Timeout.D(),
+		Headers: f.Headers, MaxBytes: f.MaxBytes}, VehiclePrefix: f.VehiclePrefix}
 	if c.Every == 0 {
 		c.Every = 30 * time.Second
 	}
@@ -118,8 +119,8 @@ type AlertFeed struct {
 
 // Source is f with its defaults, as package alerts takes it.
 func (f AlertFeed) Source() alerts.FeedConfig {
-	c := alerts.FeedConfig{Name: f.Name, URL: f.URL, File: f.File, Every: f.Every.D(), Timeout: f.Timeout.D(),
-		Headers: f.Headers, Language: f.Language, MaxBytes: f.MaxBytes}
+	c := alerts.FeedConfig{Config: feedpoll.Config{Name: f.Name, URL: f.URL, File: f.File, Every: f.Every.D(), Timeout: f.Timeout.D(),
+		Headers: f.Headers, MaxBytes: f.MaxBytes}, Language: f.Language}
 	if c.Every == 0 {
 		c.Every = time.Minute
 	}
@@ -160,6 +161,26 @@ type VehicleFeed struct {
 	MaxBytes int64 `yaml:"max_bytes"`
 }
 
+// feedField is one feed as Secrets sees it.
+type feedField struct {
+	field   string
+	headers bool
+}
+
+func (fs Feeds) fields() []feedField {
+	var out []feedField
+	for i, f := range fs.Vehicles {
+		out = append(out, feedField{fmt.Sprintf("feeds.vehicles[%d]", i), len(f.Headers) > 0})
+	}
+	for i, f := range fs.TripUpdates {
+		out = append(out, feedField{fmt.Sprintf("feeds.trip_updates[%d]", i), len(f.Headers) > 0})
+	}
+	for i, f := range fs.Alerts {
+		out = append(out, feedField{fmt.Sprintf("feeds.alerts[%d]", i), len(f.Headers) > 0})
+	}
+	return out
+}
+
 // Source is f with its defaults, as avlfeed takes it.
 func (f VehicleFeed) Source() avlfeed.Config {
 	def := func(d Duration, v time.Duration) time.Duration {
@@ -182,47 +203,31 @@ func (f VehicleFeed) Source() avlfeed.Config {
 
 func (fs Feeds) check() []error {
 	var errs []error
-	names := map[string]bool{}
-	for i, f := range fs.Vehicles {
-		field := fmt.Sprintf("feeds.vehicles[%d]", i)
-		if err := wire.ValidID("feed", f.Name); err != nil {
+	names := map[string]bool{alerts.Operator: true} // the operators' alerts' source
+	one := func(field, name, file string, check error) {
+		if err := wire.ValidID("feed", name); err != nil {
 			errs = append(errs, fmt.Errorf("%s.name: %w", field, err))
-		} else if names[f.Name] {
-			errs = append(errs, fmt.Errorf("%s.name: %q given twice", field, f.Name))
+		} else if names[name] {
+			errs = append(errs, fmt.Errorf("%s.name: %q given twice (or the operators' own)", field, name))
 		}
-		names[f.Name] = true
-		if err := f.Source().Check(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", field, err))
+		names[name] = true
+		if check != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", field, check))
 		}
-		if f.File != "" {
-			if err := checkPath(f.File); err != nil {
+		if file != "" {
+			if err := checkPath(file); err != nil {
 				errs = append(errs, fmt.Errorf("%s.file: %w", field, err))
 			}
 		}
 	}
+	for i, f := range fs.Vehicles {
+		one(fmt.Sprintf("feeds.vehicles[%d]", i), f.Name, f.File, f.Source().Check())
+	}
 	for i, f := range fs.TripUpdates {
-		field := fmt.Sprintf("feeds.trip_updates[%d]", i)
-		if err := wire.ValidID("feed", f.Name); err != nil {
-			errs = append(errs, fmt.Errorf("%s.name: %w", field, err))
-		} else if names[f.Name] || f.Name == alerts.Operator {
-			errs = append(errs, fmt.Errorf("%s.name: %q given twice (or the operators' own)", field, f.Name))
-		}
-		names[f.Name] = true
-		if err := f.Source().Check(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", field, err))
-		}
+		one(fmt.Sprintf("feeds.trip_updates[%d]", i), f.Name, f.File, f.Source().Check())
 	}
 	for i, f := range fs.Alerts {
-		field := fmt.Sprintf("feeds.alerts[%d]", i)
-		if err := wire.ValidID("feed", f.Name); err != nil {
-			errs = append(errs, fmt.Errorf("%s.name: %w", field, err))
-		} else if names[f.Name] || f.Name == alerts.Operator {
-			errs = append(errs, fmt.Errorf("%s.name: %q given twice (or the operators' own)", field, f.Name))
-		}
-		names[f.Name] = true
-		if err := f.Source().Check(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", field, err))
-		}
+		one(fmt.Sprintf("feeds.alerts[%d]", i), f.Name, f.File, f.Source().Check())
 	}
 	return errs
 }
@@ -252,19 +257,9 @@ func (c Config) Secrets() []string {
 	if c.Cluster.Secret != "" {
 		out = append(out, "cluster.secret")
 	}
-	for i, f := range c.Feeds.Vehicles {
-		if len(f.Headers) > 0 {
-			out = append(out, fmt.Sprintf("feeds.vehicles[%d].headers", i))
-		}
-	}
-	for i, f := range c.Feeds.Alerts {
-		if len(f.Headers) > 0 {
-			out = append(out, fmt.Sprintf("feeds.alerts[%d].headers", i))
-		}
-	}
-	for i, f := range c.Feeds.TripUpdates {
-		if len(f.Headers) > 0 {
-			out = append(out, fmt.Sprintf("feeds.trip_updates[%d].headers", i))
+	for _, f := range c.Feeds.fields() {
+		if f.headers {
+			out = append(out, f.field+".headers")
 		}
 	}
 	return out

@@ -81,7 +81,7 @@ func TestLoadBad(t *testing.T) {
 			"config FILE: line 8: cluster.ca: /nonexistent/ca.pem: no such file or directory"},
 		{"cluster-name.yaml", "config FILE: cluster.name: is required for a cluster (the same on every hub)"},
 		{"feeds.yaml", `config FILE: line 4: feeds.vehicles[0]: url "ftp://avl.example.org/vp.pb": want http:// or https://` + "\n" +
-			`config FILE: line 6: feeds.vehicles[1].name: "metro" given twice` + "\n" +
+			`config FILE: line 6: feeds.vehicles[1].name: "metro" given twice (or the operators' own)` + "\n" +
 			"config FILE: line 6: feeds.vehicles[1]: give url or file, one of them\n" +
 			"config FILE: line 8: feeds.vehicles[1].file: /tmp/vp.pb: no such file or directory\n" +
 			`config FILE: line 9: feeds.vehicles[2]: format: unknown feed format "siri" (want gtfs-rt or siri-vm)`},

@@ -12,6 +12,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 )
@@ -227,4 +228,68 @@ func Run(ctx context.Context, every time.Duration, poll func(context.Context) er
 		case <-time.After(wait):
 		}
 	}
+}
+
+// Status is the part of a feed's health every kind of feed shares
+// (/api/feeds, the dashboard, headway_feed_up). Each kind's health embeds
+// it and adds its own counts.
+type Status struct {
+	Name        string    `json:"name"`
+	Kind        string    `json:"kind"` // vehicles, trip_updates, alerts
+	OK          bool      `json:"ok"`   // the last poll worked
+	LastPoll    time.Time `json:"last_poll,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	Error       string    `json:"error,omitempty"` // the last poll's, while it fails
+	Failures    int       `json:"consecutive_failures"`
+}
+
+// Failed records a poll at now that failed with err.
+func (s *Status) Failed(now time.Time, err error) {
+	s.LastPoll, s.OK, s.Error = now, false, err.Error()
+	s.Failures++
+}
+
+// Succeeded records a poll at now that worked.
+func (s *Status) Succeeded(now time.Time) {
+	s.LastPoll, s.LastSuccess = now, now
+	s.OK, s.Error, s.Failures = true, "", 0
+}
+
+// FeedStatus returns s: every kind's health, which embeds a Status, has it.
+func (s Status) FeedStatus() Status { return s }
+
+// Config is where and how often a feed is polled; each kind of feed adds
+// its own settings to it.
+type Config struct {
+	Name     string
+	URL      string // http(s)://... ; or File
+	File     string
+	Every    time.Duration
+	Timeout  time.Duration
+	Headers  map[string]string
+	MaxBytes int64
+}
+
+// Check reports what is wrong with c.
+func (c Config) Check() error {
+	if (c.URL == "") == (c.File == "") {
+		return errors.New("give url or file, one of them")
+	}
+	if c.URL != "" {
+		u, err := url.Parse(c.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("url %q: want http:// or https://", c.URL)
+		}
+	}
+	if c.Every <= 0 || c.Timeout <= 0 || c.MaxBytes <= 0 {
+		return errors.New("every, timeout and max_bytes must be above zero")
+	}
+	return nil
+}
+
+// Protobuf is a fetcher of c's GTFS-Realtime feed, kind naming it in
+// errors ("gtfs-rt alerts").
+func (c Config) Protobuf(kind string, client *http.Client) *Fetcher {
+	return &Fetcher{URL: c.URL, File: c.File, Accept: ProtobufAccept, Types: Protobuf, Kind: kind,
+		Headers: c.Headers, Client: client, Timeout: c.Timeout, MaxBytes: c.MaxBytes}
 }

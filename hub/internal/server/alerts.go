@@ -3,9 +3,11 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/headway-transit/headway/hub/internal/alerts"
 )
@@ -45,7 +47,12 @@ func alertsAPI(mux *http.ServeMux, o Options, private func(http.Handler) http.Ha
 		}
 		kept, err := o.Operators.Put(a)
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, apiError{Error: err.Error()})
+			code := http.StatusBadRequest
+			if errors.Is(err, alerts.ErrNotReady) || strings.Contains(err.Error(), "sharing with the cluster") {
+				code = http.StatusServiceUnavailable
+				w.Header().Set("Retry-After", "2")
+			}
+			writeJSON(w, code, apiError{Error: err.Error()})
 			return
 		}
 		writeJSON(w, http.StatusCreated, kept)
@@ -57,6 +64,9 @@ func alertsAPI(mux *http.ServeMux, o Options, private func(http.Handler) http.Ha
 		}
 		ok, err := o.Operators.Delete(r.PathValue("id"))
 		switch {
+		case errors.Is(err, alerts.ErrNotReady):
+			w.Header().Set("Retry-After", "2")
+			writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error()})
 		case err != nil:
 			writeJSON(w, http.StatusInternalServerError, apiError{Error: err.Error()})
 		case !ok:

@@ -89,3 +89,14 @@ func Line(tb testing.TB) *gtfs.Feed {
 	}
 	return f
 }
+
+// Demo is the repository's demo schedule (configs/demo-feed), for tests
+// of hub/internal/<package>.
+func Demo(tb testing.TB) *gtfs.Feed {
+	tb.Helper()
+	f, err := gtfs.Load("../../../configs/demo-feed")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return f
+}

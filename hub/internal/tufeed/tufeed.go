@@ -214,27 +214,8 @@ func indexOfStop(tr *gtfs.Trip, stop string) int {
 
 // Config is one TripUpdates feed (hub.yaml feeds.trip_updates[]).
 type Config struct {
-	Name          string
-	URL, File     string
-	Every         time.Duration
-	Timeout       time.Duration
-	Headers       map[string]string
-	VehiclePrefix string
-	MaxBytes      int64
-}
-
-// Check reports what is wrong with c.
-func (c Config) Check() error {
-	if (c.URL == "") == (c.File == "") {
-		return errors.New("give url or file, one of them")
-	}
-	if c.URL != "" && !strings.HasPrefix(c.URL, "http://") && !strings.HasPrefix(c.URL, "https://") {
-		return fmt.Errorf("url %q: want http:// or https://", c.URL)
-	}
-	if c.Every <= 0 || c.Timeout <= 0 || c.MaxBytes <= 0 {
-		return errors.New("every, timeout and max_bytes must be above zero")
-	}
-	return nil
+	feedpoll.Config
+	VehiclePrefix string // put before the feed's vehicle ids
 }
 
 // Target is where a poller puts what it reads: *engine.Engine's SetPrior
@@ -246,16 +227,10 @@ type Target struct {
 
 // Health is the feed's state for operators (/api/feeds).
 type Health struct {
-	Name        string    `json:"name"`
-	Kind        string    `json:"kind"` // "trip_updates"
-	OK          bool      `json:"ok"`
-	LastPoll    time.Time `json:"last_poll,omitzero"`
-	LastSuccess time.Time `json:"last_success,omitzero"`
-	Trips       int       `json:"trips"`     // runs with predictions
-	Cancelled   int       `json:"cancelled"` // runs cancelled, and runs with skipped stops
-	Skipped     int       `json:"skipped"`
-	Error       string    `json:"error,omitempty"`
-	Failures    int       `json:"consecutive_failures"`
+	feedpoll.Status     // Kind "trip_updates"
+	Trips           int `json:"trips"`     // runs with predictions
+	Cancelled       int `json:"cancelled"` // runs cancelled, and runs with skipped stops
+	Skipped         int `json:"skipped"`
 }
 
 // Poller keeps one TripUpdates feed's reading current.
@@ -283,10 +258,9 @@ func NewPoller(cfg Config, feed *gtfs.Feed, target Target, client *http.Client, 
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Poller{cfg: cfg, feed: feed, target: target, now: now,
-		log: logger.With("component", "trip_updates", "feed", cfg.Name),
-		fetch: &feedpoll.Fetcher{URL: cfg.URL, File: cfg.File, Accept: feedpoll.ProtobufAccept, Types: feedpoll.Protobuf,
-			Kind: "gtfs-rt trip updates", Headers: cfg.Headers, Client: client, Timeout: cfg.Timeout, MaxBytes: cfg.MaxBytes},
-		health: Health{Name: cfg.Name, Kind: "trip_updates"}}, nil
+		log:    logger.With("component", "trip_updates", "feed", cfg.Name),
+		fetch:  cfg.Protobuf("gtfs-rt trip updates", client),
+		health: Health{Status: feedpoll.Status{Name: cfg.Name, Kind: "trip_updates"}}}, nil
 }
 
 // Health returns the feed's state.
@@ -316,20 +290,18 @@ func (p *Poller) Poll(ctx context.Context) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.health.LastPoll = now
 	if err != nil {
 		if p.health.OK {
 			p.target.SetPrior(nil)
 		}
 		err = fmt.Errorf("trip updates feed %q: %w", p.cfg.Name, err)
-		p.health.OK, p.health.Error = false, err.Error()
-		p.health.Failures++
+		p.health.Failed(now, err)
 		return err
 	}
 	if !notModified {
 		p.health.Trips, p.health.Cancelled, p.health.Skipped = len(u.Prior), len(u.Cancel), len(u.Skipped)
 	}
-	p.health.OK, p.health.Error, p.health.Failures, p.health.LastSuccess = true, "", 0, now
+	p.health.Succeeded(now)
 	return nil
 }
 

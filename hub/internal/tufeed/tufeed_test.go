@@ -17,18 +17,13 @@ import (
 	"github.com/headway-transit/headway/hub/internal/alerts"
 	"github.com/headway-transit/headway/hub/internal/boards"
 	"github.com/headway-transit/headway/hub/internal/engine"
+	"github.com/headway-transit/headway/hub/internal/feedpoll"
+	"github.com/headway-transit/headway/hub/internal/testfeed"
 	"github.com/headway-transit/headway/internal/gtfs"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
-func demoFeed(t testing.TB) *gtfs.Feed {
-	t.Helper()
-	f, err := gtfs.Load(filepath.Join("..", "..", "..", "configs", "demo-feed"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
+func demoFeed(t testing.TB) *gtfs.Feed { return testfeed.Demo(t) }
 
 func tripUpdates(t testing.TB, tus ...*rtpb.TripUpdate) []byte {
 	msg := &rtpb.FeedMessage{Header: &rtpb.FeedHeader{GtfsRealtimeVersion: proto.String("2.0"), Timestamp: proto.Uint64(1)}}
@@ -96,7 +91,7 @@ func TestTripUpdatesOnTheBoards(t *testing.T) {
 	store := alerts.NewStore(feed)
 	eng := engine.New(engine.Options{Feed: feed, Horizon: time.Hour, MaxRows: 20, Refresh: time.Minute, Stale: 5 * time.Minute,
 		Skip: store.Skip, Now: func() time.Time { return now }})
-	p, err := NewPoller(Config{Name: "agency", URL: srv.URL, Every: time.Minute, Timeout: time.Second, VehiclePrefix: "avl-", MaxBytes: 1 << 20},
+	p, err := NewPoller(Config{Config: feedpoll.Config{Name: "agency", URL: srv.URL, Every: time.Minute, Timeout: time.Second, MaxBytes: 1 << 20}, VehiclePrefix: "avl-"},
 		feed, Target{SetPrior: eng.SetPrior, Store: store}, nil, nil, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
