@@ -97,6 +97,10 @@ func printScore(w io.Writer, res replay.Result) {
 		fmt.Fprintf(w, "hub's own    %.2f%% ghosts of %d judged, %.2f%% of %d passages missed (against its own passages, as /metrics counts)\n",
 			100*float64(l.Ghosts)/float64(l.Judged), l.Judged, 100*float64(l.Missed)/float64(l.Passages), l.Passages)
 	}
+	if la := res.LiveAccuracy; la.Scored > 0 {
+		fmt.Fprintf(w, "hub's own    %.1f%% in band, MAE %.0f/%.0f/%.0f/%.0f s, %d scored (against its own passages, one prediction per stop per 15 s, as /api/accuracy counts)\n",
+			la.InBandPct, la.MAE[0], la.MAE[1], la.MAE[2], la.MAE[3], la.Scored)
+	}
 	if res.AssignEligible > 0 {
 		fmt.Fprintf(w, "trips        %.1f%% of %d positions on the right trip once it was %v old\n",
 			100*float64(res.AssignRight)/float64(res.AssignEligible), res.AssignEligible, replay.AssignAfter)

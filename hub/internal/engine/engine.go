@@ -101,6 +101,7 @@ type Engine struct {
 	tracker *tracker.Tracker
 	builder boards.Builder
 	live    *liveScore       // the hub's judgement of its own predictions
+	acc     *accuracy        // the hub's live scores of its predictions
 	noBus   []boards.TripKey // trip runs under way with no vehicle on them, as of Refresh
 	// Options.MaxStand, TerminalLead and Settle, defaulted.
 	maxStand, terminalLead, settle time.Duration
@@ -172,6 +173,7 @@ func New(opts Options) *Engine {
 		shared:   map[boards.TripKey]bool{},
 		m:        newMetrics(),
 		live:     newLiveScore(),
+		acc:      newAccuracy(),
 	}
 	e.maxStand, e.terminalLead = opts.MaxStand, opts.TerminalLead
 	if e.maxStand <= 0 {
@@ -435,6 +437,7 @@ func (e *Engine) predict(v *tracker.Vehicle, now time.Time) {
 	for _, a := range e.opts.Predictor.Predict(v, now) {
 		run[a.Index] = boards.Realtime{Vehicle: v.ID, Predicted: a.Predicted}
 		e.live.predicted(key, a.Index, now, a.Predicted)
+		e.acc.predicted(key, a.Index, v.Trip.RouteID, now, a.Predicted)
 	}
 	e.preds[key] = run
 	e.runOf[v.ID] = key
@@ -529,6 +532,7 @@ func (e *Engine) buildViews(now bool) {
 func (e *Engine) Refresh() {
 	now := e.opts.Now()
 	e.live.expire(now)
+	e.acc.expire(now)
 	for _, v := range e.tracker.Vehicles() {
 		if _, ok := e.runOf[v.ID]; ok && now.Sub(v.FixTime) > e.opts.Stale {
 			e.release(v.ID)

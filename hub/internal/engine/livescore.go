@@ -192,11 +192,13 @@ func (e *Engine) judgePassages(v *tracker.Vehicle, before nearEnd) {
 		run = boards.TripKey{Trip: v.Trip.ID, DayStart: v.DayStart.Unix()}
 		for _, ps := range v.Passed {
 			e.live.passed(run, ps.Index, ps.At)
+			e.acc.passed(run, ps.Index, ps.At)
 		}
 	}
 	if before.ok && before.run != run {
 		for i := before.from; i < before.stops; i++ {
 			e.live.passed(before.run, i, before.at)
+			e.acc.passed(before.run, i, before.at)
 		}
 	}
 }

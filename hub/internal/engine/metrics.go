@@ -50,6 +50,7 @@ func newMetrics() metrics {
 func (m metrics) register(r prometheus.Registerer, e *Engine) {
 	r.MustRegister(m.messages, m.boards, m.conflicts, m.standing, m.unsure, m.remoteObs, m.remoteRuns, vehicleCollector{e})
 	r.MustRegister(e.live.collectors()...)
+	r.MustRegister(e.acc.collectors()...)
 }
 
 // vehicleCollector exports each vehicle's counters from the engine's

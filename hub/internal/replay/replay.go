@@ -45,6 +45,10 @@ type Result struct {
 	// Live is the engine's own judgement, against its own passages, as
 	// the live hub exports it in /metrics.
 	Live engine.LiveCounts
+	// LiveAccuracy is the engine's own score of its predictions over the
+	// replay (up to a day), against its own passages, as /api/accuracy
+	// reports it live.
+	LiveAccuracy score.Result
 	// With InferTrips: positions whose recorded trip had been running for
 	// at least AssignAfter, and how many of those the hub put on it.
 	AssignEligible, AssignRight int
@@ -138,6 +142,7 @@ func Run(opts Options) (Result, error) {
 	}
 	res.Predictions = len(preds)
 	res.Live = eng.Live()
+	res.LiveAccuracy = eng.Accuracy(now).All.Windows["day"]
 	truth := score.Truth(opts.Pings)
 	res.Score = score.Score(preds, truth)
 	res.Ghosts = score.CountGhosts(preds, opts.Pings, truth, opts.Feed)

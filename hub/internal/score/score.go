@@ -123,58 +123,91 @@ var Bands = []Band{{0, 180, -60, 60}, {180, 360, -90, 120}, {360, 720, -150, 210
 
 // Result is the score of a set of predictions.
 type Result struct {
-	Scored int
+	Scored int `json:"scored"`
 	// Per bucket (index as Buckets): mean absolute error in seconds and the
 	// number of predictions.
-	MAE [4]float64
-	N   [4]int
+	MAE [4]float64 `json:"mae"`
+	N   [4]int     `json:"n"`
 	// Per band (index as Bands): share in band, percent; and overall.
-	BandPct   [4]float64
-	BandN     [4]int
-	InBandPct float64
+	BandPct   [4]float64 `json:"band_pct"`
+	BandN     [4]int     `json:"band_n"`
+	InBandPct float64    `json:"in_band_pct"`
+}
+
+// Tally accumulates scored predictions: the hub's live scorer keeps one per
+// route and time slot, Score one for a whole replay, so both count by the
+// same definitions.
+type Tally struct {
+	N, BandN, In [4]int
+	Sum          [4]float64 // absolute errors, seconds
+}
+
+// Add counts one prediction made horizon h seconds ahead whose error
+// (observed minus predicted) was e seconds.
+func (t *Tally) Add(h, e float64) {
+	h = math.Max(0, h)
+	for i, b := range Buckets {
+		if h >= b.Lo && h < b.Hi {
+			t.Sum[i] += math.Abs(e)
+			t.N[i]++
+		}
+	}
+	for i, b := range Bands {
+		if h >= b.Lo && h < b.Hi {
+			t.BandN[i]++
+			if e >= b.Early && e <= b.Late {
+				t.In[i]++
+			}
+		}
+	}
+}
+
+// Merge adds o's counts to t's.
+func (t *Tally) Merge(o Tally) {
+	for i := range 4 {
+		t.N[i] += o.N[i]
+		t.BandN[i] += o.BandN[i]
+		t.In[i] += o.In[i]
+		t.Sum[i] += o.Sum[i]
+	}
+}
+
+// Result is the score t adds up to; Scored counts the predictions whose
+// horizon is in a bucket.
+func (t Tally) Result() Result {
+	var r Result
+	total, inTotal := 0, 0
+	for i := range Buckets {
+		r.N[i], r.BandN[i] = t.N[i], t.BandN[i]
+		r.Scored += t.N[i]
+		if t.N[i] > 0 {
+			r.MAE[i] = t.Sum[i] / float64(t.N[i])
+		}
+		if t.BandN[i] > 0 {
+			r.BandPct[i] = 100 * float64(t.In[i]) / float64(t.BandN[i])
+		}
+		total += t.BandN[i]
+		inTotal += t.In[i]
+	}
+	if total > 0 {
+		r.InBandPct = 100 * float64(inTotal) / float64(total)
+	}
+	return r
 }
 
 // Score scores preds against truth.
 func Score(preds []Prediction, truth map[Key]float64) Result {
-	var r Result
-	var sum [4]float64
-	var in [4]int
+	var t Tally
+	scored := 0
 	for _, p := range preds {
 		act, ok := truth[Key{p.Trip, p.Seq}]
 		if !ok || act < p.MadeAt {
 			continue
 		}
-		h := math.Max(0, p.Predicted-p.MadeAt)
-		e := act - p.Predicted
-		r.Scored++
-		for i, b := range Buckets {
-			if h >= b.Lo && h < b.Hi {
-				sum[i] += math.Abs(e)
-				r.N[i]++
-			}
-		}
-		for i, b := range Bands {
-			if h >= b.Lo && h < b.Hi {
-				r.BandN[i]++
-				if e >= b.Early && e <= b.Late {
-					in[i]++
-				}
-			}
-		}
+		scored++
+		t.Add(p.Predicted-p.MadeAt, act-p.Predicted)
 	}
-	total, inTotal := 0, 0
-	for i := range Buckets {
-		if r.N[i] > 0 {
-			r.MAE[i] = sum[i] / float64(r.N[i])
-		}
-		if r.BandN[i] > 0 {
-			r.BandPct[i] = 100 * float64(in[i]) / float64(r.BandN[i])
-		}
-		total += r.BandN[i]
-		inTotal += in[i]
-	}
-	if total > 0 {
-		r.InBandPct = 100 * float64(inTotal) / float64(total)
-	}
+	r := t.Result()
+	r.Scored = scored // every prediction with a truth, whatever its horizon
 	return r
 }

@@ -59,7 +59,7 @@ func TestOperatorsSignIn(t *testing.T) {
 		o.Gate = g
 	})
 	anon := from("127.0.0.1")
-	for _, p := range []string{"/api/vehicles", "/api/displays", "/api/cluster", "/api/session", "/api/feeds", "/api/alerts"} {
+	for _, p := range []string{"/api/vehicles", "/api/displays", "/api/cluster", "/api/session", "/api/feeds", "/api/alerts", "/api/accuracy"} {
 		if code, _, body := status(t, anon, "GET", h.url+p, nil); code != http.StatusUnauthorized || !strings.Contains(body, "sign in") {
 			t.Errorf("%s without signing in: %d %s, want 401", p, code, body)
 		}

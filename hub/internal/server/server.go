@@ -161,6 +161,9 @@ func Handler(o Options) http.Handler {
 	mux.Handle("GET /api/cluster", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o.Cluster())
 	})))
+	mux.Handle("GET /api/accuracy", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, o.Engine.Accuracy(o.Now()))
+	})))
 	mux.Handle("GET /api/feeds", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fs := []any{}
 		if o.Feeds != nil {
@@ -175,7 +178,7 @@ func Handler(o Options) http.Handler {
 	// The API's own 404, in JSON, for a mistyped endpoint.
 	mux.Handle("GET /api/", public("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{
-			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/cluster, /api/feeds, /api/alerts, /api/session or /api/stops/{stop}/board", quoteID(r.URL.Path)),
+			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/cluster, /api/feeds, /api/alerts, /api/accuracy, /api/session or /api/stops/{stop}/board", quoteID(r.URL.Path)),
 		})
 	})))
 	gatherer := o.Gatherer
