@@ -79,6 +79,26 @@ func TestServiceAlertOnSign(t *testing.T) {
 		return sb.Stops[1].Note == "stop_closed" && len(sb.Stops[1].Arrivals) == 0 && len(sb.Stops[0].Arrivals) > 0
 	})
 
+	// The hub's passengers' page for the stop (a phone's screen) says so.
+	phone, closePhone := chromedp.NewContext(tctx)
+	err := chromedp.Do(phone, chromedp.EmulateViewport(390, 844), chromedp.Navigate(sys.hubHTTP+"/stops/HAR"),
+		chromedp.WaitVisible(chromedp.CSS(`#alerts .alert.closed`)))
+	if err != nil {
+		t.Fatalf("the stop page: %v", err)
+	}
+	page, err := chromedp.Run(phone, chromedp.Text(chromedp.CSS(`main`)))
+	if err != nil || !strings.Contains(page, "Harbour Gate closed for works") || !strings.Contains(page, "No departures") {
+		t.Errorf("/stops/HAR shows %q (%v)", page, err)
+	}
+	if err := chromedp.Do(phone, chromedp.Navigate(sys.hubHTTP+"/stops/CEN"), chromedp.WaitVisible(chromedp.CSS(`#rows .row`))); err != nil {
+		t.Fatalf("/stops/CEN: %v", err)
+	}
+	cen, err := chromedp.Run(phone, chromedp.Evaluate[int](`document.querySelectorAll("#rows .row").length`))
+	if err != nil || cen == 0 {
+		t.Errorf("/stops/CEN: %d rows (%v)", cen, err)
+	}
+	closePhone()
+
 	// The detour's period ends: it leaves the page by itself.
 	eventually(t, 45*time.Second, "the detour gone from the page after its end", func() bool {
 		shown, _ = alertsShown()

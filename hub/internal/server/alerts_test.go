@@ -81,3 +81,32 @@ func TestAlertsAPI(t *testing.T) {
 		t.Errorf("after delete: %q", body)
 	}
 }
+
+// The passengers' stop page and the alerts it reads.
+func TestStopPage(t *testing.T) {
+	h := newHub(t, nil)
+	res, body := h.get(t, "/stops/S1")
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "/api/stops/") {
+		t.Fatalf("%d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if m := externalRef.Find(body); m != nil {
+		t.Errorf("the stop page refers outside the hub: %q", m)
+	}
+	if res, _ := h.get(t, "/stops/NOPE"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("/stops/NOPE: %d", res.StatusCode)
+	}
+	if res, body := h.send(t, "POST", "/api/alerts", `{"effect":"no_service","header":"S1 closed","entities":[{"stop":"S1"}]}`, nil); res.StatusCode != http.StatusCreated {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	_, body = h.get(t, "/api/stops/S1/alerts")
+	var m struct {
+		Type   string
+		Alerts []struct {
+			Header     string
+			StopClosed bool `json:"stop_closed"`
+		}
+	}
+	if err := json.Unmarshal(body, &m); err != nil || m.Type != "alerts" || len(m.Alerts) != 1 || !m.Alerts[0].StopClosed {
+		t.Errorf("%s %v", body, err)
+	}
+}

@@ -109,6 +109,12 @@ func contains(ps []netip.Prefix, a netip.Addr) bool {
 //go:embed dashboard.html
 var dashboard []byte
 
+// stopPage is /stops/{stop}: a stop's board for passengers and staff, on
+// a phone.
+//
+//go:embed stop.html
+var stopPage []byte
+
 // Handler returns the hub's HTTP handler.
 func Handler(o Options) http.Handler {
 	if o.Now == nil {
@@ -207,6 +213,24 @@ func Handler(o Options) http.Handler {
 		}
 		writeJSON(w, status, detail)
 	})
+	mux.Handle("GET /api/stops/{stop}/alerts", public("board", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stop := r.PathValue("stop")
+		if !o.Engine.KnownStop(stop) || o.Alerts == nil {
+			writeJSON(w, http.StatusNotFound, apiError{Error: fmt.Sprintf("unknown stop %s", quoteID(stop)), Stop: truncateID(stop)})
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(o.Alerts.Message(stop, o.Now()))
+	})))
+	mux.Handle("GET /stops/{stop}", public("board", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !o.Engine.KnownStop(r.PathValue("stop")) {
+			http.Error(w, "no such stop: not a stop_id in the hub's schedule", http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline' 'self'; frame-ancestors 'none'")
+		_, _ = w.Write(stopPage)
+	})))
 	mux.Handle("GET /{$}", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline' 'self'; frame-ancestors 'none'")
