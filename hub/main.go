@@ -372,27 +372,29 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		ln = tls.NewListener(ln, serverTLS)
 		httpURL = "https://" + ln.Addr().String()
 	}
+	srvOpts := server.Options{
+		Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version, Now: now,
+		Cluster: clusterState(brk, clientID(cfg), cl),
+		Feeds:   func() []any { return feedHealth(feeds, alertSet) },
+		Alerts:  alertSet.store, Operators: alertSet.ops,
+		Gate: gate, Limit: limit,
+		Health: func() (bool, map[string]any) {
+			// Healthy once the broker has acknowledged the vehicle
+			// subscriptions: connected alone may still miss fixes.
+			d := map[string]any{"mqtt_connected": in.Connected(), "mqtt_subscribed": in.Subscribed(), "vehicles": len(eng.Vehicles()), "displays": len(pushSrv.Displays())}
+			if t := eng.LastFixAt(); !t.IsZero() {
+				d["last_fix_age_s"] = now().Sub(t).Seconds()
+			}
+			if cl != nil {
+				d["partitions"] = cl.parts.Owned()
+				return in.Subscribed() && cl.ready(), d
+			}
+			return in.Subscribed(), d
+		},
+	}
+	reg.MustRegister(server.TroubleCollector(srvOpts))
 	httpSrv := &http.Server{
-		Handler: server.Handler(server.Options{
-			Engine: eng, Push: pushSrv, Gatherer: reg, Runtime: runtimeReg, Version: version, Now: now,
-			Cluster: clusterState(brk, clientID(cfg), cl),
-			Feeds:   func() []any { return feedHealth(feeds, alertSet) },
-			Alerts:  alertSet.store, Operators: alertSet.ops,
-			Gate: gate, Limit: limit,
-			Health: func() (bool, map[string]any) {
-				// Healthy once the broker has acknowledged the vehicle
-				// subscriptions: connected alone may still miss fixes.
-				d := map[string]any{"mqtt_connected": in.Connected(), "mqtt_subscribed": in.Subscribed(), "vehicles": len(eng.Vehicles()), "displays": len(pushSrv.Displays())}
-				if t := eng.LastFixAt(); !t.IsZero() {
-					d["last_fix_age_s"] = now().Sub(t).Seconds()
-				}
-				if cl != nil {
-					d["partitions"] = cl.parts.Owned()
-					return in.Subscribed() && cl.ready(), d
-				}
-				return in.Subscribed(), d
-			},
-		}),
+		Handler:           server.Handler(srvOpts),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	logger.Info("hub listening", "http", httpURL, "mqtt", strings.Join(mqttURLs, ","), "version", version)

@@ -54,6 +54,9 @@ type Options struct {
 	// Gate keeps the dashboard and the fleet's and displays' API for
 	// signed-in operators; nil lets everyone in.
 	Gate *operators.Gate
+	// Thresholds say when a vehicle, sign, route or feed is trouble
+	// (/api/trouble).
+	Thresholds Thresholds
 	// Limit bounds each client's requests to the public endpoints (a
 	// stop's board, GTFS-Realtime, the signs' WebSocket); nil: no limit.
 	Limit *Limit
@@ -170,6 +173,13 @@ func Handler(o Options) http.Handler {
 	mux.Handle("GET /api/accuracy", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o.Engine.Accuracy(o.Now()))
 	})))
+	mux.Handle("GET /api/trouble", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ts := troubles(o, o.Now())
+		if ts == nil {
+			ts = []Trouble{}
+		}
+		writeJSON(w, http.StatusOK, ts)
+	})))
 	mux.Handle("GET /api/feeds", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fs := []any{}
 		if o.Feeds != nil {
@@ -184,7 +194,7 @@ func Handler(o Options) http.Handler {
 	// The API's own 404, in JSON, for a mistyped endpoint.
 	mux.Handle("GET /api/", public("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{
-			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/cluster, /api/feeds, /api/alerts, /api/accuracy, /api/session or /api/stops/{stop}/board", quoteID(r.URL.Path)),
+			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/cluster, /api/feeds, /api/alerts, /api/accuracy, /api/trouble, /api/session or /api/stops/{stop}/board", quoteID(r.URL.Path)),
 		})
 	})))
 	gatherer := o.Gatherer
