@@ -145,6 +145,9 @@ func shot(t testing.TB, ctx context.Context, name string) {
 		return
 	}
 	if b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644)
+		path := filepath.Join(dir, name+".png")
+		if os.WriteFile(path, b, 0o644) == nil {
+			t.Logf("screenshot: %s", path)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/headway-transit/headway/hub/internal/broker"
@@ -334,6 +335,10 @@ type HTTP struct {
 	// TrustedProxies are the reverse proxies (addresses or CIDR blocks)
 	// whose X-Forwarded-For header names the client for the rate limit.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// MapTiles is the agency's own map tile server, drawn under the
+	// dashboard's network map: a URL template with {z}, {x} and {y}
+	// (Web Mercator, 256-pixel tiles). Empty: the map has no background.
+	MapTiles string `yaml:"map_tiles"`
 }
 
 // Operator is one person who may sign in to the dashboard.
@@ -580,6 +585,12 @@ func (c *Config) Validate() error {
 	}
 	if _, err := Prefixes("http.trusted_proxies", c.HTTP.TrustedProxies); err != nil {
 		errs = append(errs, err)
+	}
+	if t := c.HTTP.MapTiles; t != "" {
+		u, err := url.Parse(strings.NewReplacer("{z}", "0", "{x}", "0", "{y}", "0").Replace(t))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || !strings.Contains(t, "{z}") || !strings.Contains(t, "{x}") || !strings.Contains(t, "{y}") {
+			errs = append(errs, fmt.Errorf("http.map_tiles: %q: want an http(s) URL template with {z}, {x} and {y}", t))
+		}
 	}
 	if c.MQTT.URL == "" {
 		if len(c.MQTT.URLs) > 0 {

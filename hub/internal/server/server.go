@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -54,6 +55,9 @@ type Options struct {
 	// Gate keeps the dashboard and the fleet's and displays' API for
 	// signed-in operators; nil lets everyone in.
 	Gate *operators.Gate
+	// Tiles is an agency's map tile URL template ({z}/{x}/{y}) the
+	// dashboard's map may draw under the network; empty: none.
+	Tiles string
 	// Thresholds say when a vehicle, sign, route or feed is trouble
 	// (/api/trouble).
 	Thresholds Thresholds
@@ -173,6 +177,11 @@ func Handler(o Options) http.Handler {
 	mux.Handle("GET /api/accuracy", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o.Engine.Accuracy(o.Now()))
 	})))
+	var network networkOnce
+	mux.Handle("GET /api/network", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "private, max-age=3600")
+		writeJSON(w, http.StatusOK, network.get(o.Engine.Feed(), o.Tiles))
+	})))
 	mux.Handle("GET /api/trouble", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ts := troubles(o, o.Now())
 		if ts == nil {
@@ -194,7 +203,7 @@ func Handler(o Options) http.Handler {
 	// The API's own 404, in JSON, for a mistyped endpoint.
 	mux.Handle("GET /api/", public("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{
-			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/cluster, /api/feeds, /api/alerts, /api/accuracy, /api/trouble, /api/session or /api/stops/{stop}/board", quoteID(r.URL.Path)),
+			Error: fmt.Sprintf("no API endpoint %s: use /api/vehicles, /api/displays, /api/network, /api/cluster, /api/feeds, /api/alerts, /api/accuracy, /api/trouble, /api/session or /api/stops/{stop}/board", quoteID(r.URL.Path)),
 		})
 	})))
 	gatherer := o.Gatherer
@@ -243,7 +252,11 @@ func Handler(o Options) http.Handler {
 	})))
 	mux.Handle("GET /{$}", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline' 'self'; frame-ancestors 'none'")
+		csp := "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline' 'self'; frame-ancestors 'none'"
+		if u, err := url.Parse(o.Tiles); err == nil && u.Host != "" {
+			csp += "; img-src 'self' " + u.Scheme + "://" + u.Host // the agency's tiles, nothing else
+		}
+		w.Header().Set("Content-Security-Policy", csp)
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write(dashboard)
 	})))
