@@ -101,6 +101,7 @@ type Engine struct {
 	tracker *tracker.Tracker
 	builder boards.Builder
 	live    *liveScore       // the hub's judgement of its own predictions
+	layover map[string]bool  // vehicles waiting at their trip's first stop (the map's "laying over")
 	acc     *accuracy        // the hub's live scores of its predictions
 	noBus   []boards.TripKey // trip runs under way with no vehicle on them, as of Refresh
 	// Options.MaxStand, TerminalLead and Settle, defaulted.
@@ -174,6 +175,7 @@ func New(opts Options) *Engine {
 		m:        newMetrics(),
 		live:     newLiveScore(),
 		acc:      newAccuracy(),
+		layover:  map[string]bool{},
 	}
 	e.maxStand, e.terminalLead = opts.MaxStand, opts.TerminalLead
 	if e.maxStand <= 0 {
@@ -409,6 +411,7 @@ func (e *Engine) reject(reason string, m ingest.Message, err error) {
 // claimed it first, while its fixes are fresh.
 func (e *Engine) predict(v *tracker.Vehicle, now time.Time) {
 	e.release(v.ID)
+	delete(e.layover, v.ID)
 	if v.Trip == nil || now.Sub(v.FixTime) > e.opts.Stale {
 		return
 	}
@@ -421,6 +424,7 @@ func (e *Engine) predict(v *tracker.Vehicle, now time.Time) {
 		e.m.unsure.Inc()
 		return
 	case waitingAtTerminal:
+		e.layover[v.ID] = true
 		e.atTerminal(v, key)
 		return
 	}
@@ -540,6 +544,11 @@ func (e *Engine) Refresh() {
 	}
 	before := len(e.tracker.Vehicles())
 	e.tracker.Forget(now.Add(-ForgetAfter))
+	for id := range e.layover {
+		if e.tracker.Vehicle(id) == nil {
+			delete(e.layover, id)
+		}
+	}
 	if len(e.tracker.Vehicles()) != before {
 		e.snapshot = true
 	}

@@ -33,9 +33,12 @@ type VehicleView struct {
 	Resets     uint64    `json:"resets"`
 	OffRoute   uint64    `json:"off_route"`
 	Rejected   uint64    `json:"rejected"`
+	// LayingOver: waiting at its trip's first stop to run it.
+	LayingOver bool `json:"laying_over,omitempty"`
 }
 
-func viewOf(v *tracker.Vehicle) VehicleView {
+// viewOf is v's row; call it from the engine's goroutine.
+func (e *Engine) viewOf(v *tracker.Vehicle) VehicleView {
 	vv := VehicleView{
 		ID: v.ID, Online: v.Online, LastSeen: v.LastSeen.UTC(), FixTime: v.Pos.Time,
 		Lat: v.Pos.Lat, Lon: v.Pos.Lon, Speed: v.Pos.Speed, Seq: v.LastSeq,
@@ -45,6 +48,7 @@ func viewOf(v *tracker.Vehicle) VehicleView {
 	if v.Trip != nil {
 		vv.Trip, vv.Route, vv.TripSource = v.Trip.ID, v.Trip.RouteID, v.TripSource
 		vv.DistM, vv.DelayS = v.Dist, v.Delay.Seconds()
+		vv.LayingOver = e.layover[v.ID]
 	}
 	return vv
 }
@@ -54,7 +58,7 @@ func (e *Engine) snapshotVehicles() {
 	vs := e.tracker.Vehicles()
 	out := make(map[string]VehicleView, len(vs))
 	for _, v := range vs {
-		out[v.ID] = viewOf(v)
+		out[v.ID] = e.viewOf(v)
 	}
 	e.mu.Lock()
 	e.views = out
@@ -68,7 +72,7 @@ func (e *Engine) updateView(id string) {
 	if v == nil {
 		return
 	}
-	vv := viewOf(v)
+	vv := e.viewOf(v)
 	e.mu.Lock()
 	if e.views == nil {
 		e.views = map[string]VehicleView{}
