@@ -7,11 +7,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"sync"
@@ -19,10 +21,12 @@ import (
 	"time"
 
 	"github.com/headway-transit/headway/agent/internal/gpsview"
+	"github.com/headway-transit/headway/agent/internal/signframe"
 	"github.com/headway-transit/headway/agent/internal/signtui"
 	"github.com/headway-transit/headway/agent/internal/station"
 	"github.com/headway-transit/headway/agent/internal/tpv"
 	"github.com/headway-transit/headway/agent/internal/vehicle"
+	"github.com/headway-transit/headway/drivers/display"
 	"github.com/headway-transit/headway/drivers/gps"
 	"github.com/headway-transit/headway/drivers/nmea"
 	"github.com/headway-transit/headway/internal/yamlconf"
@@ -114,10 +118,16 @@ func stationCmd(ctx context.Context, args []string) error {
 	cfgPath := fs.String("config", "configs/station.yaml", "config `file`")
 	verbose := fs.Bool("v", false, "debug logging")
 	tui := fs.Bool("tui", false, "also show the sign in this terminal (redrawn in place; plain frames when not a terminal); logs are then off unless -v")
+	render := fs.String("render", "", "write the frame an e-paper or LED sign would show now to this PNG `file` and exit: the running agent's view (from its listen address), else its cache's")
+	size := fs.String("size", "250x122", "with -render: the panel's `WxH` in pixels (250x122 is a 2.13\" e-paper, 800x480 a 7.5\")")
+	depth := fs.Int("depth", 1, "with -render: 1 (black and white) or 3 (black, white and red)")
 	_ = fs.Parse(args)
 	cfg, err := station.LoadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if *render != "" {
+		return renderCmd(cfg, *render, *size, display.Depth(*depth), os.Stdout)
 	}
 	log := logger(*verbose)
 	if *tui && !*verbose {
@@ -147,6 +157,57 @@ func stationCmd(ctx context.Context, args []string) error {
 	err = s.Run(ctx)
 	cancel()
 	return err
+}
+
+// renderCmd writes the frame a hardware sign of size would show to path:
+// the running agent's view if it answers on cfg.Listen, else what the cache
+// holds (a sign with no hub).
+func renderCmd(cfg station.Config, path, size string, d display.Depth, out io.Writer) error {
+	var w, h int
+	if _, err := fmt.Sscanf(size, "%dx%d", &w, &h); err != nil {
+		return fmt.Errorf("render: -size %q: want WxH, e.g. 250x122", size)
+	}
+	var v station.View
+	from := "the running agent at " + cfg.Listen
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get("http://" + cfg.Listen + "/board.json")
+	if err == nil {
+		err = json.NewDecoder(resp.Body).Decode(&v)
+		resp.Body.Close()
+	}
+	if err != nil {
+		s, err := station.New(cfg, station.Options{Logger: slog.New(slog.DiscardHandler), Version: version})
+		if err != nil {
+			return err
+		}
+		if v, err = s.Snapshot(); err != nil {
+			return fmt.Errorf("render: no agent answers on %s, and its cache: %w", cfg.Listen, err)
+		}
+		from = "the cache " + cfg.Cache
+	}
+	loc := time.UTC
+	if v.Timezone != "" {
+		if l, err := time.LoadLocation(v.Timezone); err == nil {
+			loc = l
+		}
+	}
+	f, _, err := display.Render(signframe.Board(v, loc, 0), w, h, d)
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	file, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	if err := f.WritePNG(file); err != nil {
+		file.Close()
+		return fmt.Errorf("render: %w", err)
+	}
+	if err := file.Close(); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	fmt.Fprintf(out, "rendered %s at %dx%d (depth %d) from %s\n", path, w, h, d, from)
+	return nil
 }
 
 // nmeaCmd decodes a log (a file, or - / nothing for stdin) into TPV lines.

@@ -202,6 +202,21 @@ func (s *Station) Run(ctx context.Context) error {
 	return nil
 }
 
+// Snapshot loads s's cache without running s and returns the view: what
+// the sign, restarted now with no hub, would show (agent station -render).
+// It fails with signcache.ErrLocked while an agent runs on the cache.
+func (s *Station) Snapshot() (View, error) {
+	c, err := signcache.Open(s.cfg.Cache, s.logger)
+	if err != nil {
+		return View{}, fmt.Errorf("station: %w", err)
+	}
+	defer c.Close()
+	if err := s.loadCache(c); err != nil {
+		return View{}, fmt.Errorf("station: %w", err)
+	}
+	return s.View(), nil
+}
+
 func (s *Station) loadCache(c *signcache.Cache) error {
 	boards, err := c.Boards()
 	if err != nil {
