@@ -23,6 +23,7 @@ Usage:
   firmware-sim run -scenario configs/sim-tunnel.yaml [flags]
   firmware-sim fleet -feed DIR|ZIP -vehicles N [-routes a,b] [-pty -link PREFIX | -mqtt URL [-prefix P]] [flags]
   firmware-sim replay [-speed N|max] [-link PATH | -port DEV | -stdout] LOG   (see firmware-sim replay -help)
+  firmware-sim sign [-link PATH] [-lines N]   emulate an LED sign (Alpha protocol) on a PTY; prints what it shows
 
 Each receiver is a virtual serial port (a PTY) that sends NMEA 0183 ($GPRMC
 then $GPGGA, once a second, 3D fix, valid checksums, unless -profile and
@@ -122,15 +123,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return simulate(ctx, s, cmd == "fleet", stdout, stderr)
 	case "replay":
 		return replayCmd(ctx, args[1:], stdout, stderr)
+	case "sign":
+		return signCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-help", "--help", "-h":
 		printHelp(stdout)
 		return flag.ErrHelp
 	}
 	printHelp(stderr)
 	if cmd == "" {
-		return usageError{errors.New(`want a command: run, fleet or replay`)}
+		return usageError{errors.New(`want a command: run, fleet, replay or sign`)}
 	}
-	return usageError{fmt.Errorf("unknown command %q: want run, fleet or replay", cmd)}
+	return usageError{fmt.Errorf("unknown command %q: want run, fleet, replay or sign", cmd)}
 }
 
 func usage(fs *flag.FlagSet) {

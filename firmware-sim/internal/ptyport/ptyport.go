@@ -227,6 +227,19 @@ func (p *Port) String() string {
 	return p.link + " -> " + tty
 }
 
+// Read reads what the other end wrote to the slave: the emulated device's
+// input (firmware-sim sign reads a sign's packets). It blocks until there
+// is some, and ends with an error once the port is closed.
+func (p *Port) Read(b []byte) (int, error) {
+	p.mu.Lock()
+	m := p.master
+	p.mu.Unlock()
+	if m == nil {
+		return 0, os.ErrClosed
+	}
+	return m.Read(b)
+}
+
 // Overruns counts writes that found the reader's buffer full and threw away
 // what it had not read.
 func (p *Port) Overruns() int64 { return p.overruns.Load() }
