@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -111,21 +112,11 @@ func (o *Operators) follow(have map[string]Alert) {
 	for _, a := range have {
 		as = append(as, a)
 	}
-	slices.SortFunc(as, func(a, b Alert) int { return compareIDs(a.ID, b.ID) })
+	slices.SortFunc(as, func(a, b Alert) int { return strings.Compare(a.ID, b.ID) })
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if err := o.save(as); err != nil {
 		o.log.Warn("alerts file not written", "err", err)
 	}
 	o.store.Set(Operator, as)
-}
-
-func compareIDs(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -51,6 +51,17 @@ type Config struct {
 	Feeds Feeds `yaml:"feeds"`
 	// Alerts configures the service alerts operators write.
 	Alerts Alerts `yaml:"alerts"`
+	// Trouble says when something is listed for operators (/api/trouble,
+	// headway_trouble).
+	Trouble Trouble `yaml:"trouble"`
+}
+
+// Trouble holds the thresholds of /api/trouble.
+type Trouble struct {
+	SilentAfter   Duration `yaml:"silent_after"`   // a bus online with no fix this long
+	SignCacheAge  Duration `yaml:"sign_cache_age"` // a connected sign whose cache is older
+	AccuracyFloor float64  `yaml:"accuracy_floor"` // a route under this in-band percent over an hour
+	MinScored     int      `yaml:"min_scored"`     // ... with at least this many predictions scored
 }
 
 // Alerts configures the operators' service alerts.
@@ -485,6 +496,7 @@ func Default() Config {
 			MaxRows: 20,
 			Refresh: Duration(15 * time.Second),
 		},
+		Trouble: Trouble{SilentAfter: Duration(5 * time.Minute), SignCacheAge: Duration(5 * time.Minute), AccuracyFloor: 70, MinScored: 50},
 		Tracking: Tracking{
 			MaxOffRoute:  150,
 			Stale:        Duration(5 * time.Minute),
@@ -660,6 +672,10 @@ func (c *Config) Validate() error {
 		seen[u.Username] = true
 	}
 	errs = append(errs, c.Feeds.check()...)
+	if t := c.Trouble; t.SilentAfter.D() < time.Minute || t.SignCacheAge.D() < time.Minute || t.AccuracyFloor <= 0 || t.AccuracyFloor > 100 || t.MinScored < 1 {
+		errs = append(errs, fmt.Errorf("trouble: silent_after %v, sign_cache_age %v, accuracy_floor %v, min_scored %d: want at least 1m, 1m, 0 to 100 percent, at least 1",
+			t.SilentAfter.D(), t.SignCacheAge.D(), t.AccuracyFloor, t.MinScored))
+	}
 	if c.StateEvery.D() < time.Second {
 		errs = append(errs, fmt.Errorf("state_every: %v, want at least 1s", c.StateEvery.D()))
 	}

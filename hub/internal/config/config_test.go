@@ -85,6 +85,7 @@ func TestLoadBad(t *testing.T) {
 			"config FILE: line 6: feeds.vehicles[1]: give url or file, one of them\n" +
 			"config FILE: line 8: feeds.vehicles[1].file: /tmp/vp.pb: no such file or directory\n" +
 			`config FILE: line 9: feeds.vehicles[2]: format: unknown feed format "siri" (want gtfs-rt or siri-vm)`},
+		{"trouble.yaml", "config FILE: line 2: trouble: silent_after 10s, sign_cache_age 5m0s, accuracy_floor 120, min_scored 50: want at least 1m, 1m, 0 to 100 percent, at least 1"},
 		{"urls-alone.yaml", "config FILE: line 3: mqtt.urls: give the first external broker as mqtt.url, the others here"},
 		{"urls-bad.yaml", `config FILE: line 4: mqtt.urls[0]: scheme "http", want tcp, ssl, tls, mqtt or mqtts`},
 		{"prefix.yaml", `config FILE: line 2: mqtt.prefix: topic prefix "headway/#": MQTT wildcards (+ #) are not allowed`},
