@@ -22,6 +22,7 @@ import (
 
 	"github.com/headway-transit/headway/agent/internal/gpsview"
 	"github.com/headway-transit/headway/agent/internal/signframe"
+	"github.com/headway-transit/headway/agent/internal/signout"
 	"github.com/headway-transit/headway/agent/internal/signtui"
 	"github.com/headway-transit/headway/agent/internal/station"
 	"github.com/headway-transit/headway/agent/internal/tpv"
@@ -137,10 +138,34 @@ func stationCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	outs, err := signout.New(s, cfg.Outputs, log)
+	if err != nil {
+		return err
+	}
+	defer outs.Close()
+	if err := s.Register(outs.Collectors()...); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	outCtx, stopOuts := context.WithCancel(context.Background())
+	outsDone := make(chan struct{})
+	go func() {
+		defer close(outsDone)
+		select {
+		case <-s.Ready(): // the cache is loaded: its view is the sign's
+		case <-ctx.Done():
+			return
+		}
+		_ = outs.Run(outCtx)
+	}()
+	defer func() {
+		// After the station stops: the outputs' final, honest frame.
+		stopOuts()
+		<-outsDone
+	}()
 	wg.Go(func() {
 		select {
 		case <-s.Ready():

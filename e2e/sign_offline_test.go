@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +20,10 @@ import (
 // and takes the hub away under it: a live arrival keeps counting down, the
 // stale banner comes after stale_after, timetable rows labelled as
 // scheduled after fallback_after, and live rows again when a new hub
-// process answers on the same port. The clock is the agency's.
+// process answers on the same port. The clock is the agency's. The sign
+// also drives a panel (a png output standing for an e-paper sign, with a
+// 2 s refresh budget): its frames go live, stale, scheduled, live, and it
+// is never refreshed more often than its budget allows.
 func TestSignThroughHubOutage(t *testing.T) {
 	skipShort(t)
 	ctx := browser(t)
@@ -37,7 +43,24 @@ func TestSignThroughHubOutage(t *testing.T) {
 	// A 30-minute board horizon, so the timetable has rows of its own to
 	// add within the sign's hour once the board is not trusted.
 	sys, hubCfg := startHubWith(t, "{refresh: 2s, horizon: 30m}")
-	sys.startStationWith(t, "stale_after: 3s\nfallback_after: 8s\ntimezone: Europe/Rome\n", stop)
+	panel := filepath.Join(t.TempDir(), "panel.png")
+	sys.startStationWith(t, fmt.Sprintf("stale_after: 3s\nfallback_after: 8s\ntimezone: Europe/Rome\noutputs: [{type: png, name: epaper-sim, path: %q, size: 250x122, min_interval: 2s}]\n", panel), stop)
+	panelStart := time.Now()
+	// The banners the panel showed, in order, each once.
+	var banners []string
+	panelSaw := func(want string) bool {
+		var b struct {
+			Banner string
+			Rows   []json.RawMessage
+		}
+		if data, err := os.ReadFile(panel + ".json"); err == nil && json.Unmarshal(data, &b) == nil {
+			if len(banners) == 0 || banners[len(banners)-1] != b.Banner {
+				banners = append(banners, b.Banner)
+			}
+			return b.Banner == want && (want != "" || len(b.Rows) > 0)
+		}
+		return false
+	}
 	sys.startVehicle(t, "bus-outage", link, trip.ID)
 	startFeeder(t, master, pos, track, time.Second)
 
@@ -67,6 +90,7 @@ func TestSignThroughHubOutage(t *testing.T) {
 		t.Errorf("clock shows %q, want Europe/Rome time %s (the browser runs in %s)", clock, now.Format("15:04"), time.Local)
 	}
 	t.Logf("live: trip %s at %s; clock %s", liveTrip, liveWhen, clock)
+	eventually(t, 15*time.Second, "the panel's live frame", func() bool { return panelSaw("") })
 	eval(`window.__sameDocument = "yes"`)
 	row := `#rows .row[data-trip="` + liveTrip + `"]`
 
@@ -77,6 +101,7 @@ func TestSignThroughHubOutage(t *testing.T) {
 	// The countdown goes on from the last prediction, then is flagged.
 	run("stale banner", chromedp.WaitVisible(chromedp.CSS(`body[data-mode="stale"] #banner.stale`)))
 	staleSeen := time.Now()
+	eventually(t, 10*time.Second, "the panel's stale frame", func() bool { return panelSaw("LIVE TIMES MAY BE OUT OF DATE") })
 	predicted, err := time.Parse(time.RFC3339, liveWhen)
 	if err != nil {
 		t.Fatal(err)
@@ -106,6 +131,7 @@ func TestSignThroughHubOutage(t *testing.T) {
 	run("scheduled rows", chromedp.WaitVisible(chromedp.CSS(`body[data-mode="scheduled"] #banner.offline`)),
 		chromedp.WaitVisible(chromedp.CSS(`#rows .row.schedule[data-origin="timetable"] .tag.schedule`)))
 	fallbackSeen := time.Now()
+	eventually(t, 10*time.Second, "the panel's scheduled frame", func() bool { return panelSaw("SCHEDULED TIMES ONLY") })
 	banner := eval(`document.getElementById("banner").textContent`)
 	tag := eval(`document.querySelector('#rows .row[data-origin="timetable"] .tag').textContent`)
 	if !strings.Contains(banner, "scheduled") || tag != "SCHED" {
@@ -136,6 +162,23 @@ func TestSignThroughHubOutage(t *testing.T) {
 		t.Errorf("banner %q after the hub came back", b)
 	}
 	t.Logf("live again %v after the hub restarted", time.Since(back).Round(100*time.Millisecond))
+	eventually(t, 15*time.Second, "the panel's live frame again", func() bool { return panelSaw("") })
+	t.Logf("the panel's banners in order: %q", banners)
+	// From the first live frame (a sign starting with no cache shows its
+	// timetable until the hub answers); reconnecting frames may come
+	// between (the page says so too).
+	seen := banners[max(0, slices.Index(banners, "")):]
+	seen = slices.DeleteFunc(slices.Clone(seen), func(b string) bool { return b == "RECONNECTING" })
+	if got := strings.Join(slices.Compact(seen), "|"); got != "|LIVE TIMES MAY BE OUT OF DATE|SCHEDULED TIMES ONLY|" {
+		t.Errorf("the panel went %q, want live, stale, scheduled, live", banners)
+	}
+	// Within the budget: at most one frame per 2 s since the station began.
+	m := scrape(t, sys.signHTTP+"/metrics")
+	frames := m[`headway_station_output_frames_total{output="epaper-sim"}`]
+	if most := time.Since(panelStart).Seconds()/2 + 1; frames < 4 || frames > most {
+		t.Errorf("%v panel frames in %v: want the 4 changes at least, at most %.0f (one per 2 s)", frames, time.Since(panelStart).Round(time.Second), most)
+	}
+	t.Logf("panel: %v frames, %v held back by the budget", frames, m[`headway_station_output_deferred_total{output="epaper-sim"}`])
 }
 
 // shot saves a screenshot into $HEADWAY_SCREENSHOTS, when set.

@@ -40,6 +40,9 @@ type Config struct {
 	// registers its signs; sent as Authorization: Bearer. A config file
 	// holding one must be readable by its owner only.
 	Token string
+	// Outputs are hardware signs the station drives besides its page:
+	// led, epaper, png (package signout).
+	Outputs []OutputConfig
 }
 
 // TLSFiles names PEM files.
@@ -118,6 +121,8 @@ type fileConfig struct {
 	Timezone      string   `yaml:"timezone"`
 	TLS           TLSFiles `yaml:"tls"`
 	Token         string   `yaml:"token"`
+	// Outputs: hardware sign outputs (the key display: is the sign's id).
+	Outputs []OutputConfig `yaml:"outputs"`
 
 	cfg Config // the result, set by Validate
 }
@@ -157,6 +162,10 @@ func (fc *fileConfig) Validate() error {
 		Timezone:      fc.Timezone,
 		TLS:           fc.TLS,
 		Token:         fc.Token,
+		Outputs:       fc.Outputs,
+	}
+	if len(cfg.Outputs) == 0 {
+		cfg.Outputs = nil // outputs: [] is none
 	}
 	if err := cfg.Validate(); err != nil {
 		errs = append(errs, err)
@@ -172,6 +181,11 @@ func (fc *fileConfig) Validate() error {
 // name the field as it is spelled in the YAML file.
 func (c *Config) Validate() error {
 	var errs []error
+	for i, o := range c.Outputs {
+		if err := o.Check(); err != nil {
+			errs = append(errs, fmt.Errorf("outputs[%d]: %w", i, err))
+		}
+	}
 	if c.Display == "" {
 		errs = append(errs, errors.New("display: is required (the sign's id, e.g. sign-42)"))
 	} else if err := wire.ValidID("display", c.Display); err != nil {

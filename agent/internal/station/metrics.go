@@ -17,6 +17,7 @@ type metrics struct {
 	// registry gathers the station's own metrics (headway_station_*), then
 	// the Go runtime's and the process's (go_*, process_*).
 	registry         prometheus.Gatherer
+	own              *prometheus.Registry
 	connected        prometheus.Gauge
 	boardsReceived   prometheus.Counter
 	reconnects       prometheus.Counter
@@ -27,6 +28,7 @@ func newMetrics(cacheAge func() float64) *metrics {
 	own, runtime := prometheus.NewRegistry(), prometheus.NewRegistry()
 	m := &metrics{
 		registry: promorder.Gatherer(own, runtime),
+		own:      own,
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "headway_station_connected",
 			Help: "1 while the sign has a subscribed WebSocket connection to a hub.",

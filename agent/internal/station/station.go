@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"net"
 	"net/http"
@@ -198,6 +199,16 @@ func (s *Station) Run(ctx context.Context) error {
 	wg.Wait()
 	if serveErr != nil {
 		return fmt.Errorf("station: http: %w", serveErr)
+	}
+	return nil
+}
+
+// Register adds collectors to the station's /metrics (its outputs').
+func (s *Station) Register(cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := s.metrics.own.Register(c); err != nil {
+			return err
+		}
 	}
 	return nil
 }
