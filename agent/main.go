@@ -121,7 +121,7 @@ func stationCmd(ctx context.Context, args []string) error {
 	tui := fs.Bool("tui", false, "also show the sign in this terminal (redrawn in place; plain frames when not a terminal); logs are then off unless -v")
 	render := fs.String("render", "", "write the frame an e-paper or LED sign would show now to this PNG `file` and exit: the running agent's view (from its listen address), else its cache's")
 	size := fs.String("size", "250x122", "with -render: the panel's `WxH` in pixels (250x122 is a 2.13\" e-paper, 800x480 a 7.5\")")
-	depth := fs.Int("depth", 1, "with -render: 1 (black and white) or 3 (black, white and red)")
+	depth := fs.Int("depth", 1, "with -render: 1 (black and white), 3 (black, white and red) or 4 (greys)")
 	_ = fs.Parse(args)
 	cfg, err := station.LoadConfig(*cfgPath)
 	if err != nil {

@@ -15,13 +15,17 @@ type Depth int
 const (
 	Mono     Depth = 1 // black and white (e-paper, single-colour LED)
 	TriColor Depth = 3 // black, white and red (three-colour e-paper)
+	Gray     Depth = 4 // four greys (greyscale e-paper): warnings in dark grey
 )
 
 // Pixel values.
 const (
 	White uint8 = 0
 	Black uint8 = 1
-	Red   uint8 = 2 // TriColor only; Black on Mono
+	Red   uint8 = 2 // TriColor; Black on Mono; DarkGray on Gray
+	// DarkGray and LightGray are Gray frames' greys.
+	DarkGray  uint8 = 3
+	LightGray uint8 = 4
 )
 
 // Frame is a W×H grid of pixels, row-major.
@@ -36,8 +40,8 @@ func NewFrame(w, h int, d Depth) (*Frame, error) {
 	if w < 32 || h < 16 || w > 4096 || h > 4096 {
 		return nil, fmt.Errorf("display: %dx%d is not a sign's size (32x16 to 4096x4096)", w, h)
 	}
-	if d != Mono && d != TriColor {
-		return nil, fmt.Errorf("display: depth %d: want 1 (black and white) or 3 (black, white, red)", d)
+	if d != Mono && d != TriColor && d != Gray {
+		return nil, fmt.Errorf("display: depth %d: want 1 (black and white), 3 (black, white, red) or 4 (greys)", d)
 	}
 	return &Frame{W: w, H: h, Depth: d, Pix: make([]uint8, w*h)}, nil
 }
@@ -48,7 +52,12 @@ func (f *Frame) Set(x, y int, c uint8) {
 	if x < 0 || y < 0 || x >= f.W || y >= f.H {
 		return
 	}
-	if c == Red && f.Depth == Mono {
+	switch {
+	case c == Red && f.Depth == Mono:
+		c = Black
+	case c == Red && f.Depth == Gray:
+		c = DarkGray
+	case (c == DarkGray || c == LightGray) && f.Depth != Gray:
 		c = Black
 	}
 	f.Pix[y*f.W+x] = c
@@ -67,9 +76,10 @@ func (f *Frame) Fill(r image.Rectangle, c uint8) {
 	}
 }
 
-var palette = color.Palette{color.White, color.Black, color.RGBA{0xc8, 0x10, 0x2e, 0xff}}
+var palette = color.Palette{color.White, color.Black, color.RGBA{0xc8, 0x10, 0x2e, 0xff},
+	color.Gray{Y: 0x55}, color.Gray{Y: 0xaa}}
 
-// Image is the frame as a paletted image (white, black, red).
+// Image is the frame as a paletted image (white, black, red, greys).
 func (f *Frame) Image() *image.Paletted {
 	img := image.NewPaletted(image.Rect(0, 0, f.W, f.H), palette)
 	copy(img.Pix, f.Pix)

@@ -24,9 +24,9 @@ type Box struct {
 	Text string
 }
 
-// Scale is the font scale Render uses for a panel height: lines a fifth of
-// the way up to about a twelfth of the panel, 1 to 4 times the font.
-func Scale(h int) int { return min(max(h/60, 1), 4) }
+// Scale is the font scale Render uses for a panel: lines about a twelfth
+// of its height, at least 16 characters across, 1 to 4 times the font.
+func Scale(w, h int) int { return min(max(min(h/60, w/(16*glyphW)), 1), 4) }
 
 // Render draws b on a new w×h frame of depth d.
 func Render(b Board, w, h int, d Depth) (*Frame, []Box, error) {
@@ -38,7 +38,7 @@ func Render(b Board, w, h int, d Depth) (*Frame, []Box, error) {
 }
 
 func layout(f *Frame, b Board) []Box {
-	s := Scale(f.H)
+	s := Scale(f.W, f.H)
 	lineH := glyphH * s
 	pad := 2 * s
 	var boxes []Box

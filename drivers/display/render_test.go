@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -48,7 +49,7 @@ var cases = []struct {
 var sizes = []struct {
 	w, h int
 	d    Depth
-}{{250, 122, Mono}, {800, 480, TriColor}}
+}{{250, 122, Mono}, {800, 480, TriColor}, {400, 300, Gray}}
 
 // TestGolden renders every case at both sizes and compares with the PNGs
 // in testdata (go test -update ./drivers/display rewrites them; look at
@@ -121,7 +122,7 @@ func TestLongTextCut(t *testing.T) {
 		}
 		for _, b := range boxes {
 			if b.Kind == "headsign" {
-				if b.Text[len(b.Text)-3:] != "..." {
+				if !strings.HasSuffix(b.Text, "...") {
 					t.Errorf("%dx%d: the long headsign is not cut: %q", sz.w, sz.h, b.Text)
 				}
 				break // the first row's is the long one

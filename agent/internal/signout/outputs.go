@@ -48,10 +48,7 @@ func open(c station.OutputConfig) (output, error) {
 		return openEpaper(c)
 	case "png":
 		w, h, _ := c.PixelSize()
-		d := display.Mono
-		if c.Depth == 3 {
-			d = display.TriColor
-		}
+		d := display.Depth(max(c.Depth, 1))
 		return &pngOutput{path: c.Path, w: w, h: h, depth: d}, nil
 	}
 	return nil, fmt.Errorf("output type %q", c.Type)

@@ -61,8 +61,8 @@ func (c OutputConfig) Check() error {
 		if _, _, err := c.PixelSize(); err != nil {
 			return err
 		}
-		if c.Depth != 0 && c.Depth != 1 && c.Depth != 3 {
-			return fmt.Errorf("png: depth %d: want 1 or 3", c.Depth)
+		if c.Depth != 0 && c.Depth != 1 && c.Depth != 3 && c.Depth != 4 {
+			return fmt.Errorf("png: depth %d: want 1, 3 or 4 (greys)", c.Depth)
 		}
 	default:
 		return fmt.Errorf("type %q: want led, epaper or png", c.Type)
