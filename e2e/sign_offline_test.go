@@ -90,7 +90,7 @@ func TestSignThroughHubOutage(t *testing.T) {
 		t.Errorf("clock shows %q, want Europe/Rome time %s (the browser runs in %s)", clock, now.Format("15:04"), time.Local)
 	}
 	t.Logf("live: trip %s at %s; clock %s", liveTrip, liveWhen, clock)
-	eventually(t, 15*time.Second, "the panel's live frame", func() bool { return panelSaw("") })
+	eventually(t, 20*time.Second, "the panel's live frame", func() bool { return panelSaw("") })
 	eval(`window.__sameDocument = "yes"`)
 	row := `#rows .row[data-trip="` + liveTrip + `"]`
 
@@ -101,7 +101,7 @@ func TestSignThroughHubOutage(t *testing.T) {
 	// The countdown goes on from the last prediction, then is flagged.
 	run("stale banner", chromedp.WaitVisible(chromedp.CSS(`body[data-mode="stale"] #banner.stale`)))
 	staleSeen := time.Now()
-	eventually(t, 10*time.Second, "the panel's stale frame", func() bool { return panelSaw("LIVE TIMES MAY BE OUT OF DATE") })
+	eventually(t, 20*time.Second, "the panel's stale frame", func() bool { return panelSaw("LIVE TIMES MAY BE OUT OF DATE") })
 	predicted, err := time.Parse(time.RFC3339, liveWhen)
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestSignThroughHubOutage(t *testing.T) {
 	run("scheduled rows", chromedp.WaitVisible(chromedp.CSS(`body[data-mode="scheduled"] #banner.offline`)),
 		chromedp.WaitVisible(chromedp.CSS(`#rows .row.schedule[data-origin="timetable"] .tag.schedule`)))
 	fallbackSeen := time.Now()
-	eventually(t, 10*time.Second, "the panel's scheduled frame", func() bool { return panelSaw("SCHEDULED TIMES ONLY") })
+	eventually(t, 20*time.Second, "the panel's scheduled frame", func() bool { return panelSaw("SCHEDULED TIMES ONLY") })
 	banner := eval(`document.getElementById("banner").textContent`)
 	tag := eval(`document.querySelector('#rows .row[data-origin="timetable"] .tag').textContent`)
 	if !strings.Contains(banner, "scheduled") || tag != "SCHED" {
@@ -162,7 +162,7 @@ func TestSignThroughHubOutage(t *testing.T) {
 		t.Errorf("banner %q after the hub came back", b)
 	}
 	t.Logf("live again %v after the hub restarted", time.Since(back).Round(100*time.Millisecond))
-	eventually(t, 15*time.Second, "the panel's live frame again", func() bool { return panelSaw("") })
+	eventually(t, 20*time.Second, "the panel's live frame again", func() bool { return panelSaw("") })
 	t.Logf("the panel's banners in order: %q", banners)
 	// From the first live frame (a sign starting with no cache shows its
 	// timetable until the hub answers); reconnecting frames may come

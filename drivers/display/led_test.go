@@ -36,8 +36,10 @@ func TestLEDOverPTY(t *testing.T) {
 		t.Skipf("no PTY: %v", err)
 	}
 	defer master.Close()
+	// The slave stays open for the test: with no slave open, reading the
+	// master fails (EIO) instead of waiting for the driver's first write.
+	defer slave.Close()
 	name := slave.Name()
-	slave.Close()
 	opens := 0
 	led := &LED{Lines: 2, Width: 20, Open: func() (io.ReadWriteCloser, error) {
 		opens++

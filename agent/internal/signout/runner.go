@@ -28,9 +28,14 @@ type Source interface {
 	Location() *time.Location
 }
 
-// every is how often the runner looks at the view without a change (the
-// minutes count down) and rotates the alerts.
-const every = 10 * time.Second
+// every is how often the runner looks at the view without a change: the
+// minutes count down and the sign's mode turns stale or scheduled with
+// time alone, which no change announces. The alerts rotate every
+// rotateEvery looks.
+const (
+	every       = time.Second
+	rotateEvery = 10
+)
 
 type slot struct {
 	cfg   station.OutputConfig
@@ -97,7 +102,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	rotation := 0
+	rotation, ticks := 0, 0
 	for {
 		var retry <-chan time.Time
 		if wait := r.update(rotation); wait > 0 {
@@ -110,7 +115,10 @@ func (r *Runner) Run(ctx context.Context) error {
 		case <-r.src.Changed():
 		case <-retry:
 		case <-tick.C:
-			rotation++
+			ticks++
+			if ticks%rotateEvery == 0 {
+				rotation++
+			}
 		}
 	}
 }
