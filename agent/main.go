@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"periph.io/x/conn/v3/gpio"
+
 	"github.com/headway-transit/headway/agent/internal/gpsview"
 	"github.com/headway-transit/headway/agent/internal/signframe"
 	"github.com/headway-transit/headway/agent/internal/signout"
@@ -150,7 +152,38 @@ func stationCmd(ctx context.Context, args []string) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var pin gpio.PinIn
+	var active gpio.Level
+	if cfg.PowerFail.Pin != "" {
+		if pin, active, err = signout.OpenPowerPin(cfg.PowerFail); err != nil {
+			return err
+		}
+	}
 	outCtx, stopOuts := context.WithCancel(context.Background())
+	// A power cut: SIGPWR (a UPS daemon's command, e.g. systemctl kill
+	// -s PWR headway-station) or the power_fail pin has the outputs draw
+	// their honest last frame while there is power to draw it.
+	pwr := make(chan os.Signal, 1)
+	signal.Notify(pwr, syscall.SIGPWR)
+	defer signal.Stop(pwr)
+	wg.Go(func() {
+		for {
+			select {
+			case <-pwr:
+				log.Warn("SIGPWR: the power is failing")
+				outs.PowerFail(true)
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	if pin != nil {
+		wg.Go(func() {
+			if err := signout.WatchPower(ctx, pin, active, outs); err != nil {
+				log.Error("power-fail pin not watched", "err", err)
+			}
+		})
+	}
 	outsDone := make(chan struct{})
 	go func() {
 		defer close(outsDone)

@@ -166,3 +166,7 @@ func (e *epaperOutput) final(b display.Board, now time.Time) error {
 }
 
 func (e *epaperOutput) Close() error { return e.port.Close() }
+
+func (e *epaperOutput) refreshCounts() (partial, full uint64) {
+	return e.dev.Refreshes - e.dev.Fulls, e.dev.Fulls
+}

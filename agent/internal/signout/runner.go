@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,16 +43,24 @@ type slot struct {
 	out   output
 	shown *display.Board
 	last  time.Time
+	// partials and fulls: the panel's refreshes already counted.
+	partials, fulls uint64
 }
 
 // Runner drives the outputs.
 type Runner struct {
 	src   Source
 	slots []*slot
+	ttys  []*ttySlot
 	log   *slog.Logger
 	now   func() time.Time
 
-	frames, deferred, errs *prometheus.CounterVec
+	// power carries the power-fail state (true: failing), latest wins.
+	power chan bool
+
+	frames, deferred, errs, refreshes *prometheus.CounterVec
+	powerFails                        prometheus.Counter
+	powerFailing                      prometheus.Gauge
 }
 
 // New opens every output of cfgs.
@@ -59,7 +68,7 @@ func New(src Source, cfgs []station.OutputConfig, logger *slog.Logger) (*Runner,
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{src: src, log: logger.With("component", "outputs"), now: time.Now,
+	r := &Runner{src: src, log: logger.With("component", "outputs"), now: time.Now, power: make(chan bool, 1),
 		frames: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "headway_station_output_frames_total", Help: "Frames put on a sign output (only when what it shows changes).",
 		}, []string{"output"}),
@@ -69,18 +78,35 @@ func New(src Source, cfgs []station.OutputConfig, logger *slog.Logger) (*Runner,
 		errs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "headway_station_output_errors_total", Help: "Failed updates of a sign output (a serial line or a panel gone).",
 		}, []string{"output"}),
+		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "headway_station_output_refreshes_total", Help: "E-paper panel refreshes by kind: partial (countdowns) or full (against ghosting, and every refresh of a red panel).",
+		}, []string{"output", "kind"}),
+		powerFails: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "headway_station_power_failures_total", Help: "Power-fail warnings (the power_fail pin or SIGPWR): each drew the outputs' honest last frame.",
+		}),
+		powerFailing: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "headway_station_power_failing", Help: "1 while the power is failing: the outputs hold their last frame.",
+		}),
 	}
 	for i, c := range cfgs {
 		if err := c.Check(); err != nil {
 			r.Close()
 			return nil, fmt.Errorf("outputs[%d]: %w", i, err)
 		}
-		o, err := open(c)
-		if err != nil {
-			r.Close()
-			return nil, fmt.Errorf("outputs[%d]: %w", i, err)
+		if c.Type == "tui" {
+			r.ttys = append(r.ttys, &ttySlot{cfg: c})
+		} else {
+			o, err := open(c)
+			if err != nil {
+				r.Close()
+				return nil, fmt.Errorf("outputs[%d]: %w", i, err)
+			}
+			r.slots = append(r.slots, &slot{cfg: c, out: o})
+			if c.Type == "epaper" {
+				r.refreshes.WithLabelValues(c.OutputName(), "partial")
+				r.refreshes.WithLabelValues(c.OutputName(), "full")
+			}
 		}
-		r.slots = append(r.slots, &slot{cfg: c, out: o})
 		r.frames.WithLabelValues(c.OutputName())
 		r.deferred.WithLabelValues(c.OutputName())
 		r.errs.WithLabelValues(c.OutputName())
@@ -90,28 +116,68 @@ func New(src Source, cfgs []station.OutputConfig, logger *slog.Logger) (*Runner,
 
 // Collectors are the runner's metrics, for the station's /metrics.
 func (r *Runner) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{r.frames, r.deferred, r.errs}
+	return []prometheus.Collector{r.frames, r.deferred, r.errs, r.refreshes, r.powerFails, r.powerFailing}
+}
+
+// PowerFail tells the runner the power is failing (true) or back (false).
+// Failing, the outputs draw their final frame at once (the one a panel
+// keeps through the cut) and hold it until the power is back.
+func (r *Runner) PowerFail(failing bool) {
+	for {
+		select {
+		case r.power <- failing:
+			return
+		default:
+		}
+		select { // replace a state not yet taken: the latest wins
+		case <-r.power:
+		default:
+		}
+	}
 }
 
 // Run updates the outputs until ctx is done, then shows each its final
 // frame: the last board with a banner saying the times are as of when the
 // agent stopped, what a panel keeps through a power cut.
 func (r *Runner) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, t := range r.ttys {
+		wg.Go(func() { r.runTTY(ctx, t) })
+	}
 	if len(r.slots) == 0 {
+		<-ctx.Done()
 		return nil
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	rotation, ticks := 0, 0
+	held := false // the power is failing: the final frame stays
 	for {
 		var retry <-chan time.Time
-		if wait := r.update(rotation); wait > 0 {
-			retry = time.After(wait)
+		if !held {
+			if wait := r.update(rotation); wait > 0 {
+				retry = time.After(wait)
+			}
 		}
 		select {
 		case <-ctx.Done():
-			r.final()
+			if !held {
+				r.final()
+			}
 			return nil
+		case failing := <-r.power:
+			switch {
+			case failing && !held:
+				r.log.Warn("power failing: the sign outputs show their last frame, times as of now")
+				r.powerFails.Inc()
+				r.powerFailing.Set(1)
+				r.final()
+			case !failing && held:
+				r.log.Info("power back: the sign outputs follow the sign again")
+				r.powerFailing.Set(0)
+			}
+			held = failing
 		case <-r.src.Changed():
 		case <-retry:
 		case <-tick.C:
@@ -156,18 +222,44 @@ func (r *Runner) update(rotation int) time.Duration {
 			s.shown, s.last = &bb, now
 			r.frames.WithLabelValues(s.cfg.OutputName()).Inc()
 		}
+		r.countRefreshes(s)
 	}
 	return wait
 }
 
+// final shows every output the board saying its times are as of now: the
+// frame a panel keeps when the agent stops or the power goes.
 func (r *Runner) final() {
 	b := r.board(0)
 	b.Banner = "TIMES AS OF " + b.Clock + " - MAY BE OUT OF DATE"
+	now := r.now()
 	for _, s := range r.slots {
-		if err := s.out.final(b, r.now()); err != nil {
+		if err := s.out.final(b, now); err != nil {
+			r.errs.WithLabelValues(s.cfg.OutputName()).Inc()
 			r.log.Warn("sign output: no final frame", "output", s.cfg.OutputName(), "err", err)
+		} else {
+			bb := b
+			s.shown, s.last = &bb, now
+			r.frames.WithLabelValues(s.cfg.OutputName()).Inc()
 		}
+		r.countRefreshes(s)
 	}
+}
+
+// refresher is an output that counts its panel's refreshes (e-paper).
+type refresher interface {
+	refreshCounts() (partial, full uint64)
+}
+
+func (r *Runner) countRefreshes(s *slot) {
+	rf, ok := s.out.(refresher)
+	if !ok {
+		return
+	}
+	partial, full := rf.refreshCounts()
+	r.refreshes.WithLabelValues(s.cfg.OutputName(), "partial").Add(float64(partial - s.partials))
+	r.refreshes.WithLabelValues(s.cfg.OutputName(), "full").Add(float64(full - s.fulls))
+	s.partials, s.fulls = partial, full
 }
 
 // Close closes every output.

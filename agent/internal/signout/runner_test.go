@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
+
 	"github.com/headway-transit/headway/agent/internal/station"
 	"github.com/headway-transit/headway/drivers/display"
 	"github.com/headway-transit/headway/internal/wire"
@@ -110,5 +114,159 @@ func TestOutputConfigRefused(t *testing.T) {
 		if _, err := New(&fakeSign{changed: make(chan struct{})}, []station.OutputConfig{c.cfg}, nil); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: err %v, want %q", c.cfg, err, c.want)
 		}
+	}
+}
+
+// On a power-fail warning the outputs draw the final frame at once, in
+// spite of the budget, and hold it while the power is failing; when it
+// comes back they follow the sign again.
+func TestRunnerPowerFail(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "frame.png")
+	sign := &fakeSign{changed: make(chan struct{})}
+	sign.set(station.ModeLive, 3)
+	r, err := New(sign, []station.OutputConfig{{Type: "png", Path: path, MinInterval: yamlconf.Duration(time.Hour)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	wait := func(what string, ok func(display.Board) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !ok(readBoard(t, path)); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the frame never showed %s: %+v", what, readBoard(t, path))
+			}
+		}
+	}
+	wait("the live board", func(b display.Board) bool { return len(b.Rows) == 1 && b.Banner == "" })
+	r.PowerFail(true) // within the hour's budget: the final frame goes anyway
+	wait("the power-cut frame", func(b display.Board) bool { return strings.HasPrefix(b.Banner, "TIMES AS OF 08:15") })
+	sign.set(station.ModeLive, 1) // held: the panel keeps the honest frame
+	time.Sleep(3 * every / 2)
+	if b := readBoard(t, path); !strings.HasPrefix(b.Banner, "TIMES AS OF") || b.Rows[0].When != "3 min" {
+		t.Errorf("while the power fails the frame changed: %+v", b)
+	}
+	r.PowerFail(false)
+	r.PowerFail(true)
+	r.PowerFail(false) // the latest state wins
+	time.Sleep(3 * every / 2)
+	if b := readBoard(t, path); !strings.HasPrefix(b.Banner, "TIMES AS OF") {
+		t.Errorf("the budget of an hour let a frame through after the power came back: %+v", b)
+	}
+	cancel()
+	<-done
+}
+
+// WatchPower follows a power-fail pin (active low, pulled up): low is
+// failing, high is back; the runner hears each change once.
+func TestWatchPowerPin(t *testing.T) {
+	pin := &gpiotest.Pin{N: "GPIO6", L: gpio.High, EdgesChan: make(chan gpio.Level, 1)}
+	sign := &fakeSign{changed: make(chan struct{})}
+	r, err := New(sign, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- WatchPower(ctx, pin, gpio.Low, r) }()
+	next := func(want bool) {
+		t.Helper()
+		select {
+		case got := <-r.power:
+			if got != want {
+				t.Fatalf("power failing %v, want %v", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no power state %v", want)
+		}
+	}
+	next(false) // the level at the start
+	if pin.P != gpio.PullUp {
+		t.Errorf("pull %v, want up (an unplugged wire is power present)", pin.P)
+	}
+	pin.EdgesChan <- gpio.Low
+	next(true)
+	pin.EdgesChan <- gpio.High
+	next(false)
+	cancel()
+	pin.EdgesChan <- gpio.High // wake the wait; no change, nothing sent
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-r.power:
+		t.Errorf("a state %v with no change of level", got)
+	default:
+	}
+}
+
+// A tui output draws the terminal board on a console (here a file), a
+// frame only when it changes, and a last one saying the sign stopped.
+func TestRunnerTTY(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tty1")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sign := &fakeSign{changed: make(chan struct{})}
+	sign.set(station.ModeLive, 3)
+	r, err := New(sign, []station.OutputConfig{{Type: "tui", TTY: path}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	read := func() string { b, _ := os.ReadFile(path); return string(b) }
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(read(), "University"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no board on the console: %q", read())
+		}
+	}
+	cancel()
+	<-done
+	got := read()
+	if n := strings.Count(got, "University"); n != 2 {
+		t.Errorf("%d frames, want 2 (the board, the final one):\n%s", n, got)
+	}
+	if !strings.Contains(got, "SIGN STOPPED AT 08:15") {
+		t.Errorf("no final frame:\n%s", got)
+	}
+	if v := testutil.ToFloat64(r.frames.WithLabelValues("tui")); v != 2 {
+		t.Errorf("frames counted %v, want 2", v)
+	}
+}
+
+// fakePanel counts refreshes as an e-paper output does: a full one every
+// third.
+type fakePanel struct{ n uint64 }
+
+func (p *fakePanel) show(display.Board, time.Time) error  { p.n++; return nil }
+func (p *fakePanel) final(display.Board, time.Time) error { p.n++; return nil }
+func (p *fakePanel) Close() error                         { return nil }
+func (p *fakePanel) refreshCounts() (uint64, uint64)      { return p.n - p.n/3, p.n / 3 }
+
+// A panel's partial and full refreshes reach /metrics.
+func TestRunnerCountsRefreshes(t *testing.T) {
+	sign := &fakeSign{changed: make(chan struct{})}
+	r, err := New(sign, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	panel := &fakePanel{}
+	r.slots = []*slot{{cfg: station.OutputConfig{Type: "epaper", Name: "p", MinInterval: yamlconf.Duration(time.Nanosecond)}, out: panel}}
+	for i := range 7 {
+		sign.set(station.ModeLive, i)
+		r.update(0)
+	}
+	r.final()
+	if got := testutil.ToFloat64(r.refreshes.WithLabelValues("p", "full")); got != 8/3 {
+		t.Errorf("full refreshes %v, want %v", got, 8/3)
+	}
+	if got := testutil.ToFloat64(r.refreshes.WithLabelValues("p", "partial")); got != 8-8/3 {
+		t.Errorf("partial refreshes %v, want %v", got, 8-8/3)
 	}
 }

@@ -23,6 +23,16 @@ var banners = map[string]string{
 
 // Render writes v as the sign shows it, times in loc.
 func Render(w io.Writer, v station.View, loc *time.Location) error {
+	return render(w, v, loc, banners[v.Mode])
+}
+
+// Final writes v as the last frame before the agent stops: a console
+// keeps it, so it says the times are as of then.
+func Final(w io.Writer, v station.View, loc *time.Location) error {
+	return render(w, v, loc, "SIGN STOPPED AT "+clockOf(v.GeneratedAt, loc, v.Clock)+" - THESE TIMES MAY BE OUT OF DATE")
+}
+
+func render(w io.Writer, v station.View, loc *time.Location, banner string) error {
 	var b strings.Builder
 	names := make([]string, len(v.Stops))
 	for i, s := range v.Stops {
@@ -32,8 +42,8 @@ func Render(w io.Writer, v station.View, loc *time.Location) error {
 	title := fit(strings.Join(names, " / "), Width-len(clock)-1)
 	fmt.Fprintf(&b, "%s%s%s\n", title, strings.Repeat(" ", Width-utf8.RuneCountInString(title)-len(clock)), clock)
 	b.WriteString(strings.Repeat("=", Width) + "\n")
-	if msg, ok := banners[v.Mode]; ok {
-		fmt.Fprintf(&b, "!! %s\n", fit(msg, Width-3))
+	if banner != "" {
+		fmt.Fprintf(&b, "!! %s\n", fit(banner, Width-3))
 	}
 	for _, s := range v.Stops {
 		if len(v.Stops) > 1 {

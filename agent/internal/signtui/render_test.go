@@ -233,17 +233,58 @@ func TestRunPlainPrintsOnChange(t *testing.T) {
 	}
 }
 
+// A terminal is redrawn in place when the frame changes, and repainted
+// whole now and then (a console's messages overwrite it); with Final, the
+// last frame says the times are as of when the sign stopped.
 func TestRunTerminalRedrawsInPlace(t *testing.T) {
 	src := &fakeSource{changed: make(chan struct{}), v: station.View{Display: "d", GeneratedAt: t0, Mode: station.ModeLive,
 		Stops: []station.StopView{{Stop: "CEN", Arrivals: []station.ArrivalView{}}}}}
 	var out syncBuffer
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
-	defer cancel()
-	if err := Run(ctx, src, &out, Options{Terminal: true, Interval: 10 * time.Millisecond}); err != nil {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		done <- Run(ctx, src, &out, Options{Terminal: true, Interval: 5 * time.Millisecond, Repaint: time.Hour, Final: true})
+	}()
+	src.waitViews(t, 5) // several looks, one frame
+	src.set(station.ModeReconnecting)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "RECONNECTING"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second frame: %q", out.String())
+		}
+	}
+	src.waitViews(t, 5)
+	cancel()
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	got := out.String()
-	if !strings.HasPrefix(got, eraseAll+home) || strings.Count(got, home) < 3 || !strings.Contains(got, eraseLine+"\n") {
+	if !strings.HasPrefix(got, eraseAll+home) || !strings.Contains(got, eraseLine+"\n") {
 		t.Errorf("terminal output does not redraw in place: %q", got[:min(len(got), 200)])
+	}
+	if n := strings.Count(got, home); n != 3 {
+		t.Errorf("%d frames, want 3 (the first, the change, the final one)", n)
+	}
+	if !strings.Contains(got[strings.LastIndex(got, home):], "SIGN STOPPED AT 07:00 - THESE TIMES MAY BE OUT OF DATE") {
+		t.Errorf("the last frame does not say the sign stopped: %q", got[strings.LastIndex(got, home):])
+	}
+}
+
+func TestRunTerminalRepaints(t *testing.T) {
+	src := &fakeSource{changed: make(chan struct{}), v: station.View{Display: "d", GeneratedAt: t0, Mode: station.ModeLive,
+		Stops: []station.StopView{{Stop: "CEN", Arrivals: []station.ArrivalView{}}}}}
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		done <- Run(ctx, src, &out, Options{Terminal: true, Interval: 5 * time.Millisecond, Repaint: 20 * time.Millisecond})
+	}()
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(out.String(), home) < 3; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no repaints of an unchanged frame: %q", out.String())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -43,6 +43,8 @@ type Config struct {
 	// Outputs are hardware signs the station drives besides its page:
 	// led, epaper, png (package signout).
 	Outputs []OutputConfig
+	// PowerFail: the pin that warns of a power cut (none: SIGPWR only).
+	PowerFail PowerFailConfig
 }
 
 // TLSFiles names PEM files.
@@ -122,7 +124,8 @@ type fileConfig struct {
 	TLS           TLSFiles `yaml:"tls"`
 	Token         string   `yaml:"token"`
 	// Outputs: hardware sign outputs (the key display: is the sign's id).
-	Outputs []OutputConfig `yaml:"outputs"`
+	Outputs   []OutputConfig  `yaml:"outputs"`
+	PowerFail PowerFailConfig `yaml:"power_fail"`
 
 	cfg Config // the result, set by Validate
 }
@@ -163,6 +166,7 @@ func (fc *fileConfig) Validate() error {
 		TLS:           fc.TLS,
 		Token:         fc.Token,
 		Outputs:       fc.Outputs,
+		PowerFail:     fc.PowerFail,
 	}
 	if len(cfg.Outputs) == 0 {
 		cfg.Outputs = nil // outputs: [] is none
@@ -185,6 +189,9 @@ func (c *Config) Validate() error {
 		if err := o.Check(); err != nil {
 			errs = append(errs, fmt.Errorf("outputs[%d]: %w", i, err))
 		}
+	}
+	if err := c.PowerFail.Check(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Display == "" {
 		errs = append(errs, errors.New("display: is required (the sign's id, e.g. sign-42)"))

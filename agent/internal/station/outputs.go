@@ -11,7 +11,7 @@ import (
 // OutputConfig is one hardware sign output (station.yaml outputs[]):
 // package signout drives it.
 type OutputConfig struct {
-	Type string `yaml:"type"` // led, epaper or png
+	Type string `yaml:"type"` // led, epaper, png or tui
 	Name string `yaml:"name"` // in /metrics; default the type
 
 	// led: the serial port and the sign's lines and characters a line.
@@ -34,6 +34,10 @@ type OutputConfig struct {
 	Path  string `yaml:"path"`
 	Size  string `yaml:"size"`  // WxH, default 250x122
 	Depth int    `yaml:"depth"` // 1 or 3
+
+	// tui: the terminal board on a text console (e.g. /dev/tty1 of a
+	// screen with no browser), redrawn in place.
+	TTY string `yaml:"tty"`
 
 	// MinInterval: at most one update this often (the panel's refresh
 	// budget); default 3s, 180s for a red e-paper panel.
@@ -64,8 +68,12 @@ func (c OutputConfig) Check() error {
 		if c.Depth != 0 && c.Depth != 1 && c.Depth != 3 && c.Depth != 4 {
 			return fmt.Errorf("png: depth %d: want 1, 3 or 4 (greys)", c.Depth)
 		}
+	case "tui":
+		if c.TTY == "" {
+			return errors.New("tui: tty is required (e.g. /dev/tty1)")
+		}
 	default:
-		return fmt.Errorf("type %q: want led, epaper or png", c.Type)
+		return fmt.Errorf("type %q: want led, epaper, png or tui (the page is always served on listen:)", c.Type)
 	}
 	if c.MinInterval.D() < 0 {
 		return errors.New("min_interval: must not be negative")
@@ -102,4 +110,27 @@ func (c OutputConfig) Budget() time.Duration {
 		return 180 * time.Second
 	}
 	return 3 * time.Second
+}
+
+// PowerFailConfig is station.yaml power_fail: a GPIO input that says the
+// power is failing (a UPS or supercapacitor HAT's signal), so the outputs
+// draw their honest last frame while there is still power to draw it.
+// SIGPWR to the agent does the same (for a UPS daemon's command).
+type PowerFailConfig struct {
+	Pin    string `yaml:"pin"`    // periph.io name, e.g. GPIO6
+	Active string `yaml:"active"` // the level that means failing: low (default) or high
+}
+
+// Check reports what is wrong with c.
+func (c PowerFailConfig) Check() error {
+	if c == (PowerFailConfig{}) {
+		return nil
+	}
+	if c.Pin == "" {
+		return errors.New("power_fail: pin is required (e.g. GPIO6)")
+	}
+	if c.Active != "" && c.Active != "low" && c.Active != "high" {
+		return fmt.Errorf("power_fail: active %q: want low or high", c.Active)
+	}
+	return nil
 }
