@@ -21,9 +21,10 @@ import (
 // stale banner comes after stale_after, timetable rows labelled as
 // scheduled after fallback_after, and live rows again when a new hub
 // process answers on the same port. The clock is the agency's. The sign
-// also drives a panel (a png output standing for an e-paper sign, with a
-// 2 s refresh budget): its frames go live, stale, scheduled, live, and it
-// is never refreshed more often than its budget allows.
+// also drives an e-paper panel (the real SSD1680 driver on a simulated bus,
+// spi: sim, with a 2 s refresh budget): its frames go live, stale,
+// scheduled, live, it is never refreshed more often than its budget
+// allows, and its refreshes are counted partial and full.
 func TestSignThroughHubOutage(t *testing.T) {
 	skipShort(t)
 	ctx := browser(t)
@@ -44,7 +45,7 @@ func TestSignThroughHubOutage(t *testing.T) {
 	// add within the sign's hour once the board is not trusted.
 	sys, hubCfg := startHubWith(t, "{refresh: 2s, horizon: 30m}")
 	panel := filepath.Join(t.TempDir(), "panel.png")
-	sys.startStationWith(t, fmt.Sprintf("stale_after: 3s\nfallback_after: 8s\ntimezone: Europe/Rome\noutputs: [{type: png, name: epaper-sim, path: %q, size: 250x122, min_interval: 2s}]\n", panel), stop)
+	sys.startStationWith(t, fmt.Sprintf("stale_after: 3s\nfallback_after: 8s\ntimezone: Europe/Rome\noutputs: [{type: epaper, spi: sim, name: epaper-sim, path: %q, min_interval: 2s}]\n", panel), stop)
 	panelStart := time.Now()
 	// The banners the panel showed, in order, each once.
 	var banners []string
@@ -179,6 +180,13 @@ func TestSignThroughHubOutage(t *testing.T) {
 		t.Errorf("%v panel frames in %v: want the 4 changes at least, at most %.0f (one per 2 s)", frames, time.Since(panelStart).Round(time.Second), most)
 	}
 	t.Logf("panel: %v frames, %v held back by the budget", frames, m[`headway_station_output_deferred_total{output="epaper-sim"}`])
+	// Every frame a refresh of the panel: the first full, then partial
+	// ones with a full one every 10th against ghosting.
+	full, partial := m[`headway_station_output_refreshes_total{kind="full",output="epaper-sim"}`], m[`headway_station_output_refreshes_total{kind="partial",output="epaper-sim"}`]
+	t.Logf("panel refreshes: %v full, %v partial", full, partial)
+	if full+partial != frames || full < 1 || full > 1+frames/10 {
+		t.Errorf("panel refreshes: %v full and %v partial for %v frames; want one each, a full one first and then every 10th", full, partial, frames)
+	}
 }
 
 // shot saves a screenshot into $HEADWAY_SCREENSHOTS, when set.

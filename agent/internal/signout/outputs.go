@@ -108,9 +108,14 @@ type epaperOutput struct {
 	port spi.PortCloser
 	w, h int
 	red  bool
+	// sim: a simulated panel (spi: sim) writes each frame it shows here.
+	sim *pngOutput
 }
 
 func openEpaper(c station.OutputConfig) (output, error) {
+	if c.SPI == station.SimSPI {
+		return openSimEpaper(c)
+	}
 	if _, err := host.Init(); err != nil {
 		return nil, fmt.Errorf("epaper: periph host: %w", err)
 	}
@@ -154,7 +159,10 @@ func (e *epaperOutput) show(b display.Board, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	return e.dev.Show(f, now)
+	if err := e.dev.Show(f, now); err != nil {
+		return err
+	}
+	return e.simulated(b, now)
 }
 
 func (e *epaperOutput) final(b display.Board, now time.Time) error {
@@ -162,10 +170,25 @@ func (e *epaperOutput) final(b display.Board, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	return e.dev.Final(f, now)
+	if err := e.dev.Final(f, now); err != nil {
+		return err
+	}
+	return e.simulated(b, now)
 }
 
-func (e *epaperOutput) Close() error { return e.port.Close() }
+func (e *epaperOutput) simulated(b display.Board, now time.Time) error {
+	if e.sim == nil {
+		return nil
+	}
+	return e.sim.show(b, now)
+}
+
+func (e *epaperOutput) Close() error {
+	if e.port == nil {
+		return nil
+	}
+	return e.port.Close()
+}
 
 func (e *epaperOutput) refreshCounts() (partial, full uint64) {
 	return e.dev.Refreshes - e.dev.Fulls, e.dev.Fulls

@@ -270,3 +270,37 @@ func TestRunnerCountsRefreshes(t *testing.T) {
 		t.Errorf("partial refreshes %v, want %v", got, 8-8/3)
 	}
 }
+
+// A simulated e-paper panel (spi: sim) runs the real driver: its frames
+// reach the PNG, its refreshes are counted (the first one full, then
+// partial), and its budget holds changes back.
+func TestSimulatedEpaper(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "panel.png")
+	sign := &fakeSign{changed: make(chan struct{})}
+	sign.set(station.ModeLive, 3)
+	c := station.OutputConfig{Type: "epaper", SPI: station.SimSPI, Path: path, Name: "p", MinInterval: yamlconf.Duration(30 * time.Minute)}
+	r, err := New(sign, []station.OutputConfig{c}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	t0 := time.Date(2026, 12, 6, 8, 15, 0, 0, time.UTC)
+	r.now = func() time.Time { return t0 }
+	r.update(0)
+	sign.set(station.ModeLive, 2)
+	r.update(0) // within the half hour: deferred
+	r.now = func() time.Time { return t0.Add(31 * time.Minute) } // a partial: the last full was less than an hour ago
+	r.update(0)
+	if b := readBoard(t, path); len(b.Rows) != 1 || b.Rows[0].When != "2 min" {
+		t.Errorf("the panel shows %+v", b)
+	}
+	full := testutil.ToFloat64(r.refreshes.WithLabelValues("p", "full"))
+	partial := testutil.ToFloat64(r.refreshes.WithLabelValues("p", "partial"))
+	deferred := testutil.ToFloat64(r.deferred.WithLabelValues("p"))
+	if full != 1 || partial != 1 || deferred != 1 {
+		t.Errorf("refreshes full %v partial %v, deferred %v; want 1, 1, 1", full, partial, deferred)
+	}
+	if _, err := New(sign, []station.OutputConfig{{Type: "epaper", SPI: station.SimSPI}}, nil); err == nil || !strings.Contains(err.Error(), "needs path") {
+		t.Errorf("a simulated panel with no path: %v", err)
+	}
+}

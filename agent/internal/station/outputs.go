@@ -20,7 +20,7 @@ type OutputConfig struct {
 	Lines int    `yaml:"lines"`
 	Chars int    `yaml:"chars"`
 
-	// epaper: the SPI device and the control pins (periph.io names, e.g.
+	// epaper: the SPI device (sim: a simulated panel drawing to path) and the control pins (periph.io names, e.g.
 	// SPI0.0, GPIO25), the panel's size in its own orientation, red plane.
 	SPI    string `yaml:"spi"`
 	DC     string `yaml:"dc"`
@@ -55,6 +55,12 @@ func (c OutputConfig) Check() error {
 			return fmt.Errorf("led: lines %d, chars %d: want 1 to 26 lines of up to 125", c.Lines, c.Chars)
 		}
 	case "epaper":
+		if c.SPI == SimSPI {
+			if c.Path == "" {
+				return errors.New("epaper: spi: sim needs path (the PNG of what the simulated panel shows)")
+			}
+			break
+		}
 		if c.SPI == "" || c.DC == "" || c.RST == "" || c.BUSY == "" {
 			return errors.New("epaper: spi, dc, rst and busy are required (e.g. SPI0.0, GPIO25, GPIO17, GPIO24)")
 		}
@@ -111,6 +117,10 @@ func (c OutputConfig) Budget() time.Duration {
 	}
 	return 3 * time.Second
 }
+
+// SimSPI as an epaper output's spi is a simulated panel: the real driver
+// on a bus that takes every byte, each frame shown written to path.
+const SimSPI = "sim"
 
 // PowerFailConfig is station.yaml power_fail: a GPIO input that says the
 // power is failing (a UPS or supercapacitor HAT's signal), so the outputs
