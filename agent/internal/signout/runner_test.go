@@ -288,7 +288,7 @@ func TestSimulatedEpaper(t *testing.T) {
 	r.now = func() time.Time { return t0 }
 	r.update(0)
 	sign.set(station.ModeLive, 2)
-	r.update(0) // within the half hour: deferred
+	r.update(0)                                                  // within the half hour: deferred
 	r.now = func() time.Time { return t0.Add(31 * time.Minute) } // a partial: the last full was less than an hour ago
 	r.update(0)
 	if b := readBoard(t, path); len(b.Rows) != 1 || b.Rows[0].When != "2 min" {
