@@ -32,6 +32,7 @@ import (
 	"github.com/headway-transit/headway/drivers/display"
 	"github.com/headway-transit/headway/drivers/gps"
 	"github.com/headway-transit/headway/drivers/nmea"
+	"github.com/headway-transit/headway/internal/watchdog"
 	"github.com/headway-transit/headway/internal/yamlconf"
 )
 
@@ -113,7 +114,24 @@ func vehicleCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Info("vehicle agent starting", "vehicle", cfg.Vehicle, "gps", cfg.GPS.Port, "mqtt", cfg.MQTT.URLs, "version", version)
-	return a.Run(ctx)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		select {
+		case <-a.Ready():
+		case <-ctx.Done():
+			return
+		}
+		// systemd: ready; the watchdog fed while the event loop answers.
+		watchdog.Ready("vehicle " + cfg.Vehicle + " reading " + cfg.GPS.Port)
+		watchdog.Run(ctx, watchdog.Options{Probes: map[string]watchdog.Probe{"vehicle loop": a.Probe}, Logger: log})
+	})
+	err = a.Run(ctx)
+	watchdog.Stopping()
+	cancel()
+	return err
 }
 
 func stationCmd(ctx context.Context, args []string) error {
@@ -206,6 +224,12 @@ func stationCmd(ctx context.Context, args []string) error {
 			return
 		}
 		log.Info("sign page ready", "url", "http://"+s.Addr().String()+"/")
+		// systemd: ready; the watchdog fed while the sign's state and
+		// cache answer.
+		watchdog.Ready("sign " + cfg.Display + " on http://" + s.Addr().String() + "/")
+		wg.Go(func() {
+			watchdog.Run(ctx, watchdog.Options{Probes: map[string]watchdog.Probe{"station": s.Probe}, Logger: log})
+		})
 		if *tui {
 			if err := signtui.Run(ctx, s, os.Stdout, signtui.Options{Terminal: signtui.IsTerminal(os.Stdout)}); err != nil {
 				fmt.Fprintf(os.Stderr, "agent: terminal board: %v\n", err)
@@ -213,6 +237,7 @@ func stationCmd(ctx context.Context, args []string) error {
 		}
 	})
 	err = s.Run(ctx)
+	watchdog.Stopping()
 	cancel()
 	return err
 }

@@ -39,6 +39,7 @@ import (
 	"github.com/headway-transit/headway/internal/gtfs"
 	"github.com/headway-transit/headway/internal/mqttconn"
 	"github.com/headway-transit/headway/internal/tlsfiles"
+	"github.com/headway-transit/headway/internal/watchdog"
 	"github.com/headway-transit/headway/internal/wire"
 	"github.com/headway-transit/headway/internal/yamlconf"
 )
@@ -434,7 +435,14 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		}
 		return nil
 	})
+	// systemd: ready once serving; the watchdog fed while the engine's
+	// loop answers (a unit with WatchdogSec= restarts a stuck hub).
+	watchdog.Ready("serving " + httpURL)
+	wg.Go(func() {
+		watchdog.Run(ctx, watchdog.Options{Probes: map[string]watchdog.Probe{"engine": eng.Probe}, Logger: logger})
+	})
 	<-ctx.Done()
+	watchdog.Stopping()
 	logger.Info("hub shutting down")
 	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()

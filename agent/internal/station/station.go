@@ -36,6 +36,7 @@ type Station struct {
 	state   *state
 	metrics *metrics
 	handler *handler
+	cache   *signcache.Cache // set in Run, before ready
 
 	ready    chan struct{}
 	stopping chan struct{} // closed when Run begins shutting down, ends SSE streams
@@ -98,6 +99,22 @@ func New(cfg Config, opts Options) (*Station, error) {
 	return s, nil
 }
 
+// Probe returns once the sign's state and its cache answer: the systemd
+// watchdog's question (a deadlock on the state or a cache that does not
+// read stops the answers, and systemd restarts the agent).
+func (s *Station) Probe(ctx context.Context) error {
+	select {
+	case <-s.ready:
+	default:
+		return errors.New("station: still starting")
+	}
+	_ = s.View()
+	if _, err := s.cache.LastUpdate(); err != nil {
+		return fmt.Errorf("station: cache: %w", err)
+	}
+	return ctx.Err()
+}
+
 // View returns what the sign shows now.
 func (s *Station) View() View {
 	v, _ := s.state.view(&s.cfg, s.zones, s.now())
@@ -154,6 +171,7 @@ func (s *Station) Run(ctx context.Context) error {
 	if err := s.loadCache(cache); err != nil {
 		return fmt.Errorf("station: %w", err)
 	}
+	s.cache = cache
 	s.handler = &handler{
 		stops:      s.cfg.Stops,
 		configZone: s.cfg.Timezone,

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net"
@@ -60,7 +61,8 @@ type Agent struct {
 	refilled time.Time
 
 	acks   chan ack
-	events chan bool // true: connected, false: lost; from paho's goroutines
+	probes chan chan struct{} // the watchdog's questions
+	events chan bool          // true: connected, false: lost; from paho's goroutines
 
 	connected atomic.Bool
 	lastFix   atomic.Int64  // unix nanos (agent clock) of the last accepted fix
@@ -101,6 +103,7 @@ func New(cfg Config, opts Options) (*Agent, error) {
 		inflight: map[uint64]bool{},
 		acks:     make(chan ack, 1024),
 		events:   make(chan bool, 16),
+		probes:   make(chan chan struct{}),
 		reg:      prometheus.NewRegistry(),
 		ready:    make(chan struct{}),
 	}
@@ -267,8 +270,23 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.drain(ctx, &wg)
 		case <-prune.C:
 			a.prune()
+		case reply := <-a.probes:
+			close(reply)
 		}
 	}
+}
+
+// Probe returns once the event loop answers (it is not stuck on the
+// outbox or the broker), or ctx's error: the systemd watchdog's question.
+func (a *Agent) Probe(ctx context.Context) error {
+	reply := make(chan struct{})
+	select {
+	case a.probes <- reply:
+	case <-ctx.Done():
+		return fmt.Errorf("vehicle loop: %w", ctx.Err())
+	}
+	<-reply
+	return nil
 }
 
 // goOffline says goodbye cleanly: the will is for unclean exits.

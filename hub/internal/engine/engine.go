@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
@@ -135,6 +136,8 @@ type Engine struct {
 	poke chan struct{}
 	// remote carries other hubs' runs to Run (share.go).
 	remote chan remoteOp
+	// probes: the watchdog's questions, answered by the Run loop.
+	probes chan chan struct{}
 
 	m metrics
 }
@@ -170,6 +173,7 @@ func New(opts Options) *Engine {
 		watch:    make(chan string, 1024),
 		poke:     make(chan struct{}, 1),
 		remote:   make(chan remoteOp, 4096),
+		probes:   make(chan chan struct{}),
 		remoteOf: map[boards.TripKey]string{},
 		shared:   map[boards.TripKey]bool{},
 		m:        newMetrics(),
@@ -323,8 +327,23 @@ func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 			e.buildViews(true)
 		case <-refresh.C:
 			e.Refresh()
+		case reply := <-e.probes:
+			close(reply)
 		}
 	}
+}
+
+// Probe returns once the Run loop answers (it is not stuck), or ctx's
+// error: the systemd watchdog's question.
+func (e *Engine) Probe(ctx context.Context) error {
+	reply := make(chan struct{})
+	select {
+	case e.probes <- reply:
+	case <-ctx.Done():
+		return fmt.Errorf("engine loop: %w", ctx.Err())
+	}
+	<-reply
+	return nil
 }
 
 // apply handles m and tells its sender; not one gone stale.
