@@ -1,11 +1,11 @@
-# Headway: make build | test | demo | bench | lint | cross
+# Headway: make build | test | demo | bench | lint | cross | package
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BINS     := agent hub firmware-sim
 PKGS     := ./...
 
-.PHONY: all build test test-short test-stress demo bench bench-load bench-fleet lint cross fuzz clean
+.PHONY: all build package test test-short test-stress demo bench bench-load bench-fleet lint cross fuzz clean
 
 all: build
 
@@ -26,6 +26,12 @@ test: lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 	$(GO) test -count=1 -timeout 10m ./hub/internal/replay
 	$(GO) test -count=1 -timeout 5m -run TestCloseWhileClientsChurn ./hub/internal/broker
+	cd packaging && $(GO) test -count=1 -timeout 20m ./...
+
+# Debian packages of each role for amd64, arm64 and armhf, into dist/
+# (packaging/build.sh; nfpm pinned in packaging/go.mod).
+package:
+	bash packaging/build.sh
 
 # make test under load, RUNS times (default 3), printing each failure.
 test-stress:
