@@ -48,6 +48,9 @@ roles:
                          -tui also shows the sign in the terminal
 
 technician tools:
+  doctor vehicle|station [-config FILE]
+                         check a device: config, GPS or outputs, clock, broker or hubs, disk,
+                         outbox or cache; prints what to fix; exit code 1 when a check failed
   gps -port DEV [-baud N|auto] [-once]
                          live view of a GPS receiver: fix, satellites, sentence rates, rejects
   nmea [FILE|-]          decode an NMEA 0183 log into gpsd-style TPV JSON lines
@@ -71,6 +74,12 @@ func main() {
 		err = nmeaCmd(args, os.Stdin, os.Stdout)
 	case "gps":
 		err = gpsCmd(ctx, args)
+	case "doctor":
+		code, derr := doctorCmd(ctx, args, os.Stdout)
+		if derr != nil {
+			fmt.Fprintf(os.Stderr, "agent: %v\n", derr)
+		}
+		os.Exit(code)
 	case "version":
 		fmt.Println(version)
 	case "-h", "-help", "--help", "help":

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -62,15 +63,47 @@ func skipShort(t testing.TB) {
 	}
 }
 
-// freePort returns a TCP port that was free a moment ago.
+// Ports handed out by freePort: below the kernel's ephemeral range (Linux:
+// 32768-60999), which bind(:0) and every outgoing connection draw from. A
+// port taken from that range can be handed to another process (a test of
+// another package, a client's source port) between the moment it is found
+// free and the moment the process under test binds it: a hub of a
+// cluster test once failed so ("address already in use") on a busy CI
+// machine. Picked at random below it, a port is never given out by the
+// kernel, and never twice by this process.
+const (
+	portLow, portHigh = 20000, 32767
+)
+
+var ports struct {
+	sync.Mutex
+	used map[int]bool
+}
+
+// freePort returns a TCP port that was free a moment ago, outside the
+// ephemeral range and not handed out before by this test binary.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ports.Lock()
+	defer ports.Unlock()
+	if ports.used == nil {
+		ports.used = map[int]bool{}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	for range 1000 {
+		p := portLow + rand.IntN(portHigh-portLow+1)
+		if ports.used[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		ports.used[p] = true
+		return p
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return 0
 }
 
 // proc is a child process whose output goes to a log file in the test's

@@ -61,6 +61,9 @@ commands:
                        the register of signs (http.signs): add prints a sign's new token once
   vehicles add|list|revoke -config FILE [-vehicle ID]
                        the register of buses (mqtt.vehicles): add prints a bus's new password once
+  doctor [-config FILE]
+                       check the hub's machine: config, GTFS (service today), clock, ports or
+                       brokers, disk, agency feeds; prints what to fix; exit code 1 on a failure
   version              print the version
 `
 
@@ -85,6 +88,12 @@ func main() {
 		err = signsCmd(os.Args[2:], os.Stdout)
 	case "vehicles":
 		err = vehiclesCmd(os.Args[2:], os.Stdout)
+	case "doctor":
+		code, derr := doctorCmd(ctx, os.Args[2:], os.Stdout)
+		if derr != nil {
+			fmt.Fprintf(os.Stderr, "hub: %v\n", derr)
+		}
+		os.Exit(code)
 	case "version":
 		fmt.Println(version)
 	case "-h", "-help", "--help", "help":

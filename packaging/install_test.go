@@ -9,6 +9,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -275,14 +276,26 @@ func get(url string) (string, error) {
 	return string(b), err
 }
 
+// freeAddr is a free loopback port below the kernel's ephemeral range
+// (32768 and up), so no other process is handed it before the packaged
+// program binds it (e2e's freePort says more).
 func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 1000 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		if used[addr] {
+			continue
+		}
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			used[addr] = true
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Fatal("no free port")
+	return ""
 }
+
+var used = map[string]bool{}
 
 func readIn(t *testing.T, root, path string) string {
 	b, err := os.ReadFile(filepath.Join(root, path))
