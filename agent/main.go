@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -32,6 +33,7 @@ import (
 	"github.com/headway-transit/headway/drivers/display"
 	"github.com/headway-transit/headway/drivers/gps"
 	"github.com/headway-transit/headway/drivers/nmea"
+	"github.com/headway-transit/headway/internal/loglevel"
 	"github.com/headway-transit/headway/internal/watchdog"
 	"github.com/headway-transit/headway/internal/yamlconf"
 )
@@ -102,6 +104,46 @@ func logger(verbose bool) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
+// roleLogger logs at the config's log_level (-v: debug, whatever it says),
+// a level SIGHUP can change.
+func roleLogger(verbose bool, configured loglevel.Level) (*slog.Logger, *slog.LevelVar) {
+	lv := new(slog.LevelVar)
+	if l, err := configured.Parse(); err == nil {
+		lv.Set(l)
+	}
+	if verbose {
+		lv.Set(slog.LevelDebug)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv})), lv
+}
+
+// onHUP calls reload on every SIGHUP until ctx is done.
+func onHUP(ctx context.Context, wg *sync.WaitGroup, reload func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	wg.Go(func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-hup:
+				reload()
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+}
+
+// reloadLevel sets lv from a reloaded config (unless -v holds it at debug).
+func reloadLevel(log *slog.Logger, lv *slog.LevelVar, verbose bool, configured loglevel.Level) {
+	l, err := configured.Parse()
+	if err != nil || verbose || l == lv.Level() {
+		return
+	}
+	log.Info("SIGHUP: log level changed", "log_level", l) // before: a higher level would hide it
+	lv.Set(l)
+}
+
 func vehicleCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("vehicle", flag.ExitOnError)
 	cfgPath := fs.String("config", "configs/vehicle.yaml", "config `file`")
@@ -116,7 +158,7 @@ func vehicleCmd(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	log := logger(*verbose)
+	log, level := roleLogger(*verbose, cfg.LogLevel)
 	rx := gps.New(gps.Config{Path: cfg.GPS.Port, Baud: int(cfg.GPS.Baud), Logger: log})
 	a, err := vehicle.New(cfg, vehicle.Options{GPS: rx, Logger: log, Version: version})
 	if err != nil {
@@ -127,6 +169,19 @@ func vehicleCmd(ctx context.Context, args []string) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	// SIGHUP: the log level; anything else changed needs a restart.
+	onHUP(ctx, &wg, func() {
+		next, err := vehicle.LoadConfig(*cfgPath)
+		if err != nil {
+			log.Error("SIGHUP: config not reloaded; the running one stays", "err", err)
+			return
+		}
+		reloadLevel(log, level, *verbose, next.LogLevel)
+		if changed := slices.DeleteFunc(yamlconf.Changed(cfg, next), func(k string) bool { return k == "log_level" }); len(changed) > 0 {
+			log.Warn("SIGHUP: these changes need a restart (systemctl restart headway-vehicle); the running values stay", "changed", changed)
+		}
+		cfg.LogLevel = next.LogLevel
+	})
 	wg.Go(func() {
 		select {
 		case <-a.Ready():
@@ -159,7 +214,7 @@ func stationCmd(ctx context.Context, args []string) error {
 	if *render != "" {
 		return renderCmd(cfg, *render, *size, display.Depth(*depth), os.Stdout)
 	}
-	log := logger(*verbose)
+	log, level := roleLogger(*verbose, cfg.LogLevel)
 	if *tui && !*verbose {
 		log = slog.New(slog.DiscardHandler) // the board shows the hub's state
 	}
@@ -186,6 +241,21 @@ func stationCmd(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	// SIGHUP: stops, rows, hubs, token, TLS, clock and the offline
+	// thresholds at once; the log level; the rest needs a restart.
+	onHUP(ctx, &wg, func() {
+		next, err := station.LoadConfig(*cfgPath)
+		if err != nil {
+			log.Error("SIGHUP: config not reloaded; the running one stays", "err", err)
+			return
+		}
+		reloadLevel(log, level, *verbose, next.LogLevel)
+		applied, restart := s.Reload(next)
+		log.Info("SIGHUP: config reloaded", "applied", applied)
+		if len(restart) > 0 {
+			log.Warn("SIGHUP: these changes need a restart (systemctl restart headway-station); the running values stay", "changed", restart)
+		}
+	})
 	outCtx, stopOuts := context.WithCancel(context.Background())
 	// A power cut: SIGPWR (a UPS daemon's command, e.g. systemctl kill
 	// -s PWR headway-station) or the power_fail pin has the outputs draw

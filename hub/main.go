@@ -120,16 +120,18 @@ func serveCmd(ctx context.Context, args []string) error {
 		return err
 	}
 
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		return err
 	}
+	if l, err := cfg.LogLevel.Parse(); err == nil {
+		logLevel.Set(l)
+	}
+	if *verbose {
+		logLevel.Set(slog.LevelDebug)
+		verboseFlag = true
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
 	if err := yamlconf.CheckPrivate(*cfgPath, cfg.Secrets()); err != nil {
 		return err
 	}
@@ -143,6 +145,33 @@ func serveCmd(ctx context.Context, args []string) error {
 		logger.Warn("simulated clock: fixes are judged by it, and boards and GTFS-Realtime carry its times", "start", *clockAt, "rate", *clockRate)
 	}
 	return serve(ctx, *cfgPath, cfg, feed, logger, now)
+}
+
+// logLevel is the hub's log level: log_level, or debug with -v (then
+// SIGHUP leaves it).
+var (
+	logLevel    = new(slog.LevelVar)
+	verboseFlag bool
+)
+
+// reloadRest is SIGHUP's last step: log_level from the file, and a warning
+// naming what else changed but is only read at start. (tls:, http.signs,
+// http.operators and mqtt.vehicles were reloaded by the steps before.)
+func reloadRest(path string, running config.Config, logger *slog.Logger) {
+	next, err := config.Load(path)
+	if err != nil {
+		logger.Error("SIGHUP: config not reloaded; the running one stays", "err", err)
+		return
+	}
+	if l, err := next.LogLevel.Parse(); err == nil && !verboseFlag && l != logLevel.Level() {
+		logger.Info("SIGHUP: log level changed", "log_level", l) // before: a higher level would hide it
+		logLevel.Set(l)
+	}
+	// What the steps before took from the files, and the level.
+	next.LogLevel, next.HTTP.Operators = running.LogLevel, running.HTTP.Operators
+	if changed := yamlconf.Changed(running, next); len(changed) > 0 {
+		logger.Warn("SIGHUP: these changes need a restart (systemctl restart headway-hub); the running values stay", "changed", changed)
+	}
 }
 
 // ownBrokerTLS is how the hub's client reaches its embedded broker when it
@@ -328,6 +357,8 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	if !gate.Open() {
 		onHUP = append(onHUP, func() { reloadOperators(cfgPath, gate, logger) })
 	}
+	// Last: the log level, and what else changed that needs a restart.
+	onHUP = append(onHUP, func() { reloadRest(cfgPath, cfg, logger) })
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -337,9 +368,6 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 			case <-ctx.Done():
 				return
 			case <-hup:
-				if len(onHUP) == 0 {
-					logger.Info("SIGHUP: nothing to reload (no tls:, http.signs, http.operators or mqtt.vehicles)")
-				}
 				for _, f := range onHUP {
 					f()
 				}

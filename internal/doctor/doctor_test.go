@@ -51,7 +51,10 @@ func TestBolt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Update(func(tx *bolt.Tx) error { b, _ := tx.CreateBucketIfNotExists([]byte("b")); return b.Put([]byte("k"), []byte("v")) })
+	db.Update(func(tx *bolt.Tx) error {
+		b, _ := tx.CreateBucketIfNotExists([]byte("b"))
+		return b.Put([]byte("k"), []byte("v"))
+	})
 	if r := Bolt(path, "cache"); r[0].Level != OK || !strings.Contains(r[0].What, "in use by the running service") {
 		t.Errorf("held: %+v", r)
 	}

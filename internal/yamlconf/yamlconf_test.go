@@ -252,3 +252,17 @@ func TestCheckPrivate(t *testing.T) {
 		t.Errorf("0600 with a secret: %v", err)
 	}
 }
+
+func TestChanged(t *testing.T) {
+	type inner struct{ X []string }
+	type cfg struct {
+		A string `yaml:"a"`
+		B inner  `yaml:"b,omitempty"`
+		C int    `yaml:"c"`
+		d int
+	}
+	got := Changed(cfg{A: "x", B: inner{[]string{"1"}}, C: 1, d: 1}, &cfg{A: "x", B: inner{[]string{"2"}}, C: 2, d: 2})
+	if strings.Join(got, ",") != "b,c" {
+		t.Errorf("Changed = %v", got)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/headway-transit/headway/internal/loglevel"
 	"github.com/headway-transit/headway/internal/tlsfiles"
 	"github.com/headway-transit/headway/internal/wire"
 	"github.com/headway-transit/headway/internal/yamlconf"
@@ -45,6 +46,8 @@ type Config struct {
 	Outputs []OutputConfig
 	// PowerFail: the pin that warns of a power cut (none: SIGPWR only).
 	PowerFail PowerFailConfig
+	// LogLevel: debug, info (default), warn or error.
+	LogLevel loglevel.Level
 }
 
 // TLSFiles names PEM files.
@@ -126,6 +129,7 @@ type fileConfig struct {
 	// Outputs: hardware sign outputs (the key display: is the sign's id).
 	Outputs   []OutputConfig  `yaml:"outputs"`
 	PowerFail PowerFailConfig `yaml:"power_fail"`
+	LogLevel  loglevel.Level  `yaml:"log_level"`
 
 	cfg Config // the result, set by Validate
 }
@@ -167,6 +171,7 @@ func (fc *fileConfig) Validate() error {
 		Token:         fc.Token,
 		Outputs:       fc.Outputs,
 		PowerFail:     fc.PowerFail,
+		LogLevel:      fc.LogLevel,
 	}
 	if len(cfg.Outputs) == 0 {
 		cfg.Outputs = nil // outputs: [] is none
@@ -189,6 +194,9 @@ func (c *Config) Validate() error {
 		if err := o.Check(); err != nil {
 			errs = append(errs, fmt.Errorf("outputs[%d]: %w", i, err))
 		}
+	}
+	if err := c.LogLevel.Check(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.PowerFail.Check(); err != nil {
 		errs = append(errs, err)

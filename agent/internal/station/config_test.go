@@ -60,6 +60,7 @@ func TestLoadConfig(t *testing.T) {
 				Clock:         "24h",
 				StaleAfter:    90 * time.Second,
 				FallbackAfter: 10 * time.Minute,
+				LogLevel:      "info",
 			},
 		},
 	}

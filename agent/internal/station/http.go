@@ -44,7 +44,7 @@ func (s *Station) handlePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Station) handleBoard(w http.ResponseWriter, r *http.Request) {
-	v, _ := s.state.view(&s.cfg, s.zones, s.now())
+	v, _ := s.viewNow(s.now())
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, v)
 }
@@ -63,7 +63,7 @@ type health struct {
 // fresh that data is.
 func (s *Station) handleHealth(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
-	v, _ := s.state.view(&s.cfg, s.zones, now)
+	v, _ := s.viewNow(now)
 	h := health{Status: "ok", Online: v.Online, Mode: v.Mode, Stale: v.Stale}
 	if v.LastUpdate != nil {
 		last := *v.LastUpdate
@@ -97,7 +97,7 @@ func (s *Station) handleEvents(w http.ResponseWriter, r *http.Request) {
 	defer tick.Stop()
 	for {
 		now := s.now()
-		v, changed := s.state.view(&s.cfg, s.zones, now)
+		v, changed := s.viewNow(now)
 		// Wake at the next threshold or dropped row too, so the page's
 		// banner and rows follow the clock within a moment.
 		wait := s.ssePeriod

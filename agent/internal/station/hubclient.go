@@ -61,43 +61,68 @@ func nextHub(idx, n int, useful bool, err error) int {
 // is done. A hub that fails or goes silent is left for the next one in the
 // list; a hub that worked is retried first after a drop.
 func (s *Station) runHub(ctx context.Context) {
-	dialer := &websocket.Dialer{
-		HandshakeTimeout: handshakeTimeout,
-		Proxy:            http.ProxyFromEnvironment,
-	}
-	if s.cfg.TLS != (TLSFiles{}) {
-		// Checked by Validate; read again here, so a renewed file is
-		// taken at the next start.
-		tc, err := tlsfiles.Client(s.cfg.TLS.CA, s.cfg.TLS.Cert, s.cfg.TLS.Key)
-		if err != nil {
-			s.logger.Error("tls: hub connections made without it", "err", err)
-		} else {
-			dialer.TLSClientConfig = tc
-		}
-	}
 	idx, attempt := 0, 0
 	for dials := 0; ; dials++ {
 		if dials > 0 {
 			s.metrics.reconnects.Inc()
 		}
-		url := s.cfg.Hub[idx]
-		useful, err := s.session(ctx, dialer, url)
+		// The configuration in force now: SIGHUP may have changed the
+		// stops, the hubs, the token or the TLS files.
+		cfg := s.config()
+		s.handler.stops = cfg.Stops // only sessions read it, and none runs
+		dialer := &websocket.Dialer{
+			HandshakeTimeout: handshakeTimeout,
+			Proxy:            http.ProxyFromEnvironment,
+		}
+		if cfg.TLS != (TLSFiles{}) {
+			// Read at every dial, so renewed files are taken.
+			tc, err := tlsfiles.Client(cfg.TLS.CA, cfg.TLS.Cert, cfg.TLS.Key)
+			if err != nil {
+				s.logger.Error("tls: hub connection made without it", "err", err)
+			} else {
+				dialer.TLSClientConfig = tc
+			}
+		}
+		idx %= len(cfg.Hub)
+		url := cfg.Hub[idx]
+		sctx, cancel := context.WithCancel(ctx)
+		reloaded := make(chan struct{})
+		go func() {
+			select {
+			case <-s.reload:
+				close(reloaded)
+				cancel()
+			case <-sctx.Done():
+			}
+		}()
+		useful, err := s.session(sctx, dialer, url, cfg)
+		cancel()
 		if ctx.Err() != nil {
 			return
+		}
+		select {
+		case <-reloaded:
+			s.logger.Info("configuration reloaded: connecting again", "hub", cfg.Hub[0])
+			idx, attempt = 0, 0
+			continue
+		default:
 		}
 		if useful {
 			attempt = 0
 		}
-		idx = nextHub(idx, len(s.cfg.Hub), useful, err)
+		idx = nextHub(idx, len(cfg.Hub), useful, err)
 		wait := backoff(attempt, rand.Float64)
 		attempt++
 		s.logger.Warn("hub connection ended; retrying", "hub", url, "error", err,
-			"next_hub", s.cfg.Hub[idx], "retry_in", wait.Round(time.Millisecond))
+			"next_hub", cfg.Hub[idx], "retry_in", wait.Round(time.Millisecond))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
+		case <-s.reload:
+			t.Stop()
+			idx, attempt = 0, 0
 		case <-t.C:
 		}
 	}
@@ -106,10 +131,10 @@ func (s *Station) runHub(ctx context.Context) {
 // session runs one connection: subscribe, then read until it fails or ctx
 // is done. useful reports whether the hub sent anything valid, which resets
 // the backoff (a hub that accepts and immediately drops us does not).
-func (s *Station) session(ctx context.Context, dialer *websocket.Dialer, url string) (useful bool, err error) {
+func (s *Station) session(ctx context.Context, dialer *websocket.Dialer, url string, cfg Config) (useful bool, err error) {
 	var hdr http.Header
-	if s.cfg.Token != "" {
-		hdr = http.Header{"Authorization": []string{"Bearer " + s.cfg.Token}}
+	if cfg.Token != "" {
+		hdr = http.Header{"Authorization": []string{"Bearer " + cfg.Token}}
 	}
 	conn, resp, err := dialer.DialContext(ctx, url, hdr)
 	if err != nil {
@@ -147,7 +172,7 @@ func (s *Station) session(ctx context.Context, dialer *websocket.Dialer, url str
 	var wg sync.WaitGroup
 	var writeErr error
 	wg.Go(func() {
-		writeErr = s.writeLoop(sctx, conn)
+		writeErr = s.writeLoop(sctx, conn, cfg)
 		cancel()
 	})
 	wg.Go(func() {
@@ -196,12 +221,12 @@ func (s *Station) session(ctx context.Context, dialer *websocket.Dialer, url str
 
 // writeLoop is the connection's only writer of data frames (gorilla allows
 // one): the subscribe, then heartbeats and keep-alive pings until ctx ends.
-func (s *Station) writeLoop(ctx context.Context, conn *websocket.Conn) error {
+func (s *Station) writeLoop(ctx context.Context, conn *websocket.Conn, cfg Config) error {
 	write := func(v any) error {
 		_ = conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 		return conn.WriteJSON(v)
 	}
-	sub := wire.Subscribe{Type: wire.TypeSubscribe, Display: s.cfg.Display, Stops: s.cfg.Stops}
+	sub := wire.Subscribe{Type: wire.TypeSubscribe, Display: cfg.Display, Stops: cfg.Stops}
 	if err := write(sub); err != nil {
 		return fmt.Errorf("send subscribe: %w", err)
 	}
@@ -238,7 +263,7 @@ func (s *Station) heartbeat() wire.Heartbeat {
 	}
 	return wire.Heartbeat{
 		Type:      wire.TypeHeartbeat,
-		Display:   s.cfg.Display,
+		Display:   s.config().Display,
 		CacheAgeS: max(now.Sub(last).Seconds(), 0),
 		Version:   s.version,
 	}

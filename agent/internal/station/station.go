@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,8 +29,10 @@ type Options struct {
 // fresh from a hub over WebSocket, caches them on disk, and serves the sign
 // page. Create it with New and run it once with Run.
 type Station struct {
+	cfgMu   sync.RWMutex // guards cfg: Reload changes some of it
 	cfg     Config
-	zones   zones // decide the zone the sign shows times in
+	reload  chan struct{} // Reload asks the hub client to reconnect
+	zones   zones         // decide the zone the sign shows times in
 	logger  *slog.Logger
 	now     func() time.Time
 	version string
@@ -78,6 +82,7 @@ func New(cfg Config, opts Options) (*Station, error) {
 		now:            opts.Now,
 		version:        opts.Version,
 		state:          newState(),
+		reload:         make(chan struct{}, 1),
 		ready:          make(chan struct{}),
 		stopping:       make(chan struct{}),
 		heartbeatEvery: defaultHeartbeatEvery,
@@ -117,14 +122,79 @@ func (s *Station) Probe(ctx context.Context) error {
 
 // View returns what the sign shows now.
 func (s *Station) View() View {
-	v, _ := s.state.view(&s.cfg, s.zones, s.now())
+	cfg := s.config()
+	v, _ := s.state.view(&cfg, s.zones, s.now())
 	return v
+}
+
+// viewNow is the view at now, with the configuration in force.
+func (s *Station) viewNow(now time.Time) (View, <-chan struct{}) {
+	cfg := s.config()
+	return s.state.view(&cfg, s.zones, now)
+}
+
+// config is the configuration in force.
+func (s *Station) config() Config {
+	s.cfgMu.RLock()
+	defer s.cfgMu.RUnlock()
+	return s.cfg
+}
+
+// Reload applies what of c can change while the sign runs: its stops,
+// rows, hubs, token and TLS files (the hub connection is made again at
+// once), clock, stale_after and fallback_after. It returns the fields it
+// changed, and those that differ but need a restart (display, cache,
+// listen, timezone, outputs, power_fail).
+func (s *Station) Reload(c Config) (applied, restart []string) {
+	s.cfgMu.Lock()
+	old := s.cfg
+	next := old
+	set := func(name string, changed bool, apply func()) {
+		if changed {
+			apply()
+			applied = append(applied, name)
+		}
+	}
+	set("stops", !slices.Equal(old.Stops, c.Stops), func() { next.Stops = slices.Clone(c.Stops) })
+	set("rows", old.Rows != c.Rows, func() { next.Rows = c.Rows })
+	set("hub", !slices.Equal(old.Hub, c.Hub), func() { next.Hub = slices.Clone(c.Hub) })
+	set("token", old.Token != c.Token, func() { next.Token = c.Token })
+	set("tls", old.TLS != c.TLS, func() { next.TLS = c.TLS })
+	set("clock", old.Clock != c.Clock, func() { next.Clock = c.Clock })
+	set("stale_after", old.StaleAfter != c.StaleAfter, func() { next.StaleAfter = c.StaleAfter })
+	set("fallback_after", old.FallbackAfter != c.FallbackAfter, func() { next.FallbackAfter = c.FallbackAfter })
+	for _, f := range []struct {
+		name    string
+		changed bool
+	}{
+		{"display", old.Display != c.Display},
+		{"cache", old.Cache != c.Cache},
+		{"listen", old.Listen != c.Listen},
+		{"timezone", old.Timezone != c.Timezone},
+		{"outputs", !reflect.DeepEqual(old.Outputs, c.Outputs)},
+		{"power_fail", old.PowerFail != c.PowerFail},
+	} {
+		if f.changed {
+			restart = append(restart, f.name)
+		}
+	}
+	s.cfg = next
+	s.cfgMu.Unlock()
+	if slices.ContainsFunc(applied, func(f string) bool { return f == "stops" || f == "hub" || f == "token" || f == "tls" }) {
+		select {
+		case s.reload <- struct{}{}:
+		default:
+		}
+	}
+	s.state.touch()
+	return applied, restart
 }
 
 // Changed returns a channel closed on the next change of the sign's data
 // (not on the clock moving): a terminal board redraws on it.
 func (s *Station) Changed() <-chan struct{} {
-	_, ch := s.state.view(&s.cfg, s.zones, s.now())
+	cfg := s.config()
+	_, ch := s.state.view(&cfg, s.zones, s.now())
 	return ch
 }
 
@@ -157,7 +227,7 @@ func (s *Station) Run(ctx context.Context) error {
 	}
 	s.started = s.now()
 
-	cache, err := signcache.Open(s.cfg.Cache, s.logger)
+	cache, err := signcache.Open(s.config().Cache, s.logger)
 	if err != nil {
 		return fmt.Errorf("station: %w", err)
 	}
@@ -173,8 +243,8 @@ func (s *Station) Run(ctx context.Context) error {
 	}
 	s.cache = cache
 	s.handler = &handler{
-		stops:      s.cfg.Stops,
-		configZone: s.cfg.Timezone,
+		stops:      s.config().Stops,
+		configZone: s.config().Timezone,
 		store:      cache,
 		state:      s.state,
 		now:        s.now,
@@ -182,9 +252,9 @@ func (s *Station) Run(ctx context.Context) error {
 		metrics:    s.metrics,
 	}
 
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := net.Listen("tcp", s.config().Listen)
 	if err != nil {
-		return fmt.Errorf("station: %w (is another agent or service on %s? set listen to a free host:port)", err, s.cfg.Listen)
+		return fmt.Errorf("station: %w (is another agent or service on %s? set listen to a free host:port)", err, s.config().Listen)
 	}
 	srv := &http.Server{
 		Handler:           s.routes(),
@@ -235,7 +305,7 @@ func (s *Station) Register(cs ...prometheus.Collector) error {
 // the sign, restarted now with no hub, would show (agent station -render).
 // It fails with signcache.ErrLocked while an agent runs on the cache.
 func (s *Station) Snapshot() (View, error) {
-	c, err := signcache.Open(s.cfg.Cache, s.logger)
+	c, err := signcache.Open(s.config().Cache, s.logger)
 	if err != nil {
 		return View{}, fmt.Errorf("station: %w", err)
 	}

@@ -186,6 +186,14 @@ func (st *state) heard(at time.Time) {
 	}
 }
 
+// touch wakes the views' watchers: what they show changed with the
+// configuration, not the data.
+func (st *state) touch() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.notifyLocked()
+}
+
 func (st *state) setOnline(on bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()

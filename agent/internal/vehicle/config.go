@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/headway-transit/headway/drivers/gps"
+	"github.com/headway-transit/headway/internal/loglevel"
 	"github.com/headway-transit/headway/internal/wire"
 	"github.com/headway-transit/headway/internal/yamlconf"
 )
@@ -25,6 +26,8 @@ type Config struct {
 	Trip string `yaml:"trip"`
 	// Listen serves /healthz and /metrics; empty disables them.
 	Listen string `yaml:"listen"`
+	// LogLevel: debug, info (default), warn or error; SIGHUP rereads it.
+	LogLevel loglevel.Level `yaml:"log_level"`
 }
 
 // GPS is the receiver's serial port.
@@ -119,6 +122,9 @@ func LoadConfig(path string) (Config, error) {
 // Validate checks every field; errors name the field.
 func (c *Config) Validate() error {
 	var errs []error
+	if err := c.LogLevel.Check(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := wire.ValidID("vehicle", c.Vehicle); err != nil {
 		errs = append(errs, fmt.Errorf("vehicle: %w", err))
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/headway-transit/headway/hub/internal/broker"
 	"github.com/headway-transit/headway/hub/internal/operators"
+	"github.com/headway-transit/headway/internal/loglevel"
 	"github.com/headway-transit/headway/internal/wire"
 	"github.com/headway-transit/headway/internal/yamlconf"
 )
@@ -30,6 +31,8 @@ import (
 type Config struct {
 	// GTFS is the schedule: a .zip file or a folder.
 	GTFS string `yaml:"gtfs"`
+	// LogLevel: debug, info (default), warn or error; SIGHUP rereads it.
+	LogLevel loglevel.Level `yaml:"log_level"`
 	// State is the file the learned model is kept in between runs (saved
 	// every StateEvery and at shutdown, loaded at start). Empty: the hub
 	// learns afresh at each start.
@@ -573,6 +576,9 @@ func checkPath(p string) error {
 // Validate checks every field; errors name the field.
 func (c *Config) Validate() error {
 	var errs []error
+	if err := c.LogLevel.Check(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.GTFS == "" {
 		errs = append(errs, errors.New("gtfs: is required (a GTFS .zip or folder)"))
 	} else if err := checkPath(c.GTFS); err != nil {
