@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sys/unix"
 )
 
 // Level of a result.
