@@ -168,7 +168,7 @@ func reloadRest(path string, running config.Config, logger *slog.Logger) {
 		logLevel.Set(l)
 	}
 	// What the steps before took from the files, and the level.
-	next.LogLevel, next.HTTP.Operators = running.LogLevel, running.HTTP.Operators
+	next.LogLevel, next.HTTP.Operators, next.Fleet = running.LogLevel, running.HTTP.Operators, running.Fleet
 	if changed := yamlconf.Changed(running, next); len(changed) > 0 {
 		logger.Warn("SIGHUP: these changes need a restart (systemctl restart headway-hub); the running values stay", "changed", changed)
 	}
@@ -345,7 +345,10 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	if err != nil {
 		return err
 	}
-	pushSrv = push.New(push.Options{Source: eng, Alerts: func(st string) []byte { return alertSet.store.Message(st, now()) }, AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxConns: cfg.HTTP.MaxSigns, Auth: signReg.auth(), Logger: logger, Registerer: reg})
+	fl := &fleet{}
+	fl.set(cfg.Fleet, now())
+	in.PublishRetained(topics.Fleet(), fl.mqtt())
+	pushSrv = push.New(push.Options{Source: eng, Alerts: func(st string) []byte { return alertSet.store.Message(st, now()) }, Fleet: fl.ws, AllowedOrigins: cfg.HTTP.AllowedOrigins, MaxConns: cfg.HTTP.MaxSigns, Auth: signReg.auth(), Logger: logger, Registerer: reg})
 	if signReg != nil {
 		go watchFile(ctx, signReg.reg.Path(), 2*time.Second, func() { signReg.reload(pushSrv) })
 		onHUP = append(onHUP, func() { signReg.reload(pushSrv) })
@@ -358,6 +361,18 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		onHUP = append(onHUP, func() { reloadOperators(cfgPath, gate, logger) })
 	}
 	// Last: the log level, and what else changed that needs a restart.
+	onHUP = append(onHUP, func() {
+		// The fleet's wanted versions: told at once to every bus and sign.
+		next, err := config.Load(cfgPath)
+		if err != nil {
+			return // reloadRest says why
+		}
+		if fl.set(next.Fleet, now()) {
+			in.PublishRetained(topics.Fleet(), fl.mqtt())
+			pushSrv.PublishFleet(fl.ws())
+			logger.Info("SIGHUP: fleet versions told to the agents", "vehicle_version", next.Fleet.VehicleVersion, "station_version", next.Fleet.StationVersion)
+		}
+	})
 	onHUP = append(onHUP, func() { reloadRest(cfgPath, cfg, logger) })
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -415,6 +430,7 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		Cluster: clusterState(brk, clientID(cfg), cl),
 		Feeds:   func() []any { return feedHealth(feeds, alertSet) },
 		Alerts:  alertSet.store, Operators: alertSet.ops,
+		Fleet:   func() any { return fl.report(eng.Vehicles(), pushSrv.Displays()) },
 		Gate: gate, Limit: limit,
 		Health: func() (bool, map[string]any) {
 			// Healthy once the broker has acknowledged the vehicle
@@ -430,7 +446,7 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 			return in.Subscribed(), d
 		},
 	}
-	reg.MustRegister(server.TroubleCollector(srvOpts))
+	reg.MustRegister(server.TroubleCollector(srvOpts), fl.collector(eng.Vehicles, pushSrv.Displays))
 	httpSrv := &http.Server{
 		Handler:           server.Handler(srvOpts),
 		ReadHeaderTimeout: 10 * time.Second,

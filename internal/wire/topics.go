@@ -36,6 +36,10 @@ func (t Topics) Commands(vehicle string) string {
 	return t.prefix() + "/vehicles/" + vehicle + "/commands"
 }
 
+// Fleet is the retained topic the hub says on which versions the agents
+// should run (docs/contracts.md, "Fleet versions").
+func (t Topics) Fleet() string { return t.prefix() + "/fleet/version" }
+
 // Board is the retained topic the hub publishes a stop's board on.
 func (t Topics) Board(stop string) string {
 	return t.prefix() + "/stops/" + stop + "/board"

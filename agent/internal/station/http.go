@@ -56,6 +56,10 @@ type health struct {
 	LastUpdate *time.Time `json:"last_update"`
 	CacheAgeS  *float64   `json:"cache_age_s"`
 	Stale      bool       `json:"stale"`
+	// The version the hub's operators want signs on, and whether this one
+	// needs an update (fleet: in hub.yaml).
+	WantedVersion string `json:"wanted_version,omitempty"`
+	UpdateWanted  bool   `json:"update_wanted"`
 }
 
 // handleHealth answers 200 while the agent runs: a sign with no hub still
@@ -65,6 +69,7 @@ func (s *Station) handleHealth(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	v, _ := s.viewNow(now)
 	h := health{Status: "ok", Online: v.Online, Mode: v.Mode, Stale: v.Stale}
+	h.WantedVersion, h.UpdateWanted = s.want.Status()
 	if v.LastUpdate != nil {
 		last := *v.LastUpdate
 		age := cacheAgeSeconds(now, last)

@@ -231,6 +231,11 @@ func (s *Station) writeLoop(ctx context.Context, conn *websocket.Conn, cfg Confi
 		return fmt.Errorf("send subscribe: %w", err)
 	}
 	s.metrics.connected.Set(1)
+	// A heartbeat at once: the hub knows the sign's version and cache age
+	// from the start (the dashboard's fleet versions), not 30 s later.
+	if err := write(s.heartbeat()); err != nil {
+		return fmt.Errorf("send heartbeat: %w", err)
+	}
 
 	hb := time.NewTicker(s.heartbeatEvery)
 	defer hb.Stop()

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/headway-transit/headway/internal/fleetwant"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -27,6 +28,7 @@ type handler struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	metrics    *metrics
+	want       *fleetwant.Want // nil in tests: fleet messages are then only checked
 }
 
 // handle applies one message from the hub. An error means the message was
@@ -83,6 +85,14 @@ func (h *handler) handle(msg []byte) error {
 		if err := h.store.PutAlerts(a); err != nil {
 			h.metrics.cacheWriteErrors.Inc()
 			h.logger.Error("caching alerts failed", "stop", a.Stop, "error", err)
+		}
+	case wire.TypeFleet:
+		f, err := wire.DecodeFleet(msg)
+		if err != nil {
+			return err
+		}
+		if h.want != nil {
+			h.want.Set(f.StationVersion)
 		}
 	case wire.TypeError:
 		e, err := wire.DecodeError(msg)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/headway-transit/headway/agent/internal/signcache"
+	"github.com/headway-transit/headway/internal/fleetwant"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -41,6 +42,7 @@ type Station struct {
 	metrics *metrics
 	handler *handler
 	cache   *signcache.Cache // set in Run, before ready
+	want    *fleetwant.Want  // the version the hub's operators want signs on
 
 	ready    chan struct{}
 	stopping chan struct{} // closed when Run begins shutting down, ends SSE streams
@@ -101,6 +103,10 @@ func New(cfg Config, opts Options) (*Station, error) {
 		_, last := s.state.status()
 		return cacheAgeSeconds(s.now(), last)
 	})
+	s.want = fleetwant.New(opts.Version, "headway-station", "headway_station_update_wanted", s.logger)
+	if err := s.Register(s.want.Collector()); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -250,6 +256,7 @@ func (s *Station) Run(ctx context.Context) error {
 		now:        s.now,
 		logger:     s.logger,
 		metrics:    s.metrics,
+		want:       s.want,
 	}
 
 	ln, err := net.Listen("tcp", s.config().Listen)

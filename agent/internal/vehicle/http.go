@@ -33,6 +33,7 @@ func newMetrics(a *Agent) metrics {
 		outboxErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_agent_outbox_errors_total", Help: "Outbox reads and writes that failed."}),
 		latency:      prometheus.NewHistogram(prometheus.HistogramOpts{Name: "headway_agent_publish_seconds", Help: "Time from publish to broker acknowledgement.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 	}
+	a.reg.MustRegister(a.want.Collector())
 	a.reg.MustRegister(m.fixes, m.published, m.pubErrors, m.backfillSent, m.bytes, m.reconnects, m.commands, m.outboxErrors, m.latency)
 	a.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "headway_agent_fix_age_seconds", Help: "Seconds since the last accepted fix."}, a.fixAge),
@@ -63,6 +64,7 @@ func (a *Agent) handler() http.Handler {
 		if !ok {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
+		wanted, update := a.want.Status()
 		ageV := any(age)
 		if math.IsInf(age, 1) {
 			ageV = nil
@@ -70,6 +72,7 @@ func (a *Agent) handler() http.Handler {
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"ok": ok, "vehicle": a.cfg.Vehicle, "mqtt_connected": a.connected.Load(),
 			"fix_age_s": ageV, "outbox_depth": a.depth.Load(), "last_seq": a.lastSeq.Load(), "version": a.opts.Version,
+			"wanted_version": wanted, "update_wanted": update,
 		})
 	})
 	return mux

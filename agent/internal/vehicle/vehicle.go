@@ -26,6 +26,7 @@ import (
 
 	"github.com/headway-transit/headway/agent/internal/outbox"
 	"github.com/headway-transit/headway/drivers/nmea"
+	"github.com/headway-transit/headway/internal/fleetwant"
 	"github.com/headway-transit/headway/internal/mqttconn"
 	"github.com/headway-transit/headway/internal/wire"
 )
@@ -62,6 +63,7 @@ type Agent struct {
 
 	acks   chan ack
 	probes chan chan struct{} // the watchdog's questions
+	want   *fleetwant.Want    // the version the hub's operators want
 	events chan bool          // true: connected, false: lost; from paho's goroutines
 
 	connected atomic.Bool
@@ -107,6 +109,7 @@ func New(cfg Config, opts Options) (*Agent, error) {
 		reg:      prometheus.NewRegistry(),
 		ready:    make(chan struct{}),
 	}
+	a.want = fleetwant.New(opts.Version, "headway-vehicle", "headway_agent_update_wanted", a.log)
 	a.m = newMetrics(a)
 	o, err := mqttconn.Config{
 		URLs: cfg.MQTT.URLs, ClientID: "headway-vehicle-" + cfg.Vehicle,
@@ -150,6 +153,15 @@ func (a *Agent) onConnect(mqtt.Client) {
 	// sends them later finds every bus listening.
 	a.client.Subscribe(a.topics.Commands(a.cfg.Vehicle), 1, func(_ mqtt.Client, m mqtt.Message) {
 		a.m.commands.Inc()
+	})
+	// The version the hub's operators want buses to run (retained).
+	a.client.Subscribe(a.topics.Fleet(), 1, func(_ mqtt.Client, m mqtt.Message) {
+		f, err := wire.DecodeFleet(m.Payload())
+		if err != nil {
+			a.log.Warn("fleet message refused", "topic", m.Topic(), "err", err)
+			return
+		}
+		a.want.Set(f.VehicleVersion)
 	})
 	a.event(true)
 }

@@ -69,11 +69,12 @@ func passwordMatches(want, got string) bool {
 }
 
 // vehicleUser is a bus's account: it publishes its own position and
-// status, and reads its own commands, nothing else.
+// status, and reads its own commands and the fleet's wanted versions,
+// nothing else.
 func vehicleUser(id string, topics wire.Topics) *server.User {
 	return &server.User{Username: id, Permissions: &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: []string{subject(topics.Position(id)), subject(topics.Status(id))}},
-		Subscribe: &server.SubjectPermission{Allow: []string{subject(topics.Commands(id))}},
+		Subscribe: &server.SubjectPermission{Allow: []string{subject(topics.Commands(id)), subject(topics.Fleet())}},
 	}}
 }
 

@@ -57,6 +57,16 @@ type Config struct {
 	// Trouble says when something is listed for operators (/api/trouble,
 	// headway_trouble).
 	Trouble Trouble `yaml:"trouble"`
+	// Fleet: the versions the operators want the agents to run. The hub
+	// tells the buses (retained MQTT) and the signs (WebSocket), and the
+	// dashboard and /api/fleet list who runs another. SIGHUP rereads it.
+	Fleet Fleet `yaml:"fleet"`
+}
+
+// Fleet is hub.yaml fleet:; an empty version asks nothing of that role.
+type Fleet struct {
+	VehicleVersion string `yaml:"vehicle_version"`
+	StationVersion string `yaml:"station_version"`
 }
 
 // Trouble holds the thresholds of /api/trouble.
@@ -578,6 +588,11 @@ func (c *Config) Validate() error {
 	var errs []error
 	if err := c.LogLevel.Check(); err != nil {
 		errs = append(errs, err)
+	}
+	for _, v := range []struct{ field, v string }{{"fleet.vehicle_version", c.Fleet.VehicleVersion}, {"fleet.station_version", c.Fleet.StationVersion}} {
+		if len(v.v) > wire.MaxIDLen || strings.ContainsFunc(v.v, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+			errs = append(errs, fmt.Errorf("%s: %q: want a package version such as 1.4.2 (no spaces, at most %d bytes)", v.field, v.v, wire.MaxIDLen))
+		}
 	}
 	if c.GTFS == "" {
 		errs = append(errs, errors.New("gtfs: is required (a GTFS .zip or folder)"))

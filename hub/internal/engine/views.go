@@ -11,6 +11,7 @@ import (
 type VehicleView struct {
 	ID         string    `json:"vehicle"`
 	Online     bool      `json:"online"`
+	Version    string    `json:"version,omitempty"` // the agent's, from its status
 	LastSeen   time.Time `json:"last_seen"`
 	FixTime    time.Time `json:"fix_time,omitzero"`
 	Lat        float64   `json:"lat"`
@@ -40,7 +41,7 @@ type VehicleView struct {
 // viewOf is v's row; call it from the engine's goroutine.
 func (e *Engine) viewOf(v *tracker.Vehicle) VehicleView {
 	vv := VehicleView{
-		ID: v.ID, Online: v.Online, LastSeen: v.LastSeen.UTC(), FixTime: v.Pos.Time,
+		ID: v.ID, Online: v.Online, Version: v.Version, LastSeen: v.LastSeen.UTC(), FixTime: v.Pos.Time,
 		Lat: v.Pos.Lat, Lon: v.Pos.Lon, Speed: v.Pos.Speed, Seq: v.LastSeq,
 		Accepted: v.Accepted, Duplicates: v.Duplicates, Gaps: v.Gaps, Missing: v.Missing(), Holes: v.Holes(8), FirstSeq: v.FirstSeq(), Backfill: v.Backfill,
 		Late: v.Late, Resets: v.Resets, OffRoute: v.OffRoute, Rejected: v.Rejected,

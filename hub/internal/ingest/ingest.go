@@ -220,9 +220,16 @@ func (in *Ingest) Run(ctx context.Context) error {
 // broker, and the engine must not. A board not yet sent is replaced by a
 // newer one of its stop.
 func (in *Ingest) PublishBoard(stop string, payload []byte) {
+	in.PublishRetained(in.opts.Topics.Board(stop), payload)
+}
+
+// PublishRetained queues a retained QoS 1 message for topic, as boards are
+// (the latest one per topic is sent, and sent again after a reconnect):
+// the fleet's wanted versions, say.
+func (in *Ingest) PublishRetained(topic string, payload []byte) {
 	in.bmu.Lock()
-	in.latest[stop] = payload
-	in.dirty[stop] = true
+	in.latest[topic] = payload
+	in.dirty[topic] = true
 	in.bmu.Unlock()
 	in.wakeBoards()
 }
@@ -248,16 +255,16 @@ func (in *Ingest) publishBoards(ctx context.Context) {
 	}
 	clear(in.dirty)
 	in.bmu.Unlock()
-	for st, b := range batch {
-		t := in.client.Publish(in.opts.Topics.Board(st), 1, true, b)
+	for topic, b := range batch {
+		t := in.client.Publish(topic, 1, true, b)
 		if err := mqttconn.Wait(ctx, t); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			in.pubFails.Add(1)
-			in.log.Warn("publish board", "stop", st, "err", err)
+			in.log.Warn("publish retained", "topic", topic, "err", err)
 			in.bmu.Lock()
-			in.dirty[st] = true // again after the next change or reconnect
+			in.dirty[topic] = true // again after the next change or reconnect
 			in.bmu.Unlock()
 		}
 	}

@@ -366,6 +366,11 @@ func (c *conn) handle(msg []byte) bool {
 				}
 			}
 		}
+		if c.s.opts.Fleet != nil {
+			if f := c.s.opts.Fleet(); f != nil {
+				c.send(msgKey{kind: wire.TypeFleet}, f)
+			}
+		}
 	case wire.TypeHeartbeat:
 		h, err := wire.DecodeHeartbeat(msg)
 		if err == nil && h.Display != c.displayID() {

@@ -34,6 +34,9 @@ type Options struct {
 	// Alerts, when set, is stop's alerts message, sent on subscribe after
 	// the board and timetable (PublishAlerts sends the changes).
 	Alerts         func(stop string) []byte
+	// Fleet, when set, is the fleet message (the versions operators want
+	// the signs to run), sent on subscribe; PublishFleet sends changes.
+	Fleet func() []byte
 	AllowedOrigins []string
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer
@@ -419,6 +422,29 @@ func (s *Server) Publish(stop string, msg []byte) { s.publish(msgKey{stop, wire.
 // PublishTimetable sends stop's encoded timetable to its signs.
 func (s *Server) PublishTimetable(stop string, msg []byte) {
 	s.publish(msgKey{stop, wire.TypeTimetable}, msg)
+}
+
+// PublishFleet sends the fleet message to every subscribed sign.
+func (s *Server) PublishFleet(msg []byte) {
+	s.mu.Lock()
+	targets := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		if c.subscribed.Load() {
+			targets = append(targets, c)
+		}
+	}
+	s.mu.Unlock()
+	if len(targets) == 0 {
+		return
+	}
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
+	if err != nil {
+		s.log.Error("fleet message not framed", "err", err)
+		return
+	}
+	for _, c := range targets {
+		c.sendPrepared(msgKey{kind: wire.TypeFleet}, pm)
+	}
 }
 
 // PublishAlerts sends stop's encoded alerts message to its signs.

@@ -49,6 +49,9 @@ type Options struct {
 	// Operators, the ones operators write through the API. Nil: none.
 	Alerts    *alerts.Store
 	Operators *alerts.Operators
+	// Fleet reports the versions operators want the agents to run and
+	// who runs another (/api/fleet); nil: not offered.
+	Fleet func() any
 	Version   string
 	// Now is the hub's clock (/healthz reports it); nil means time.Now.
 	Now func() time.Time
@@ -170,6 +173,13 @@ func Handler(o Options) http.Handler {
 	})))
 	mux.Handle("GET /api/displays", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o.Push.Displays())
+	})))
+	mux.Handle("GET /api/fleet", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o.Fleet == nil { // no versions wanted, nobody behind
+			writeJSON(w, http.StatusOK, map[string]any{"vehicles": map[string]any{"wanted": ""}, "stations": map[string]any{"wanted": ""}, "behind": []any{}})
+			return
+		}
+		writeJSON(w, http.StatusOK, o.Fleet())
 	})))
 	mux.Handle("GET /api/cluster", private(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o.Cluster())

@@ -50,6 +50,7 @@ type Vehicle struct {
 	// silence longer than holdFor.
 	TrackedSince time.Time
 	Online       bool
+	Version      string // the agent's version, from its status
 
 	// Accepted live fixes; Duplicates dropped by seq; Gaps: seqs skipped
 	// when they were first passed (some arrive later as backfill);
@@ -230,6 +231,9 @@ func (t *Tracker) SetStatus(id string, s wire.Status, now time.Time) {
 	v := t.vehicle(id)
 	v.Online = s.State == wire.StateOnline
 	v.LastSeen = now
+	if s.Version != "" {
+		v.Version = s.Version
+	}
 }
 
 // settleSeqs is how long a hub of a partitioned cluster takes a vehicle's
