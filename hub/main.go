@@ -430,8 +430,8 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		Cluster: clusterState(brk, clientID(cfg), cl),
 		Feeds:   func() []any { return feedHealth(feeds, alertSet) },
 		Alerts:  alertSet.store, Operators: alertSet.ops,
-		Fleet:   func() any { return fl.report(eng.Vehicles(), pushSrv.Displays()) },
-		Gate: gate, Limit: limit,
+		Fleet: func() any { return fl.report(eng.Vehicles(), pushSrv.Displays()) },
+		Gate:  gate, Limit: limit,
 		Health: func() (bool, map[string]any) {
 			// Healthy once the broker has acknowledged the vehicle
 			// subscriptions: connected alone may still miss fixes.

@@ -33,10 +33,10 @@ type Options struct {
 	Source Source
 	// Alerts, when set, is stop's alerts message, sent on subscribe after
 	// the board and timetable (PublishAlerts sends the changes).
-	Alerts         func(stop string) []byte
+	Alerts func(stop string) []byte
 	// Fleet, when set, is the fleet message (the versions operators want
 	// the signs to run), sent on subscribe; PublishFleet sends changes.
-	Fleet func() []byte
+	Fleet          func() []byte
 	AllowedOrigins []string
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer

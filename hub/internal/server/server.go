@@ -51,8 +51,8 @@ type Options struct {
 	Operators *alerts.Operators
 	// Fleet reports the versions operators want the agents to run and
 	// who runs another (/api/fleet); nil: not offered.
-	Fleet func() any
-	Version   string
+	Fleet   func() any
+	Version string
 	// Now is the hub's clock (/healthz reports it); nil means time.Now.
 	Now func() time.Time
 	// Gate keeps the dashboard and the fleet's and displays' API for
