@@ -266,3 +266,30 @@ func TestChanged(t *testing.T) {
 		t.Errorf("Changed = %v", got)
 	}
 }
+
+// A package's root:headway 0640 config is private enough; the same mode on
+// a file a user owns is not.
+func TestPrivateRootGroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to chown (CI runs as root)")
+	}
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, []byte("x: 1\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(p, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckPrivate(p, []string{"token"}); err != nil {
+		t.Errorf("root:group 0640: %v", err)
+	}
+	os.Chmod(p, 0o660)
+	if err := CheckPrivate(p, []string{"token"}); err == nil {
+		t.Error("root:group 0660 (group may write) accepted")
+	}
+	os.Chmod(p, 0o640)
+	os.Chown(p, 1, 1)
+	if err := CheckPrivate(p, []string{"token"}); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("a user's 0640: %v", err)
+	}
+}

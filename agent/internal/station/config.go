@@ -103,8 +103,8 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, err
 	}
 	if fc.cfg.Token != "" {
-		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-			return Config{}, fmt.Errorf("config %s: holds the sign's token and others may read it (mode %04o): chmod 600 %s", path, st.Mode().Perm(), path)
+		if st, err := os.Stat(path); err == nil && !yamlconf.Private(st) {
+			return Config{}, fmt.Errorf("config %s: holds the sign's token and others may read it (mode %04o): chmod 600 %s (or, owned by root for a service's group, chmod 640)", path, st.Mode().Perm(), path)
 		}
 	}
 	return fc.cfg, nil
