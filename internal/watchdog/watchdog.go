@@ -109,6 +109,20 @@ func Run(ctx context.Context, o Options) {
 	}
 }
 
+// Ask is a probe of a loop that answers on probes: it sends a reply
+// channel, which the loop closes when it gets to it (a case in its select),
+// and waits; ctx's error, named after what, if the loop does not take it.
+func Ask(ctx context.Context, probes chan<- chan struct{}, what string) error {
+	reply := make(chan struct{})
+	select {
+	case probes <- reply:
+	case <-ctx.Done():
+		return fmt.Errorf("%s: %w", what, ctx.Err())
+	}
+	<-reply
+	return nil
+}
+
 // Check runs every probe, each with within to answer, and reports those
 // that failed or did not answer.
 func Check(ctx context.Context, probes map[string]Probe, within time.Duration) error {

@@ -12,7 +12,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"net"
@@ -28,6 +27,7 @@ import (
 	"github.com/headway-transit/headway/drivers/nmea"
 	"github.com/headway-transit/headway/internal/fleetwant"
 	"github.com/headway-transit/headway/internal/mqttconn"
+	"github.com/headway-transit/headway/internal/watchdog"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -291,14 +291,7 @@ func (a *Agent) Run(ctx context.Context) error {
 // Probe returns once the event loop answers (it is not stuck on the
 // outbox or the broker), or ctx's error: the systemd watchdog's question.
 func (a *Agent) Probe(ctx context.Context) error {
-	reply := make(chan struct{})
-	select {
-	case a.probes <- reply:
-	case <-ctx.Done():
-		return fmt.Errorf("vehicle loop: %w", ctx.Err())
-	}
-	<-reply
-	return nil
+	return watchdog.Ask(ctx, a.probes, "vehicle loop")
 }
 
 // goOffline says goodbye cleanly: the will is for unclean exits.

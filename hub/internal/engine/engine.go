@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
@@ -25,6 +24,7 @@ import (
 	"github.com/headway-transit/headway/hub/internal/predict"
 	"github.com/headway-transit/headway/hub/internal/tracker"
 	"github.com/headway-transit/headway/internal/gtfs"
+	"github.com/headway-transit/headway/internal/watchdog"
 	"github.com/headway-transit/headway/internal/wire"
 )
 
@@ -336,14 +336,7 @@ func (e *Engine) Run(ctx context.Context, msgs <-chan ingest.Message) error {
 // Probe returns once the Run loop answers (it is not stuck), or ctx's
 // error: the systemd watchdog's question.
 func (e *Engine) Probe(ctx context.Context) error {
-	reply := make(chan struct{})
-	select {
-	case e.probes <- reply:
-	case <-ctx.Done():
-		return fmt.Errorf("engine loop: %w", ctx.Err())
-	}
-	<-reply
-	return nil
+	return watchdog.Ask(ctx, e.probes, "engine loop")
 }
 
 // apply handles m and tells its sender; not one gone stale.

@@ -434,17 +434,7 @@ func (s *Server) PublishFleet(msg []byte) {
 		}
 	}
 	s.mu.Unlock()
-	if len(targets) == 0 {
-		return
-	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
-	if err != nil {
-		s.log.Error("fleet message not framed", "err", err)
-		return
-	}
-	for _, c := range targets {
-		c.sendPrepared(msgKey{kind: wire.TypeFleet}, pm)
-	}
+	s.sendAll(targets, msgKey{kind: wire.TypeFleet}, msg)
 }
 
 // PublishAlerts sends stop's encoded alerts message to its signs.
@@ -460,13 +450,17 @@ func (s *Server) publish(k msgKey, msg []byte) {
 		targets = append(targets, c)
 	}
 	s.mu.Unlock()
+	s.sendAll(targets, k, msg)
+}
+
+// sendAll queues msg for every target, framed once for all of them.
+func (s *Server) sendAll(targets []*conn, k msgKey, msg []byte) {
 	if len(targets) == 0 {
 		return
 	}
-	// One frame for every sign of the stop.
 	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
 	if err != nil {
-		s.log.Error("board not framed", "stop", stop, "err", err)
+		s.log.Error("message not framed", "kind", k.kind, "stop", k.stop, "err", err)
 		return
 	}
 	for _, c := range targets {
