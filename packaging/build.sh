@@ -16,6 +16,7 @@ if [ -z "${VERSION:-}" ]; then
 fi
 case $VERSION in [0-9]*) ;; *) echo "package: VERSION $VERSION must start with a digit (Debian)" >&2; exit 1 ;; esac
 mkdir -p "$out"
+rm -f "$out"/headway-*.deb # only this version's packages in the end
 nfpm=$out/.nfpm
 (cd packaging && go build -o "$nfpm" github.com/goreleaser/nfpm/v2/cmd/nfpm)
 
