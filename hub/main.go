@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -232,7 +233,17 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 		if brk, err = startBroker(cfg, serverTLS, routeTLS, vehReg.checker(), logger); err != nil {
 			return err
 		}
-		defer brk.Close()
+		defer func() {
+			// Bounded too: its JetStream store is on disk, whatever it did
+			// not get to write is still the clients' to send again.
+			done := make(chan struct{})
+			go func() { brk.Close(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				logger.Warn("embedded broker still stopping after 5s; leaving it")
+			}
+		}()
 		if vehReg != nil {
 			go watchFile(ctx, vehReg.reg.Path(), 2*time.Second, func() { vehReg.reload(brk) })
 			onHUP = append(onHUP, func() { vehReg.reload(brk) })
@@ -457,10 +468,13 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
+	var running sync.Map // name -> true while the part runs
 	run := func(name string, f func() error) {
 		wg.Add(1)
+		running.Store(name, true)
 		go func() {
 			defer wg.Done()
+			defer running.Delete(name)
 			if err := f(); err != nil {
 				errs <- fmt.Errorf("%s: %w", name, err)
 				cancel()
@@ -501,10 +515,26 @@ func serve(ctx context.Context, cfgPath string, cfg config.Config, feed *gtfs.Fe
 	defer done()
 	pushSrv.Close()
 	_ = httpSrv.Shutdown(shutdownCtx)
-	wg.Wait()
+	// Bounded: a part waiting on a broker with no quorum (the last hub of
+	// a cluster stopping) must not hold the process past systemd's stop
+	// timeout. What it did not finish, the broker's store still holds.
+	stopped := make(chan struct{})
+	go func() { wg.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(stopGrace):
+		var names []string
+		running.Range(func(k, _ any) bool { names = append(names, k.(string)); return true })
+		sort.Strings(names)
+		logger.Warn("hub: parts still stopping; leaving them", "after", stopGrace, "parts", names)
+		return nil
+	}
 	close(errs)
 	return <-errs
 }
+
+// stopGrace bounds how long the hub's parts get to stop after SIGTERM.
+const stopGrace = 6 * time.Second
 
 // passwdCmd prints the bcrypt hash of the password on the first line of in.
 func passwdCmd(in io.Reader, out io.Writer) error {
