@@ -8,9 +8,10 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/headway-transit/headway/hub/internal/kvbucket"
 )
 
 // Bucket is the JetStream key-value bucket a cluster's hubs keep the
@@ -43,21 +44,11 @@ func (o *Operators) Run(ctx context.Context) error {
 	if js == nil {
 		return nil
 	}
-	var kv jetstream.KeyValue
-	for {
-		var err error
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: Bucket, History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
-		})
-		if err == nil {
-			break
-		}
-		o.log.Warn("operators' alerts bucket not set up yet; retrying", "err", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
+	kv := kvbucket.Open(ctx, js, jetstream.KeyValueConfig{
+		Bucket: Bucket, History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
+	}, "operators' alerts bucket", o.log)
+	if kv == nil {
+		return nil
 	}
 	for _, a := range o.store.Source(Operator) {
 		b, _ := json.Marshal(a)

@@ -28,6 +28,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/headway-transit/headway/hub/internal/kvbucket"
+
 	"github.com/headway-transit/headway/hub/internal/boards"
 	"github.com/headway-transit/headway/hub/internal/engine"
 )
@@ -154,21 +156,11 @@ func (s *Share) Ready() bool {
 // Run sets the bucket up (retrying while the cluster elects its leader),
 // then puts and watches until ctx is done.
 func (s *Share) Run(ctx context.Context) error {
-	var kv jetstream.KeyValue
-	for {
-		var err error
-		kv, err = s.opts.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: Bucket, History: 1, TTL: time.Hour, Storage: jetstream.MemoryStorage, Replicas: s.opts.Replicas,
-		})
-		if err == nil {
-			break
-		}
-		s.log.Warn("shared runs bucket not set up yet; retrying", "err", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
+	kv := kvbucket.Open(ctx, s.opts.JS, jetstream.KeyValueConfig{
+		Bucket: Bucket, History: 1, TTL: time.Hour, Storage: jetstream.MemoryStorage, Replicas: s.opts.Replicas,
+	}, "shared runs bucket", s.log)
+	if kv == nil {
+		return nil
 	}
 	w, err := kv.WatchAll(ctx)
 	if err != nil {
