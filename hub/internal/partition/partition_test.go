@@ -26,9 +26,13 @@ type hub struct {
 	mu     sync.Mutex
 	got    map[string][]string // vehicle -> payloads applied
 	full   atomic.Bool         // its queue refuses messages
-	stuck  atomic.Bool         // its engine applies nothing it queues
-	queued atomic.Int64        // queued while stuck
-	stale  []func() bool       // of the messages queued while stuck
+	// stopped: its engine has stopped, as a hub's does on SIGTERM, and
+	// applies nothing more (nats.go may still hand the stopped pull a
+	// message it had buffered: it must go back, not be counted here).
+	stopped atomic.Bool
+	stuck   atomic.Bool   // its engine applies nothing it queues
+	queued  atomic.Int64  // queued while stuck
+	stale   []func() bool // of the messages queued while stuck
 }
 
 func startHub(t *testing.T, b *broker.Broker, name string, roster func() Roster, partitions int) *hub {
@@ -42,7 +46,7 @@ func startHub(t *testing.T, b *broker.Broker, name string, roster func() Roster,
 	topics := wire.Topics{}
 	h.ps, err = New(Options{JS: js, Topics: topics, Partitions: partitions, Replicas: 1, Node: name, Roster: roster, AckWait: time.Second,
 		Deliver: func(topic string, payload []byte, applied func(), stale func() bool) bool {
-			if h.full.Load() {
+			if h.full.Load() || h.stopped.Load() {
 				return false
 			}
 			if h.stuck.Load() {
@@ -73,6 +77,7 @@ func startHub(t *testing.T, b *broker.Broker, name string, roster func() Roster,
 }
 
 func (h *hub) stop() {
+	h.stopped.Store(true)
 	h.cancel()
 	<-h.done
 }
