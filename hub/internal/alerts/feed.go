@@ -11,7 +11,6 @@ import (
 	"time"
 
 	rtpb "github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/headway-transit/headway/hub/internal/feedpoll"
 	"github.com/headway-transit/headway/internal/gtfs"
@@ -24,15 +23,9 @@ import (
 // is skipped and named in skipped; a document that is not a FeedMessage is
 // an error. lang picks the translation shown ("" the untagged or first).
 func Decode(b []byte, feedName, lang string, feed *gtfs.Feed) (as []Alert, skipped []error, err error) {
-	if len(b) == 0 {
-		return nil, nil, errors.New("gtfs-rt alerts: empty document")
-	}
-	var msg rtpb.FeedMessage
-	if err := proto.Unmarshal(b, &msg); err != nil {
-		return nil, nil, fmt.Errorf("gtfs-rt alerts: not a FeedMessage (%d bytes): %w", len(b), err)
-	}
-	if v := msg.GetHeader().GetGtfsRealtimeVersion(); v != "1.0" && v != "2.0" {
-		return nil, nil, fmt.Errorf("gtfs-rt alerts: header.gtfs_realtime_version %q: want 1.0 or 2.0", v)
+	msg, err := feedpoll.FeedMessage(b, "gtfs-rt alerts")
+	if err != nil {
+		return nil, nil, err
 	}
 	for i, e := range msg.GetEntity() {
 		al := e.GetAlert()
@@ -96,11 +89,11 @@ func fromProto(al *rtpb.Alert, id, lang string, feed *gtfs.Feed) (Alert, error) 
 		}
 		var wp wire.Period
 		if s := p.GetStart(); s > 0 {
-			t := unixTime(s)
+			t := feedpoll.UnixTime(s)
 			wp.Start = &t
 		}
 		if e := p.GetEnd(); e > 0 {
-			t := unixTime(e)
+			t := feedpoll.UnixTime(e)
 			wp.End = &t
 		}
 		if wp.Start != nil && wp.End != nil && !wp.End.After(*wp.Start) {
@@ -130,11 +123,6 @@ func fromProto(al *rtpb.Alert, id, lang string, feed *gtfs.Feed) (Alert, error) 
 		return a, errors.New("informs nothing in the schedule (no known agency, route, stop or trip)")
 	}
 	return a, a.Check(nil)
-}
-
-func unixTime(ts uint64) time.Time {
-	const maxUnix = 253402300799
-	return time.Unix(int64(min(ts, maxUnix)), 0).UTC()
 }
 
 // text picks lang's translation, else the untagged one, else the first,

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	rtpb "github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/headway-transit/headway/hub/internal/feedpoll"
 )
 
 // Fix is one vehicle position read from a feed.
@@ -63,7 +64,7 @@ func Decode(format string, b []byte) (Snapshot, error) {
 
 // ErrEmpty is returned for a zero-length document: a producer that wrote
 // nothing, not a feed with no vehicles (which still has a header).
-var ErrEmpty = errors.New("empty document")
+var ErrEmpty = feedpoll.ErrEmpty
 
 // DecodeGTFSRT decodes a GTFS-Realtime FeedMessage and takes the
 // VehiclePosition of each entity that has one. Entities with only trip
@@ -71,22 +72,16 @@ var ErrEmpty = errors.New("empty document")
 // vehicle entity with no usable id, position or time is skipped and named.
 func DecodeGTFSRT(b []byte) (Snapshot, error) {
 	var s Snapshot
-	if len(b) == 0 {
-		return s, fmt.Errorf("gtfs-rt: %w", ErrEmpty)
-	}
-	var msg rtpb.FeedMessage
-	if err := proto.Unmarshal(b, &msg); err != nil {
-		return s, fmt.Errorf("gtfs-rt: not a FeedMessage (%d bytes): %w", len(b), err)
+	msg, err := feedpoll.FeedMessage(b, "gtfs-rt")
+	if err != nil {
+		return s, err
 	}
 	h := msg.GetHeader()
-	if v := h.GetGtfsRealtimeVersion(); v != "1.0" && v != "2.0" {
-		return s, fmt.Errorf("gtfs-rt: header.gtfs_realtime_version %q: want 1.0 or 2.0", v)
-	}
 	if h.GetIncrementality() == rtpb.FeedHeader_DIFFERENTIAL {
 		return s, errors.New("gtfs-rt: header.incrementality DIFFERENTIAL is not supported: give the FULL_DATASET feed")
 	}
 	if ts := h.GetTimestamp(); ts > 0 {
-		s.Time = unixTime(ts)
+		s.Time = feedpoll.UnixTime(ts)
 	}
 	for i, e := range msg.GetEntity() {
 		vp := e.GetVehicle()
@@ -120,7 +115,7 @@ func DecodeGTFSRT(b []byte) (Snapshot, error) {
 		}
 		switch ts := vp.GetTimestamp(); {
 		case ts > 0:
-			f.Time = unixTime(ts)
+			f.Time = feedpoll.UnixTime(ts)
 		case !s.Time.IsZero():
 			f.Time = s.Time // the feed's own time is the best there is
 		default:
@@ -136,16 +131,6 @@ func DecodeGTFSRT(b []byte) (Snapshot, error) {
 		s.Fixes = append(s.Fixes, f)
 	}
 	return s, nil
-}
-
-// unixTime converts a feed's unix seconds, clamping the absurd (a uint64
-// far past year 9999 would overflow time arithmetic downstream).
-func unixTime(ts uint64) time.Time {
-	const maxUnix = 253402300799 // 9999-12-31T23:59:59Z
-	if ts > maxUnix {
-		ts = maxUnix
-	}
-	return time.Unix(int64(ts), 0).UTC()
 }
 
 func checkLatLon(lat, lon float64) error {

@@ -2,7 +2,9 @@
 // feed, vehicle positions or service alerts alike: over HTTP(S) with a
 // conditional GET (ETag, If-Modified-Since), the feed's headers, a timeout,
 // a size limit and a content-type check; or from a file read again only
-// when it changed. What the document means is the caller's business.
+// when it changed. What the document means is the caller's business, but
+// for a GTFS-Realtime document's envelope (FeedMessage), which every kind
+// shares.
 package feedpoll
 
 import (

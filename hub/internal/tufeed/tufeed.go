@@ -16,7 +16,6 @@ import (
 	"time"
 
 	rtpb "github.com/MobilityData/gtfs-realtime-bindings/golang/gtfs"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/headway-transit/headway/hub/internal/alerts"
 	"github.com/headway-transit/headway/hub/internal/boards"
@@ -45,15 +44,9 @@ const runSlack = 30 * time.Minute
 // put before the feed's vehicle ids, as for its vehicle positions.
 func Decode(b []byte, name, vehiclePrefix string, feed *gtfs.Feed, now time.Time) (Update, error) {
 	u := Update{Prior: boards.Predictions{}}
-	if len(b) == 0 {
-		return u, errors.New("gtfs-rt trip updates: empty document")
-	}
-	var msg rtpb.FeedMessage
-	if err := proto.Unmarshal(b, &msg); err != nil {
-		return u, fmt.Errorf("gtfs-rt trip updates: not a FeedMessage (%d bytes): %w", len(b), err)
-	}
-	if v := msg.GetHeader().GetGtfsRealtimeVersion(); v != "1.0" && v != "2.0" {
-		return u, fmt.Errorf("gtfs-rt trip updates: header.gtfs_realtime_version %q: want 1.0 or 2.0", v)
+	msg, err := feedpoll.FeedMessage(b, "gtfs-rt trip updates")
+	if err != nil {
+		return u, err
 	}
 	skip := func(i int, e *rtpb.FeedEntity, err error) {
 		if len(u.Skipped) < 20 {
