@@ -64,6 +64,13 @@ func raiseNoFile() uint64 {
 func benchServer() {
 	raiseNoFile()
 	s := push.New(push.Options{Source: &source{}})
+	fanned := make(chan time.Duration, 1)
+	push.SetFanned(s, func(_ string, _ int, took time.Duration) {
+		select {
+		case fanned <- took:
+		default:
+		}
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/ws", s)
 	var cpuOnce sync.Once
@@ -78,7 +85,21 @@ func benchServer() {
 		}
 		b, _ := json.Marshal(wire.Board{Type: wire.TypeBoard, Stop: "A", StopName: "seq-" + r.URL.Query().Get("seq"), GeneratedAt: time.Now().UTC(),
 			Arrivals: benchArrivals()})
+		select {
+		case <-fanned: // an earlier publish's
+		default:
+		}
 		s.Publish("A", b)
+		if r.URL.Query().Get("wait") == "" {
+			return
+		}
+		// The hub's side alone: until every sign's write has returned.
+		select {
+		case took := <-fanned:
+			fmt.Fprintln(w, took.Microseconds())
+		case <-time.After(30 * time.Second):
+			http.Error(w, "fan-out not done in 30 s", http.StatusGatewayTimeout)
+		}
 	})
 	mux.HandleFunc("/mem", func(w http.ResponseWriter, r *http.Request) {
 		// A few collections, as a running hub has between board changes:
@@ -173,37 +194,35 @@ func BenchmarkIdleSigns(b *testing.B) {
 	}
 }
 
-func benchIdleSigns(b *testing.B, n int) {
-	if limit := raiseNoFile(); limit < uint64(n)+100 {
-		b.Skipf("open files limit %d: too low for %d signs", limit, n)
-	}
+// startServer runs the push server in a child process until the benchmark
+// ends, and returns its base URL.
+func startServer(b *testing.B) string {
 	exe, err := os.Executable()
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	cmd := exec.CommandContext(ctx, exe)
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
+		cancel()
 		b.Fatal(err)
 	}
-	defer func() { stdin.Close(); cancel(); _ = cmd.Wait() }()
+	b.Cleanup(func() { stdin.Close(); cancel(); _ = cmd.Wait() })
 	addr, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		b.Fatal(err)
 	}
-	addr = strings.TrimSpace(addr)
-	base, url := "http://"+addr, "ws://"+addr+"/ws"
-	before := getMem(b, base)
+	return "http://" + strings.TrimSpace(addr)
+}
 
-	// The current publish's marker; every sign counts it once.
-	var marker atomic.Pointer[[]byte]
-	var got atomic.Int64
-	all := make(chan struct{}, 1)
+// dialSigns opens n signs subscribed to stop A, each having read what a
+// subscribe sends; they are closed when the benchmark ends.
+func dialSigns(b *testing.B, base string, n int) []*websocket.Conn {
+	url := "ws" + strings.TrimPrefix(base, "http") + "/ws"
 	conns := make([]*websocket.Conn, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
@@ -231,30 +250,54 @@ func benchIdleSigns(b *testing.B, n int) {
 		})
 	}
 	wg.Wait()
+	b.Cleanup(func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+	})
 	if e := dialErr.Load(); e != nil {
 		b.Fatalf("opening %d signs: %v", n, *e)
 	}
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
+	return conns
+}
+
+// readBoard reads one message as a sign does, keeping its first bytes
+// (the marker is there) and skipping the rest, so the signs' side of this
+// machine does as little as a sign's.
+func readBoard(c *websocket.Conn, head []byte) ([]byte, error) {
+	_, r, err := c.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	n, _ := io.ReadFull(r, head)
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return nil, err
+	}
+	return head[:n], nil
+}
+
+func benchIdleSigns(b *testing.B, n int) {
+	if limit := raiseNoFile(); limit < uint64(n)+100 {
+		b.Skipf("open files limit %d: too low for %d signs", limit, n)
+	}
+	base := startServer(b)
+	before := getMem(b, base)
+	conns := dialSigns(b, base, n)
+
+	// The current publish's marker; every sign counts it once.
+	var marker atomic.Pointer[[]byte]
+	var got atomic.Int64
+	all := make(chan struct{}, 1)
 	for _, c := range conns {
 		go func() {
-			// The marker is in the board's first bytes: read those, skip
-			// the rest, so the signs' side of this machine does as little
-			// as a sign's (one allocation-free read per board).
 			head := make([]byte, 256)
 			for {
-				_, r, err := c.NextReader()
+				msg, err := readBoard(c, head)
 				if err != nil {
 					return
 				}
-				n, _ := io.ReadFull(r, head)
-				if _, err := io.Copy(io.Discard, r); err != nil {
-					return
-				}
-				msg := head[:n]
 				if m := marker.Load(); m != nil && bytes.Contains(msg, *m) {
 					if got.Add(1) == int64(n) {
 						all <- struct{}{}
@@ -288,13 +331,78 @@ func benchIdleSigns(b *testing.B, n int) {
 		took = append(took, time.Since(t0))
 	}
 	b.StopTimer()
-	slices.Sort(took)
-	med := took[len(took)/2]
-	p99 := took[(len(took)*99+99)/100-1]
+	med, p99 := medianP99(took)
 	b.ReportMetric(float64(med.Microseconds())/1000, "ms/median-fanout")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "ms/p99-fanout")
 	b.ReportMetric(heapPer, "heap-B/conn")
 	b.ReportMetric(rssPer, "rss-B/conn")
 	b.Logf("%d idle signs: stacks %.1f KiB/conn; server heap+stacks %.1f KiB/conn, RSS %.1f KiB/conn (%d goroutines); one board to all: median %v, p99 %v, max %v over %d publishes",
 		n, float64(after.stack-before.stack)/float64(n)/1024, heapPer/1024, rssPer/1024, after.goroutines, med.Round(10*time.Microsecond), p99.Round(10*time.Microsecond), took[len(took)-1].Round(10*time.Microsecond), len(took))
+}
+
+// medianP99 sorts took and returns its median and 99th percentile (of 20
+// samples, the largest).
+func medianP99(took []time.Duration) (med, p99 time.Duration) {
+	slices.Sort(took)
+	return took[len(took)/2], took[(len(took)*99+99)/100-1]
+}
+
+// BenchmarkSignFanoutHubSide times the hub's side of one board to N signs:
+// from the publish until every sign's write has returned (as
+// headway_ws_fanout_seconds does), while the signs, in another process,
+// read nothing; they read the board only after it is timed. On one machine
+// this is the hub's share of the cores when the signs are elsewhere, as
+// in the field; loopback still charges each sign's TCP receive to the
+// hub's write, so it is an upper bound on the hub's cost.
+func BenchmarkSignFanoutHubSide(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			if limit := raiseNoFile(); limit < uint64(n)+100 {
+				b.Skipf("open files limit %d: too low for %d signs", limit, n)
+			}
+			base := startServer(b)
+			conns := dialSigns(b, base, n)
+			head := make([]byte, 256)
+			var took []time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				resp, err := http.Get(fmt.Sprintf("%s/publish?wait=1&seq=%d-%d", base, n, i))
+				if err != nil {
+					b.Fatal(err)
+				}
+				var us int64
+				_, err = fmt.Fscan(resp.Body, &us)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != http.StatusOK {
+					b.Fatalf("publish %d: %s: %v", i, resp.Status, err)
+				}
+				took = append(took, time.Duration(us)*time.Microsecond)
+				b.StopTimer()
+				// Now the signs read it, untimed, so the next one starts
+				// with empty socket buffers.
+				var wg sync.WaitGroup
+				for j := range conns {
+					if j%250 == 0 {
+						wg.Go(func() {
+							for _, c := range conns[j:min(j+250, len(conns))] {
+								_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+								if _, err := readBoard(c, head[:0]); err != nil {
+									b.Errorf("sign read: %v", err)
+									return
+								}
+							}
+						})
+					}
+				}
+				wg.Wait()
+				b.StartTimer()
+			}
+			b.StopTimer()
+			med, p99 := medianP99(took)
+			b.ReportMetric(float64(med.Microseconds())/1000, "ms/median-hub-fanout")
+			b.ReportMetric(float64(p99.Microseconds())/1000, "ms/p99-hub-fanout")
+			b.Logf("%d signs not reading: the hub wrote one board to all in median %v, p99 %v, max %v over %d publishes",
+				n, med.Round(10*time.Microsecond), p99.Round(10*time.Microsecond), took[len(took)-1].Round(10*time.Microsecond), len(took))
+		})
+	}
 }

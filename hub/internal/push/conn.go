@@ -64,6 +64,38 @@ type pendingMsg struct {
 	k   msgKey
 	msg []byte
 	pm  *websocket.PreparedMessage
+	f   *fanout // the publish it belongs to; nil for a message to this sign alone
+}
+
+// fanout follows one published message until every sign it went to has
+// been written it, been sent a newer one of its stop and kind instead, or
+// gone: how long the hub takes to push a board to all of a stop's signs
+// (headway_ws_fanout_seconds).
+type fanout struct {
+	s     *Server
+	kind  string
+	n     int
+	start time.Time
+	left  atomic.Int64
+}
+
+// done counts one sign finished with the message.
+func (f *fanout) done() {
+	if f == nil || f.left.Add(-1) != 0 {
+		return
+	}
+	d := time.Since(f.start)
+	f.s.m.fanout.WithLabelValues(f.kind).Observe(d.Seconds())
+	if h := f.s.fanned; h != nil {
+		h(f.kind, f.n, d)
+	}
+}
+
+// doneAll counts every message of msgs finished.
+func doneAll(msgs []pendingMsg) {
+	for _, m := range msgs {
+		m.f.done()
+	}
 }
 
 type grant struct {
@@ -80,8 +112,8 @@ func newConn(s *Server, ws *websocket.Conn, remote string) *conn {
 func (c *conn) send(k msgKey, msg []byte) { c.queue(pendingMsg{k: k, msg: msg}) }
 
 // sendPrepared is send with the frame already made.
-func (c *conn) sendPrepared(k msgKey, pm *websocket.PreparedMessage) {
-	c.queue(pendingMsg{k: k, pm: pm})
+func (c *conn) sendPrepared(k msgKey, pm *websocket.PreparedMessage, f *fanout) {
+	c.queue(pendingMsg{k: k, pm: pm, f: f})
 }
 
 func (c *conn) queue(m pendingMsg) {
@@ -89,11 +121,13 @@ func (c *conn) queue(m pendingMsg) {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
+		m.f.done()
 		return
 	}
 	replaced := false
 	for i := range c.pending {
 		if c.pending[i].k == k {
+			c.pending[i].f.done()
 			c.pending[i], replaced = m, true
 			break
 		}
@@ -182,23 +216,25 @@ func (c *conn) drain() {
 			ok = c.written(c.write(websocket.PingMessage, nil))
 		}
 		for _, m := range msgs {
-			if !ok {
-				break
+			if ok {
+				if m.pm != nil {
+					_ = c.ws.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+					ok = c.written(c.ws.WritePreparedMessage(m.pm))
+				} else {
+					ok = c.written(c.write(websocket.TextMessage, m.msg))
+				}
 			}
-			if m.pm != nil {
-				_ = c.ws.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
-				ok = c.written(c.ws.WritePreparedMessage(m.pm))
-			} else {
-				ok = c.written(c.write(websocket.TextMessage, m.msg))
-			}
+			m.f.done() // written, or never will be
 		}
 		if !ok || closing {
 			if ok && cm != nil {
 				_ = c.ws.WriteControl(websocket.CloseMessage, cm, time.Now().Add(time.Second))
 			}
 			c.mu.Lock()
+			left := c.pending
 			c.closing, c.pending = true, nil
 			c.mu.Unlock()
+			doneAll(left)
 			c.ws.Close()
 			close(c.done)
 			return // writing stays true: nothing is written again

@@ -96,6 +96,9 @@ type Server struct {
 	wg        sync.WaitGroup
 
 	m metrics
+	// fanned, when set (tests, benchmarks), hears each publish's fan-out
+	// time as headway_ws_fanout_seconds does.
+	fanned func(kind string, signs int, took time.Duration)
 }
 
 // Display is a sign the hub has heard from.
@@ -118,6 +121,7 @@ type metrics struct {
 	badFrames *prometheus.CounterVec
 	refused   prometheus.Counter
 	denied    *prometheus.CounterVec
+	fanout    *prometheus.HistogramVec
 }
 
 // New builds a Server.
@@ -168,9 +172,12 @@ func New(opts Options) *Server {
 		badFrames: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headway_ws_bad_messages_total", Help: "Messages from signs rejected, by reason."}, []string{"reason"}),
 		refused:   prometheus.NewCounter(prometheus.CounterOpts{Name: "headway_ws_refused_total", Help: "Sign connections refused because MaxConns were open."}),
 		denied:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headway_ws_denied_total", Help: "Sign connections and subscriptions refused by the sign register, by reason."}, []string{"reason"}),
+		fanout: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "headway_ws_fanout_seconds",
+			Help:    "Time from a message published to a stop (board, timetable, alerts) until every sign subscribed to it has been written it, sent a newer one instead, or gone, by kind.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"kind"}),
 	}
 	if opts.Registerer != nil {
-		opts.Registerer.MustRegister(s.m.conns, s.m.sent, s.m.coalesced, s.m.dropped, s.m.badFrames, s.m.refused, s.m.denied)
+		opts.Registerer.MustRegister(s.m.conns, s.m.sent, s.m.coalesced, s.m.dropped, s.m.badFrames, s.m.refused, s.m.denied, s.m.fanout)
 	}
 	return s
 }
@@ -463,8 +470,10 @@ func (s *Server) sendAll(targets []*conn, k msgKey, msg []byte) {
 		s.log.Error("message not framed", "kind", k.kind, "stop", k.stop, "err", err)
 		return
 	}
+	f := &fanout{s: s, kind: k.kind, n: len(targets), start: time.Now()}
+	f.left.Store(int64(len(targets)))
 	for _, c := range targets {
-		c.sendPrepared(k, pm)
+		c.sendPrepared(k, pm, f)
 	}
 }
 
