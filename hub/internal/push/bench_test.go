@@ -211,7 +211,15 @@ func startServer(b *testing.B) string {
 		cancel()
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { stdin.Close(); cancel(); _ = cmd.Wait() })
+	b.Cleanup(func() {
+		// Closing stdin lets the child end on its own (writing its
+		// profile); killed only if it has not within 10 s.
+		stdin.Close()
+		t := time.AfterFunc(10*time.Second, cancel)
+		_ = cmd.Wait()
+		t.Stop()
+		cancel()
+	})
 	addr, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		b.Fatal(err)
