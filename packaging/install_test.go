@@ -2,7 +2,8 @@
 // of them built, for the right machines, and the amd64 ones installed with
 // dpkg in a Debian chroot made by debootstrap, where the files, the user,
 // the units (systemd-analyze verify) and the packaged hub and sign are
-// checked, the sign showing the packaged hub's arrivals on its page.
+// checked, the sign showing the packaged hub's arrivals on its page; the
+// arm64 and armhf ones run under qemu's user-mode emulation.
 package packaging
 
 import (
@@ -89,6 +90,9 @@ func TestPackages(t *testing.T) {
 				f.Close()
 			}
 		}
+	}
+	for _, arch := range []string{"arm64", "armhf"} {
+		t.Run("emulated-"+arch, func(t *testing.T) { emulated(t, dist, arch) })
 	}
 	t.Run("install", func(t *testing.T) { install(t, dist) })
 }
