@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"github.com/headway-transit/headway/internal/tlsfiles/tlstest"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -248,7 +249,7 @@ func TestHubCluster(t *testing.T) {
 	// HEADWAY_KILL_FOLLOWER=1 kills the next hub instead): its buses move
 	// to the others, its sign too.
 	clusterOnline(c.hubs[1])
-	leader, streamLeader := cl.Leader, cl.Streams["$MQTT_msgs"]
+	leader, streamLeader, streams := cl.Leader, cl.Streams["$MQTT_msgs"], maps.Clone(cl.Streams)
 	if len(streamLeader) != len("hub-a") || !strings.HasPrefix(streamLeader, "hub-") {
 		t.Fatalf("/api/cluster streams %v: want $MQTT_msgs (the vehicles' messages) led by hub-a, -b or -c", cl.Streams)
 	}
@@ -341,8 +342,8 @@ func TestHubCluster(t *testing.T) {
 	if lost > 0 {
 		t.Errorf("%d buses have seqs missing at the survivors after %s died: %v", lost, name, missing)
 	}
-	t.Logf("%s killed (the vehicles' stream led by %s; JetStream meta leader before: %s): its sign live again after %v, 90%% of its %d buses tracked by the survivors after %v; "+
-		"%d buses with fixes lost", name, streamLeader, leader, back.Round(100*time.Millisecond), len(ofVictim), moved.Round(100*time.Millisecond), lost)
+	t.Logf("%s killed (the vehicles' stream led by %s; JetStream meta leader before: %s; streams' leaders %v): its sign live again after %v, 90%% of its %d buses tracked by the survivors after %v; "+
+		"%d buses with fixes lost", name, streamLeader, leader, streams, back.Round(100*time.Millisecond), len(ofVictim), moved.Round(100*time.Millisecond), lost)
 
 	// Restarted, the hub rejoins and takes its share back.
 	victim.hub = start(t, "hub-again", bins.hub, "serve", "-config", c.cfgs[k])
@@ -639,7 +640,7 @@ func startNATSCluster(t *testing.T, n int) ([]*broker, []string) {
 listen: 127.0.0.1:%d
 cluster { name: ext, listen: 127.0.0.1:%d, routes: [%s] }
 jetstream { store_dir: %q }
-mqtt { listen: 127.0.0.1:%d }
+mqtt { listen: 127.0.0.1:%d, js_api_timeout: 2s }
 `, i+1, nport, routePorts[i], strings.Join(routes, ", "), dir, port))
 		b := &broker{name: fmt.Sprintf("nats-%d", i+1), path: path, conf: conf, port: port,
 			url: fmt.Sprintf("tcp://127.0.0.1:%d", port), args: []string{"-c", conf}}

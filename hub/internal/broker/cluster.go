@@ -51,6 +51,14 @@ func clusterOptions(so *server.Options, c *Cluster) error {
 	if c.TLS != nil {
 		so.Cluster.TLSConfig, so.Cluster.TLSTimeout = c.TLS, 5
 	}
+	// The MQTT listener asks JetStream for a bus's session when it
+	// connects and stores each QoS 1 fix. While the streams a dead hub led
+	// elect new leaders (4-9 s, nats-server's raft) those requests go
+	// unanswered, and the listener waits JSAPITimeout for each before it
+	// refuses the bus, which then connects and asks again: with the
+	// default 5 s a bus that asked just before the election waited most of
+	// it out and then 5 s more.
+	so.MQTT.JSAPITimeout = ClusterJSAPITimeout
 	for i, r := range c.Routes {
 		u, err := url.Parse(r)
 		if err != nil || u.Scheme != "nats-route" || u.Port() == "" {
@@ -68,6 +76,10 @@ const (
 	RoutePingInterval = 2 * time.Second
 	RouteMaxPingsOut  = 3
 )
+
+// ClusterJSAPITimeout is how long a clustered hub's MQTT listener waits
+// for JetStream to answer a session lookup or a fix's store.
+const ClusterJSAPITimeout = 2 * time.Second
 
 // ClusterAddr is the address the other hubs' routes connect to, with the
 // port really bound; empty when the server is not clustered.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/headway-transit/headway/internal/tlsfiles"
@@ -269,5 +270,22 @@ func TestClusterTLS(t *testing.T) {
 			t.Errorf("%s: the intruder sees %d servers", name, n)
 		}
 		intruder.Close()
+	}
+}
+
+// TestClusterOptions: a clustered hub's server pings its routes often and
+// waits ClusterJSAPITimeout, not nats-server's 5 s, for JetStream's answers
+// to its MQTT listener (a bus reconnecting while a dead hub's stream elects
+// a leader asks again sooner: BENCHMARKS.md, "Hubs on NATS").
+func TestClusterOptions(t *testing.T) {
+	so := &server.Options{}
+	if err := clusterOptions(so, &Cluster{Name: "x", Node: "a", Listen: "127.0.0.1:0", Secret: testSecret}); err != nil {
+		t.Fatal(err)
+	}
+	if so.MQTT.JSAPITimeout != ClusterJSAPITimeout || ClusterJSAPITimeout >= 5*time.Second {
+		t.Errorf("MQTT JetStream API timeout %v, want ClusterJSAPITimeout (%v), under nats-server's 5 s", so.MQTT.JSAPITimeout, ClusterJSAPITimeout)
+	}
+	if so.Cluster.PingInterval != RoutePingInterval || so.Cluster.MaxPingsOut != RouteMaxPingsOut {
+		t.Errorf("route pings every %v, %d out; want %v, %d", so.Cluster.PingInterval, so.Cluster.MaxPingsOut, RoutePingInterval, RouteMaxPingsOut)
 	}
 }
