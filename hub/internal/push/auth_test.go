@@ -111,22 +111,5 @@ func TestSignTokens(t *testing.T) {
 
 // denied is headway_ws_denied_total{reason}.
 func denied(t *testing.T, reg *prometheus.Registry, reason string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "headway_ws_denied_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "reason" && l.GetValue() == reason {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	return metric(t, reg, "headway_ws_denied_total", "reason", reason).GetCounter().GetValue()
 }

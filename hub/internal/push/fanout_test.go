@@ -3,12 +3,12 @@ package push_test
 import (
 	"encoding/json"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/headway-transit/headway/hub/internal/push"
 	"github.com/headway-transit/headway/internal/wire"
@@ -16,24 +16,30 @@ import (
 
 // fanouts is headway_ws_fanout_seconds{kind}'s count.
 func fanouts(t *testing.T, reg *prometheus.Registry, kind string) uint64 {
+	return metric(t, reg, "headway_ws_fanout_seconds", "kind", kind).GetHistogram().GetSampleCount()
+}
+
+// metric is the series of the metric name whose label is value; nil (its
+// getters say zero) when there is none.
+func metric(t *testing.T, reg *prometheus.Registry, name, label, value string) *dto.Metric {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "headway_ws_fanout_seconds" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "kind" && l.GetValue() == kind {
-					return m.GetHistogram().GetSampleCount()
+				if l.GetName() == label && l.GetValue() == value {
+					return m
 				}
 			}
 		}
 	}
-	return 0
+	return nil
 }
 
 func waitFanouts(t *testing.T, reg *prometheus.Registry, kind string, want uint64) {
@@ -77,13 +83,7 @@ func TestFanoutTimed(t *testing.T) {
 func TestFanoutEndsWithASlowSign(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	s, url := start(t, push.Options{WriteTimeout: 300 * time.Millisecond, Registerer: reg})
-	slow := dial(t, url, nil)
-	subscribe(t, slow, "slow", "A")
-	fast := dial(t, url, nil)
-	subscribe(t, fast, "fast", "A")
-	read(t, fast)
-	read(t, fast)
-	big, _ := json.Marshal(wire.Board{Type: wire.TypeBoard, Stop: "A", StopName: strings.Repeat("x", 256<<10), GeneratedAt: time.Now().UTC(), Arrivals: []wire.Arrival{}})
+	fast, big := slowAndFast(t, url)
 	var reads atomic.Int64
 	go func() { // the fast sign reads on throughout
 		for {

@@ -193,17 +193,26 @@ func TestHostileClients(t *testing.T) {
 	}
 }
 
-func TestSlowClientDropped(t *testing.T) {
-	s, url := start(t, push.Options{WriteTimeout: 300 * time.Millisecond})
+// slowAndFast opens two signs on stop A: "slow", which never reads, and
+// "fast", which has read what a subscribe sends; big is a board large
+// enough to fill the slow one's socket buffers in a few writes.
+func slowAndFast(t *testing.T, url string) (fast *websocket.Conn, big []byte) {
+	t.Helper()
 	slow := dial(t, url, nil)
 	subscribe(t, slow, "slow", "A")
-	fast := dial(t, url, nil)
+	fast = dial(t, url, nil)
 	subscribe(t, fast, "fast", "A")
 	read(t, fast)
 	read(t, fast)
+	big, _ = json.Marshal(wire.Board{Type: wire.TypeBoard, Stop: "A", StopName: strings.Repeat("x", 256<<10), GeneratedAt: time.Now().UTC(), Arrivals: []wire.Arrival{}})
+	return fast, big
+}
+
+func TestSlowClientDropped(t *testing.T) {
+	s, url := start(t, push.Options{WriteTimeout: 300 * time.Millisecond})
 	// Large boards fill the slow client's socket buffers until a write to
 	// it times out; the fast one keeps reading the latest board.
-	big, _ := json.Marshal(wire.Board{Type: wire.TypeBoard, Stop: "A", StopName: strings.Repeat("x", 256<<10), GeneratedAt: time.Now().UTC(), Arrivals: []wire.Arrival{}})
+	fast, big := slowAndFast(t, url)
 	stop := make(chan struct{})
 	go func() {
 		for {
