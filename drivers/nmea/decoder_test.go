@@ -2,6 +2,7 @@ package nmea
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -338,5 +339,63 @@ func TestStatsAdd(t *testing.T) {
 	c.Sentences["RMC"] = 100
 	if a.Sentences["RMC"] != 3 {
 		t.Error("Clone shares maps")
+	}
+}
+
+// TestResetIsANewDecoder: a Decoder Reset onto an input decodes it exactly
+// as a new one would: nothing of the input before (its satellites, texts,
+// counts, learned epoch ender, date) shows.
+func TestResetIsANewDecoder(t *testing.T) {
+	// GGA closes this input's epochs (the Decoder learns it), and its
+	// last epoch is 23:59:59 on 2026-12-06.
+	first := sentence(t, "GPTXT,01,01,02,ANTENNA OK") +
+		sentence(t, "GPGSV,1,1,04,01,40,083,46,02,17,308,41,12,07,344,39,14,22,228,45") +
+		sentence(t, "GPGSA,A,3,01,02,12,14,,,,,,,,,2.5,1.3,2.1") +
+		sentence(t, "GPRMC,235958.00,A,4807.038,N,01131.000,E,022.4,084.4,061226,,,A") +
+		sentence(t, "GPGGA,235958.00,4807.038,N,01131.000,E,1,04,1.3,545.4,M,46.9,M,,") +
+		sentence(t, "GPRMC,235959.00,A,4807.038,N,01131.000,E,022.4,084.4,061226,,,A") +
+		sentence(t, "GPGGA,235959.00,4807.038,N,01131.000,E,1,04,1.3,545.4,M,46.9,M,,") +
+		"$GPRMC,bad*00\r\n"
+	// A GGA of 23:59:58 (late, for a Decoder that remembers the epoch
+	// before; dated, for one that remembers the date), then RMC closing
+	// the epochs (a Decoder expecting GGA to close them returns fixes
+	// without RMC's speed).
+	second := sentence(t, "GPGGA,235958.00,4807.100,N,01131.100,E,1,06,0.9,545.4,M,46.9,M,,") +
+		sentence(t, "GPGGA,000001.00,4807.100,N,01131.100,E,1,06,0.9,545.4,M,46.9,M,,") +
+		sentence(t, "GPRMC,000001.00,A,4807.100,N,01131.100,E,022.4,084.4,071226,,,A") +
+		sentence(t, "GPGGA,000002.00,4807.200,N,01131.200,E,1,06,0.9,545.4,M,46.9,M,,") +
+		sentence(t, "GPRMC,000002.00,A,4807.200,N,01131.200,E,022.4,084.4,071226,,,A")
+	type result struct {
+		Fixes []Fix
+		Stats Stats
+		Sky   []Satellite
+		Texts []string
+	}
+	decode := func(d *Decoder) result {
+		var r result
+		for {
+			f, err := d.Next()
+			if err != nil {
+				break
+			}
+			r.Fixes = append(r.Fixes, f)
+		}
+		r.Stats, r.Sky, r.Texts = d.Stats(), d.Sky(), d.Texts()
+		return r
+	}
+	pivot := RolloverPivot(time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC))
+	reused := NewDecoder(strings.NewReader(first), pivot)
+	if got := decode(reused); len(got.Fixes) == 0 || len(got.Sky) == 0 || len(got.Texts) == 0 {
+		t.Fatalf("the first input should give a fix, satellites and a text: %+v", got)
+	}
+	reused.Reset(strings.NewReader(second))
+	got := decode(reused)
+	want := decode(NewDecoder(strings.NewReader(second), pivot))
+	if len(want.Fixes) == 0 {
+		t.Fatal("the second input gave no fix")
+	}
+	// Printed, as NaN (no speed) is not DeepEqual to itself.
+	if g, w := fmt.Sprintf("%+v", got), fmt.Sprintf("%+v", want); g != w {
+		t.Errorf("after Reset:\n got %s\nwant %s", g, w)
 	}
 }

@@ -130,6 +130,13 @@ type sky struct {
 	ntexts int
 }
 
+// reset forgets every satellite and text. The arrays are left as they
+// are: only what the counts cover is ever read, and group initialises a
+// group it takes.
+func (s *sky) reset() {
+	s.ngroups, s.stamp, s.nused, s.nbuild, s.ntexts = 0, 0, 0, 0, 0
+}
+
 // addGSV adds one GSV part. A group's picture is replaced once all its
 // parts have arrived in order; a part out of order abandons the group's
 // assembly until its next part 1.

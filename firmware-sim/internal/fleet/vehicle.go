@@ -34,8 +34,9 @@ type Vehicle struct {
 	nextStop int
 	last     motion.State
 	// epoch holds an emulated receiver's sentences for one epoch when the
-	// fleet publishes to MQTT.
+	// fleet publishes to MQTT; dec decodes them (Reset each epoch).
 	epoch *bytes.Buffer
+	dec   *nmea.Decoder
 }
 
 // Run is the trip the bus drives now.
@@ -91,16 +92,21 @@ func (f *Fleet) step(v *Vehicle, t time.Time) error {
 }
 
 // publishEpoch has the emulated receiver of v emit the epoch for s, decodes
-// it as a vehicle agent's driver would (a decoder per epoch: the decoder
-// ends at end of input) and publishes what it makes of it.
+// it as a vehicle agent's driver would (a new decoder per epoch, as the
+// decoder ends at end of input: the bus's one decoder Reset, which
+// allocates nothing) and publishes what it makes of it.
 func (f *Fleet) publishEpoch(v *Vehicle, s motion.State) error {
 	v.epoch.Reset()
 	if err := v.rx.Emit(s); err != nil {
 		return fmt.Errorf("%s: %w", v.Name, err)
 	}
-	dec := nmea.NewDecoder(bytes.NewReader(v.epoch.Bytes()))
+	if v.dec == nil {
+		v.dec = nmea.NewDecoder(v.epoch)
+	} else {
+		v.dec.Reset(v.epoch)
+	}
 	for {
-		fix, err := dec.Next()
+		fix, err := v.dec.Next()
 		if err != nil {
 			return nil // end of the epoch; malformed lines were skipped
 		}
