@@ -131,6 +131,24 @@ func cpuSeconds(pid int) float64 {
 	return (ut + st) / 100 // USER_HZ
 }
 
+// startCores starts timing the CPU of processes; the function it returns
+// gives each one's cores (CPU seconds per second) since.
+func startCores(pids ...int) func() []float64 {
+	t0 := time.Now()
+	c0 := make([]float64, len(pids))
+	for i, pid := range pids {
+		c0[i] = cpuSeconds(pid)
+	}
+	return func() []float64 {
+		secs := time.Since(t0).Seconds()
+		out := make([]float64, len(pids))
+		for i, pid := range pids {
+			out[i] = (cpuSeconds(pid) - c0[i]) / secs
+		}
+		return out
+	}
+}
+
 func peakRSSMiB(pid int) float64 {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for _, line := range strings.Split(string(b), "\n") {
@@ -197,14 +215,19 @@ func relayUnderLoad(b *testing.B, o loadOpts) {
 		fl := startFleet(b, o, br.url)
 		time.Sleep(o.warm)
 		g0, t0 := got.Load(), time.Now()
+		cores := startCores(fl.cmd.Process.Pid, br.proc.cmd.Process.Pid, os.Getpid())
 		time.Sleep(o.secs)
 		rate := float64(got.Load()-g0) / time.Since(t0).Seconds()
+		c := cores()
 		sent := fleetFixesPerSecond(fl, int(o.warm/(10*time.Second)))
 		fl.stop(b)
 		sub.Disconnect(100)
 		br.stop(b)
 		b.ReportMetric(rate, "relayed/s")
-		b.Logf("relay at %d/s asked: the fleet made %.0f fixes/s, the bare subscriber got %.0f/s", o.rate, sent, rate)
+		b.ReportMetric(c[0], "fleet-cores")
+		b.ReportMetric(c[1], "broker-cores")
+		b.Logf("relay at %d/s asked: the fleet made %.0f fixes/s, the bare subscriber got %.0f/s; cores: fleet %.2f, nats-server %.2f, subscriber %.2f",
+			o.rate, sent, rate, c[0], c[1], c[2])
 	}
 }
 
@@ -285,6 +308,7 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 			<-changes
 		}
 		m0, cpu0, boards0, t0 := scrape(b, s.hubHTTP+"/metrics"), cpuSeconds(pid), boards.Load(), time.Now()
+		others := startCores(fl.cmd.Process.Pid, os.Getpid())
 		if dir := os.Getenv("HEADWAY_LOAD_PROFILE"); dir != "" {
 			// A CPU profile of the hub over most of the window.
 			go func() {
@@ -318,11 +342,16 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 		}
 		window := time.Since(t0)
 		m1, cpu1, boards1 := scrape(b, s.hubHTTP+"/metrics"), cpuSeconds(pid), boards.Load()
+		oc := others()
 		sent := fleetFixesPerSecond(fl, int(o.warm/(10*time.Second)))
 
 		// Stop the fleet, let the hub take in what is queued, then count
-		// what never reached it. (A send the broker had not acknowledged
-		// when the fleet stopped is never sent again: it shows as missing.)
+		// what has not reached it. A fix the broker delivered and the hub
+		// did not acknowledge comes again after the broker's ack wait
+		// (nats-server's MQTT default, 30 s), so what is missing once the
+		// flow stops is late, and what is still missing 90 s later is lost.
+		// (A send the broker had not acknowledged when the fleet stopped
+		// is never sent again: it shows as lost.)
 		sendErrors := fleetSendErrors(fl)
 		fl.stop(b)
 		prev := -1.0
@@ -334,17 +363,26 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 			}
 			prev = n
 		}
-		var vs []hubVehicle
-		if err := getJSON(b, s.hubHTTP+"/api/vehicles", &vs); err != nil {
-			b.Fatal(err)
-		}
-		var missing, vehicles uint64
-		for _, v := range vs {
-			if v.Vehicle != "probe-bus" {
-				missing += v.Missing
-				vehicles++
+		missingNow := func() (missing, vehicles uint64) {
+			var vs []hubVehicle
+			if err := getJSON(b, s.hubHTTP+"/api/vehicles", &vs); err != nil {
+				b.Fatal(err)
 			}
+			for _, v := range vs {
+				if v.Vehicle != "probe-bus" {
+					missing += v.Missing
+					vehicles++
+				}
+			}
+			return missing, vehicles
 		}
+		atStop, vehicles := missingNow()
+		missing, settled := atStop, time.Now()
+		for end := time.Now().Add(90 * time.Second); missing > 0 && time.Now().Before(end); {
+			time.Sleep(2 * time.Second)
+			missing, _ = missingNow()
+		}
+		late := atStop - missing
 		accepted := m1[`headway_vehicle_messages_total{result="accepted"}`] - m0[`headway_vehicle_messages_total{result="accepted"}`]
 		dropped := m1["headway_mqtt_dropped_total"] - m0["headway_mqtt_dropped_total"]
 		applied := accepted / window.Seconds()
@@ -358,16 +396,19 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 		probeSign.Close()
 		closeSigns()
 		b.ReportMetric(applied, "applied/s")
-		b.ReportMetric(float64(missing), "missing")
+		b.ReportMetric(float64(missing), "lost")
+		b.ReportMetric(float64(late), "late")
 		b.ReportMetric(dropped, "dropped")
 		b.ReportMetric(cpu, "hub-cores")
+		b.ReportMetric(oc[0], "fleet-cores")
 		b.ReportMetric(float64(p50.Microseconds())/1000, "ms/p50-fix-to-sign")
 		b.ReportMetric(float64(p99.Microseconds())/1000, "ms/p99-fix-to-sign")
 		b.Logf("hub at %d/s asked (%d buses at %d Hz, %d signs): the fleet made %.0f fixes/s, the hub applied %.0f/s over %v; "+
-			"%d seqs missing over %d buses once the fleet stopped (the fleet had %d sends unacknowledged in time), %.0f dropped from the engine's queue; hub %.2f cores, peak RSS %.0f MiB; "+
-			"%.0f boards/s to the signs; probe fix to sign p50 %v, p99 %v over %d fixes (%d with no board change in 5 s)",
-			o.rate, o.rate/o.hz, o.hz, o.signs, sent, applied, window.Round(time.Second), missing, vehicles, sendErrors, dropped, cpu, peakRSSMiB(pid),
-			float64(boards1-boards0)/window.Seconds(), p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(lat), lost)
+			"%d seqs missing over %d buses once the fleet stopped (the fleet had %d sends unacknowledged in time), of which %d came within %v (late: sent again by the broker) and %d never (lost); %.0f dropped from the engine's queue; hub %.2f cores, peak RSS %.0f MiB; "+
+			"%.0f boards/s to the signs; probe fix to sign p50 %v, p99 %v over %d fixes (%d with no board change in 5 s); "+
+			"cores beside the hub: fleet %.2f, signs and probe %.2f",
+			o.rate, o.rate/o.hz, o.hz, o.signs, sent, applied, window.Round(time.Second), atStop, vehicles, sendErrors, late, time.Since(settled).Round(time.Second), missing, dropped, cpu, peakRSSMiB(pid),
+			float64(boards1-boards0)/window.Seconds(), p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(lat), lost, oc[0], oc[1])
 		s.hub.stop(b)
 	}
 }
