@@ -43,7 +43,7 @@ import (
 // as metrics, not asserted.
 func BenchmarkHubUnderLoad(b *testing.B) {
 	skipShort(b)
-	rates := envInts(b, "HEADWAY_LOAD_RATES", []int{5000, 10000, 15000, 20000})
+	rates := envInts(b, "HEADWAY_LOAD_RATES", []int{5000, 10000, 15000, 20000, 25000})
 	o := loadOpts{
 		secs:  time.Duration(envInts(b, "HEADWAY_LOAD_SECS", []int{60})[0]) * time.Second,
 		warm:  time.Duration(envInts(b, "HEADWAY_LOAD_WARM", []int{15})[0]) * time.Second,
