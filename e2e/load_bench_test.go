@@ -384,6 +384,22 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 		}
 		late := atStop - missing
 		accepted := m1[`headway_vehicle_messages_total{result="accepted"}`] - m0[`headway_vehicle_messages_total{result="accepted"}`]
+		// The hub's own counters over the window: every vehicle message
+		// by outcome (received), the fixes it could not predict from
+		// (standing or unsure of its trip), and the boards it rebuilt
+		// and published (each to every sign of its stop).
+		delta := func(prefix string) float64 {
+			var d float64
+			for k, v := range m1 {
+				if strings.HasPrefix(k, prefix) {
+					d += v - m0[k]
+				}
+			}
+			return d
+		}
+		received := delta("headway_vehicle_messages_total{")
+		unpredicted := delta("headway_vehicle_standing_no_prediction_total") + delta("headway_vehicle_unsure_no_prediction_total")
+		published := delta("headway_boards_published_total")
 		dropped := m1["headway_mqtt_dropped_total"] - m0["headway_mqtt_dropped_total"]
 		applied := accepted / window.Seconds()
 		cpu := (cpu1 - cpu0) / window.Seconds()
@@ -405,10 +421,10 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 		b.ReportMetric(float64(p99.Microseconds())/1000, "ms/p99-fix-to-sign")
 		b.Logf("hub at %d/s asked (%d buses at %d Hz, %d signs): the fleet made %.0f fixes/s, the hub applied %.0f/s over %v; "+
 			"%d seqs missing over %d buses once the fleet stopped (the fleet had %d sends unacknowledged in time), of which %d came within %v (late: sent again by the broker) and %d never (lost); %.0f dropped from the engine's queue; hub %.2f cores, peak RSS %.0f MiB; "+
-			"%.0f boards/s to the signs; probe fix to sign p50 %v, p99 %v over %d fixes (%d with no board change in 5 s); "+
+			"hub counters: %.0f messages/s received, %.0f fixes/s applied, %.0f fixes/s with no prediction (standing or trip unsure), %.0f boards/s published, %.0f boards/s reached the signs; probe fix to sign p50 %v, p99 %v over %d fixes (%d with no board change in 5 s); "+
 			"cores beside the hub: fleet %.2f, signs and probe %.2f",
 			o.rate, o.rate/o.hz, o.hz, o.signs, sent, applied, window.Round(time.Second), atStop, vehicles, sendErrors, late, time.Since(settled).Round(time.Second), missing, dropped, cpu, peakRSSMiB(pid),
-			float64(boards1-boards0)/window.Seconds(), p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(lat), lost, oc[0], oc[1])
+			received/window.Seconds(), applied, unpredicted/window.Seconds(), published/window.Seconds(), float64(boards1-boards0)/window.Seconds(), p50.Round(time.Millisecond), p99.Round(time.Millisecond), len(lat), lost, oc[0], oc[1])
 		s.hub.stop(b)
 	}
 }
