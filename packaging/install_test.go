@@ -94,6 +94,7 @@ func TestPackages(t *testing.T) {
 	for _, arch := range []string{"arm64", "armhf"} {
 		t.Run("emulated-"+arch, func(t *testing.T) { emulated(t, dist, arch) })
 	}
+	t.Run("unit-docs", func(t *testing.T) { unitDocs(t, dist) })
 	t.Run("kiosk", func(t *testing.T) { kiosk(t, dist) })
 	t.Run("install", func(t *testing.T) { install(t, dist) })
 }

@@ -185,3 +185,32 @@ func readUnit(t *testing.T, path string) unitFile {
 	}
 	return u
 }
+
+// unitDocs checks that every file a packaged unit names as its
+// documentation (Documentation=file:...) is in the amd64 packages, so
+// systemctl help finds it.
+func unitDocs(t *testing.T, dist string) {
+	root := t.TempDir()
+	for _, role := range roles {
+		run(t, "dpkg-deb", "-x", debOf(t, dist, role, "amd64"), root)
+	}
+	units, _ := filepath.Glob(filepath.Join(root, "usr/lib/systemd/system/*.service"))
+	if len(units) == 0 {
+		t.Fatal("no units in the packages")
+	}
+	for _, u := range units {
+		b, err := os.ReadFile(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			doc, ok := strings.CutPrefix(strings.TrimSpace(line), "Documentation=file:")
+			if !ok {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(root, doc)); err != nil {
+				t.Errorf("%s: Documentation=file:%s is in no package", filepath.Base(u), doc)
+			}
+		}
+	}
+}
