@@ -21,6 +21,21 @@ import (
 	"github.com/headway-transit/headway/internal/wire"
 )
 
+// The QoS the hub subscribes with. Positions are QoS 1: the broker keeps
+// each until the hub has it. Statuses (online, offline: retained, so the
+// latest comes again at every subscribe) are QoS 0, so that they take none
+// of the hub session's allowance of unacknowledged messages: nats-server
+// (mqtt.go, trackPublish) sends a session no QoS 1 message beyond
+// max_ack_pending (1,024) unacknowledged in all, counting every
+// subscription, and leaves the one it holds back to JetStream's redelivery
+// after the ack wait, 30 s. With both at QoS 1, a positions backlog of
+// about 1,000 (50 ms at 20,000 a second) and statuses in flight made a few
+// positions 30 s late.
+const (
+	PositionQoS = 1
+	StatusQoS   = 0
+)
+
 // Message is one MQTT message received on a vehicle topic.
 type Message struct {
 	Topic    string
@@ -127,10 +142,13 @@ func (in *Ingest) onConnect(c mqtt.Client) {
 		in.subscribed.Store(true)
 		return
 	}
-	filters := []string{in.opts.Topics.AllPositions(), in.opts.Topics.AllStatus()}
+	filters := []struct {
+		topic string
+		qos   byte
+	}{{in.opts.Topics.AllPositions(), PositionQoS}, {in.opts.Topics.AllStatus(), StatusQoS}}
 	toks := make([]mqtt.Token, len(filters))
 	for i, f := range filters {
-		toks[i] = in.client.Subscribe(f, 1, in.onMessage)
+		toks[i] = in.client.Subscribe(f.topic, f.qos, in.onMessage)
 	}
 	// Waiting here would block paho's connect goroutine; check later.
 	go func() {
@@ -139,7 +157,7 @@ func (in *Ingest) onConnect(c mqtt.Client) {
 			<-t.Done()
 			if err := t.Error(); err != nil {
 				ok = false
-				in.log.Error("mqtt subscribe failed", "filter", filters[i], "err", err)
+				in.log.Error("mqtt subscribe failed", "filter", filters[i].topic, "err", err)
 			}
 		}
 		if ok && in.conn.Load() == conn && in.connected.Load() {

@@ -2,7 +2,10 @@ package ingest_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,4 +120,73 @@ func start(t *testing.T, n int) (*broker.Broker, *ingest.Ingest) {
 		}
 	})
 	return b, in
+}
+
+// TestStatusesDoNotHoldBackPositions subscribes as the hub does
+// (PositionQoS, StatusQoS) on the embedded broker, with the subscriber
+// stalled (as a hub starved of CPU: no acknowledgements) while buses send
+// statuses and then more positions than the broker lets a session have
+// unacknowledged. Once it reads again, every position arrives at once: none
+// is held back for the broker's 30 s redelivery, as some were when
+// statuses, at QoS 1 too, took part of the session's allowance.
+func TestStatusesDoNotHoldBackPositions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: publishes 1,500 QoS 1 messages")
+	}
+	b, err := broker.Start(broker.Options{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	topics := wire.Topics{}
+	release := make(chan struct{})
+	var once sync.Once
+	var positions atomic.Int64
+	stall := func() { once.Do(func() { <-release }) }
+	hub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(b.URL()).SetClientID("hub"))
+	if tok := hub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer hub.Disconnect(100)
+	for _, s := range []struct {
+		filter string
+		qos    byte
+		count  *atomic.Int64
+	}{{topics.AllPositions(), ingest.PositionQoS, &positions}, {topics.AllStatus(), ingest.StatusQoS, nil}} {
+		tok := hub.Subscribe(s.filter, s.qos, func(_ mqtt.Client, m mqtt.Message) {
+			stall() // paho acknowledges once the handler returns
+			if s.count != nil {
+				s.count.Add(1)
+			}
+		})
+		if !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+			t.Fatalf("subscribe %s: %v", s.filter, tok.Error())
+		}
+	}
+
+	bus := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(b.URL()).SetClientID("buses"))
+	if tok := bus.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer bus.Disconnect(100)
+	publish := func(topic string, payload string) {
+		if tok := bus.Publish(topic, 1, false, payload); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish %s: %v", topic, tok.Error())
+		}
+	}
+	const statuses, sent = 100, 1500
+	for i := range statuses {
+		publish(topics.Status(fmt.Sprintf("bus-%d", i)), `{"state":"online"}`)
+	}
+	for i := range sent {
+		publish(topics.Position(fmt.Sprintf("bus-%d", i%statuses)), fmt.Sprintf(`{"seq":%d}`, i/statuses+1))
+	}
+	close(release)
+	deadline := time.Now().Add(15 * time.Second)
+	for positions.Load() < sent {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d positions 15 s after the hub read again: the rest wait for the broker's redelivery", positions.Load(), sent)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
