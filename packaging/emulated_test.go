@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -118,18 +119,35 @@ func (p *proc) tail() string {
 
 func startProc(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, cmd: exec.Command(args[0], args[1:]...), done: make(chan struct{})}
+	return startCmd(t, name, exec.Command(args[0], args[1:]...))
+}
+
+// startCmd starts cmd, keeping what it prints, and stops it when the test
+// ends: SIGINT, or SIGTERM to its process group when it has one of its own
+// (Setpgid), then SIGKILL after 20 s.
+func startCmd(t *testing.T, name string, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	go func() { _ = p.cmd.Wait(); close(p.done) }()
+	group := cmd.SysProcAttr != nil && cmd.SysProcAttr.Setpgid
 	t.Cleanup(func() {
-		_ = p.cmd.Process.Signal(os.Interrupt)
+		if group {
+			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+		} else {
+			_ = p.cmd.Process.Signal(os.Interrupt)
+		}
 		select {
 		case <-p.done:
 		case <-time.After(20 * time.Second):
-			_ = p.cmd.Process.Kill()
+			if group {
+				_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			} else {
+				_ = p.cmd.Process.Kill()
+			}
 			<-p.done
 		}
 		if t.Failed() {

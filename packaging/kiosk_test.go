@@ -132,25 +132,8 @@ func kiosk(t *testing.T, dist string) {
 		}
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	}
-	out := &proc{name: "kiosk", cmd: cmd, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = out, out
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("kiosk: %v", err)
-	}
-	go func() { _ = cmd.Wait(); close(out.done) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-out.done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-out.done
-		}
-		if t.Failed() {
-			t.Logf("the kiosk's output:\n%s", out.tail())
-		}
-	})
+	out := startCmd(t, "kiosk", cmd)
 	waitFor(t, 90*time.Second, out, "the kiosk's browser loading the sign page and polling /board.json", sawPoll)
 	t.Logf("the kiosk loaded the page and polled the board %v after starting", time.Since(start).Round(time.Millisecond))
 }
