@@ -346,9 +346,10 @@ func hubUnderLoad(b *testing.B, o loadOpts) {
 		sent := fleetFixesPerSecond(fl, int(o.warm/(10*time.Second)))
 
 		// Stop the fleet, let the hub take in what is queued, then count
-		// what has not reached it. A fix the broker delivered and the hub
-		// did not acknowledge comes again after the broker's ack wait
-		// (nats-server's MQTT default, 30 s), so what is missing once the
+		// what has not reached it. A fix the broker has not had the hub's
+		// acknowledgement for (held back, or not acknowledged) comes again
+		// after its ack wait (nats-server's MQTT default, 30 s; see
+		// ingest.StatusQoS), so what is missing once the
 		// flow stops is late, and what is still missing 90 s later is lost.
 		// (A send the broker had not acknowledged when the fleet stopped
 		// is never sent again: it shows as lost.)

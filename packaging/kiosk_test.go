@@ -93,12 +93,8 @@ func kiosk(t *testing.T, dist string) {
 		return false
 	}
 
-	env := map[string]string{"HEADWAY_SIGN_URL": front.URL + "/"}
-	for k, v := range unit.env {
-		if k != "HEADWAY_SIGN_URL" {
-			env[k] = v
-		}
-	}
+	env := unit.env
+	env["HEADWAY_SIGN_URL"] = front.URL + "/"
 	argv := strings.Fields(os.Expand(unit.execStart, func(k string) string { return env[k] }))
 	if len(argv) == 0 || argv[0] != "/usr/bin/cage" {
 		t.Fatalf("ExecStart %q: want /usr/bin/cage running the browser", unit.execStart)
